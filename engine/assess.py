@@ -1,0 +1,111 @@
+"""The assessment result (contract §4): statuses of all 27 fiches, the plan, totals, warnings.
+
+The result is also an audit record: it carries the inputs as read, the knowledge
+version, the rule trace and a digest of its decision content, so `pnman audit` can
+replay it and tell tampering from a change of rules.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from . import __version__
+from .evaluate import ConditionOutcome, Evaluation, evaluate
+from .knowledge import Knowledge
+from .planner import Plan, build_plan
+
+SCHEMA = "pnman-assessment/1"
+# Keys that are not decision content: they may differ between two runs of the same input.
+NON_DECISION_KEYS = ("timestamp", "program_version", "decision_digest")
+
+
+def _expected(test) -> Any:
+    if test.op == "eq":
+        return test.value
+    if test.op == "contains":
+        return test.value
+    if test.op == "max":
+        return f"<= {test.value}"
+    if test.op == "size":
+        return str(test.value)
+    return test.value
+
+
+def reason(outcome: ConditionOutcome) -> dict:
+    """One failing, pending (or met) condition, with the guide's sentence behind it."""
+    condition = outcome.condition
+    deciding = outcome.deciding
+    first = deciding[0]
+    entry = {
+        "condition": condition.id,
+        "fact": first.test.fact,
+        "expected": _expected(first.test),
+        "actual": first.actual,
+        "op": first.test.op,
+        "outcome": outcome.outcome,
+        "kind": condition.kind,
+        "rule": first.rule,
+        "citation": condition.citation.as_dict(),
+    }
+    if len(condition.tests) > 1:
+        entry["facts"] = [{"fact": t.test.fact, "expected": _expected(t.test), "actual": t.actual,
+                           "outcome": t.outcome, "rule": t.rule} for t in outcome.tests]
+        entry["any_of"] = condition.any_of
+    if first.fact_id and first.fact_id.startswith("implied:"):
+        entry["derived_by"] = first.fact_id.split(":", 2)[2]
+    if condition.interpretation:
+        entry["interpretation"] = condition.interpretation
+    return entry
+
+
+def fiche_entry(evaluation: Evaluation, number: int) -> dict:
+    status = evaluation.statuses[number]
+    return {
+        "fiche": number,
+        "status": status.status,
+        "rule": status.rule,
+        "reasons": [reason(c) for c in status.conditions if c.outcome != "met"],
+        "unknown_facts": list(status.unknown_facts),
+        "conditions": [{"id": c.condition.id, "kind": c.condition.kind, "outcome": c.outcome,
+                        "rules": [t.rule for t in c.tests if t.rule]} for c in status.conditions],
+    }
+
+
+def decision_digest(result: Mapping[str, Any]) -> str:
+    """sha256 of the decision content: everything but the timestamp and program version."""
+    content = {k: v for k, v in result.items() if k not in NON_DECISION_KEYS}
+    return "sha256:" + hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def build_result(evaluation: Evaluation, plan: Plan, kb: Knowledge, *, timestamp: str | None = None) -> dict:
+    profile = dict(evaluation.profile)
+    result = {
+        "schema": SCHEMA,
+        "knowledge_version": kb.version,
+        "program_version": __version__,
+        "timestamp": timestamp or datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "profile": profile,
+        "size_class": evaluation.size_class,
+        "facts": {name: {"value": fv.value, "source": fv.source}
+                  for name, fv in sorted(evaluation.facts.items())},
+        "fiches": [fiche_entry(evaluation, n) for n in sorted(evaluation.statuses)],
+        "plan": list(plan.steps),
+        "totals": plan.totals,
+        "warnings": [w.as_dict() for w in plan.warnings],
+        "trace": [{"rule": f.rule, "facts": [f.fact], "derived": f.derived} for f in evaluation.firings],
+    }
+    result["decision_digest"] = decision_digest(result)
+    return result
+
+
+def assess(profile: Mapping[str, Any], kb: Knowledge, *, lang: str = "fr", timestamp: str | None = None) -> dict:
+    """Evaluate a checked profile and plan its goals: the full result record."""
+    evaluation = evaluate(profile, kb)
+    plan = build_plan(evaluation, kb, lang=lang)
+    return build_result(evaluation, plan, kb, timestamp=timestamp)

@@ -1,0 +1,108 @@
+"""Replay a recorded assessment and tell what differs, and why.
+
+Three different answers for an auditor:
+- the record is intact (its decision digest matches its content) or it was altered;
+- the knowledge base is the same version or the rules changed since;
+- recomputing from the recorded inputs gives the same decisions, or these differences
+  (paths: `fiches[N]` is fiche N, `plan[K]` is step K).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .assess import NON_DECISION_KEYS, SCHEMA, assess, decision_digest
+from .errors import InputError, ProfileError
+from .knowledge import Knowledge
+from .profile import check_profile, read_document
+
+IGNORED_ON_REPLAY = NON_DECISION_KEYS + ("knowledge_version",)
+
+
+def read_result(source: str) -> dict:
+    data = read_document(source, what="result file")
+    label = "<stdin>" if source == "-" else source
+    if not isinstance(data, dict):
+        raise InputError("expected an assessment result (a JSON object)", file=label)
+    if data.get("schema") != SCHEMA:
+        raise InputError(f"expected schema '{SCHEMA}' (a file written by 'pnman assess --format json -o')",
+                         file=label, key="schema")
+    for key, kind in (("profile", dict), ("fiches", list), ("plan", list), ("knowledge_version", str)):
+        if not isinstance(data.get(key), kind):
+            raise InputError(f"expected {kind.__name__}", file=label, key=key)
+    data["_source"] = label
+    return data
+
+
+def _key_for(path: str, index: int, item: Any) -> str:
+    if isinstance(item, dict):
+        if path.endswith("fiches") and "fiche" in item:
+            return f"{path}[{item['fiche']}]"
+        if path.endswith("plan") and "step" in item:
+            return f"{path}[{item['step']}]"
+    return f"{path}[{index}]"
+
+
+def diff(recorded: Any, recomputed: Any, path: str = "") -> list[dict]:
+    """Every difference between two JSON-like values, by path."""
+    if isinstance(recorded, dict) and isinstance(recomputed, dict):
+        out = []
+        for key in list(recorded) + [k for k in recomputed if k not in recorded]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in recomputed:
+                out.append({"path": sub, "recorded": recorded[key], "recomputed": None, "note": "only in the record"})
+            elif key not in recorded:
+                out.append({"path": sub, "recorded": None, "recomputed": recomputed[key], "note": "missing from the record"})
+            else:
+                out.extend(diff(recorded[key], recomputed[key], sub))
+        return out
+    if isinstance(recorded, list) and isinstance(recomputed, list):
+        out = []
+        for index in range(max(len(recorded), len(recomputed))):
+            if index >= len(recorded):
+                out.append({"path": _key_for(path, index, recomputed[index]), "recorded": None,
+                            "recomputed": recomputed[index], "note": "missing from the record"})
+            elif index >= len(recomputed):
+                out.append({"path": _key_for(path, index, recorded[index]), "recorded": recorded[index],
+                            "recomputed": None, "note": "only in the record"})
+            else:
+                out.extend(diff(recorded[index], recomputed[index], _key_for(path, index, recorded[index])))
+        return out
+    if recorded != recomputed or type(recorded) is not type(recomputed):
+        return [{"path": path, "recorded": recorded, "recomputed": recomputed}]
+    return []
+
+
+def audit(result: dict, kb: Knowledge) -> dict:
+    record = {k: v for k, v in result.items() if k != "_source"}
+    source = result.get("_source", "<result>")
+    recorded_digest = record.get("decision_digest")
+    intact = recorded_digest == decision_digest(record)
+    same_knowledge = record.get("knowledge_version") == kb.version
+    try:
+        profile = check_profile(record["profile"], kb, file=f"{source} (profile)")
+    except ProfileError as exc:
+        raise InputError(f"the recorded inputs are not a valid profile: {exc.detail}", file=source,
+                         key=f"profile.{exc.key}" if exc.key else "profile") from None
+    replay = assess(profile, kb, timestamp=record.get("timestamp"))
+    recorded_decisions = {k: v for k, v in record.items() if k not in IGNORED_ON_REPLAY}
+    replayed_decisions = {k: v for k, v in replay.items() if k not in IGNORED_ON_REPLAY}
+    differences = diff(recorded_decisions, replayed_decisions)
+    if not intact:
+        verdict = "altered"           # the content no longer matches its own digest
+    elif differences and not same_knowledge:
+        verdict = "rules_changed"
+    elif differences:
+        verdict = "mismatch"
+    else:
+        verdict = "match"
+    return {
+        "match": verdict == "match",
+        "verdict": verdict,
+        "record_intact": intact,
+        "decision_digest": {"recorded": recorded_digest, "recomputed_from_record": decision_digest(record),
+                            "replayed": replay["decision_digest"]},
+        "knowledge_version": {"recorded": record.get("knowledge_version"), "current": kb.version,
+                              "same": same_knowledge},
+        "differences": differences,
+        "timestamp": record.get("timestamp"),
+    }

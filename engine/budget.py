@@ -1,0 +1,168 @@
+"""A fiche's budget for one size class, with the guide's own inconsistencies made visible.
+
+The guide is the source of truth even where it contradicts itself: a printed total
+that is not the sum of its lines is kept, both figures are shown, and the range
+min..max of the totals covers both. A size class the guide prints no figure for
+borrows the nearest printed class's figure, and says so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .knowledge import SIZE_CODES, Budget, Days, Fiche
+
+
+def da(amount: int) -> str:
+    """An amount the French way: 1 850 000 DA HT."""
+    return f"{amount:,}".replace(",", " ") + " DA HT"
+
+
+@dataclass(frozen=True)
+class Warning:
+    code: str
+    fiche: int | None
+    message: str
+    figures: dict | None = None
+
+    def as_dict(self) -> dict:
+        out = {"code": self.code, "fiche": self.fiche, "message": self.message}
+        if self.figures:
+            out["figures"] = self.figures
+        return out
+
+
+@dataclass(frozen=True)
+class StepBudget:
+    """What a plan step costs: the contract's budget object and its min/max contributions."""
+    budget: dict
+    investment: tuple[int, int]
+    days: tuple[int, int]
+    warnings: tuple[Warning, ...]
+
+
+def _nearest(table: dict, size: str) -> str | None:
+    """The printed size class closest to `size` (ties go to the smaller class)."""
+    order = list(SIZE_CODES)
+    index = order.index(size)
+    for distance in range(1, len(order)):
+        for candidate in (index - distance, index + distance):
+            if 0 <= candidate < len(order) and order[candidate] in table:
+                return order[candidate]
+    return None
+
+
+def _days(fiche: Fiche, table: dict[str, Days], size: str, label: str) -> tuple[dict, tuple[int, int], list[Warning]]:
+    warnings = []
+    used = size if size in table else _nearest(table, size)
+    entry = table[used]
+    budget = {"size_class": size, "days": entry.days, "tolerance": entry.tolerance, "text": entry.text}
+    if used != size:
+        budget["assumed_from"] = used
+        warnings.append(Warning(
+            "missing_size_figure", fiche.fiche,
+            f"Fiche {fiche.fiche} ({label}) : le guide n’imprime aucun nombre de jours pour la classe {size} ; "
+            f"le chiffre de la classe {used} ({entry.text}) est repris à titre indicatif.",
+            {"size_class": size, "printed_for": sorted(table), "assumed_from": used, "days": entry.days}))
+    return budget, (entry.days - entry.tolerance, entry.days + entry.tolerance), warnings
+
+
+def step_budget(fiche: Fiche, size: str | None, part: str | None = None) -> StepBudget:
+    """The budget of one plan step (a fiche, or one part of fiche 9) for a size class."""
+    b: Budget = fiche.budget
+    warnings: list[Warning] = []
+    investment = (0, 0)
+    days = (0, 0)
+    if size is None:
+        return StepBudget({"size_class": None}, investment, days, ())
+    if b.by_size:
+        used = size if size in b.by_size else _nearest(b.by_size, size)
+        table = b.by_size[used]
+        budget = {"size_class": size,
+                  "lines": [line.model_dump() for line in table.lines],
+                  "total_da_ht": table.total_da_ht,
+                  "lines_sum_da_ht": table.lines_sum}
+        if used != size:
+            budget["assumed_from"] = used
+        low, high = sorted((table.total_da_ht, table.lines_sum))
+        investment = (low, high)
+        if table.total_da_ht != table.lines_sum:
+            warnings.append(Warning(
+                "total_mismatch", fiche.fiche,
+                f"Fiche {fiche.fiche}, classe {size} : le total imprimé ({da(table.total_da_ht)}) n’est pas la "
+                f"somme des lignes ({da(table.lines_sum)}) ; le plan retient la fourchette "
+                f"{da(low)} – {da(high)}.",
+                {"printed_total_da_ht": table.total_da_ht, "lines_sum_da_ht": table.lines_sum}))
+    elif b.options:
+        options = [o.model_dump() for o in b.options]
+        budget = {"size_class": size, "options": options}
+        if b.options_cumulative:
+            investment = (min(o.min_da_ht for o in b.options), sum(o.max_da_ht for o in b.options))
+            budget["combination"] = "options may be combined: min = cheapest option, max = all options"
+        else:
+            investment = (min(o.min_da_ht for o in b.options), max(o.max_da_ht for o in b.options))
+            budget["combination"] = "one option: min = lowest minimum, max = highest maximum"
+        budget["min_da_ht"], budget["max_da_ht"] = investment
+    elif b.days or b.post_erp_days:
+        if part == "post_erp":
+            budget, days, warnings_ = _days(fiche, b.post_erp_days, size, "Post-ERP")
+        else:
+            budget, days, warnings_ = _days(fiche, b.days, size, "préparation")
+        warnings.extend(warnings_)
+        if part:
+            budget["part"] = part
+    elif b.day_options:
+        experts = b.experts_count if b.per_expert else 1
+        budget = {"size_class": size,
+                  "options": [o.model_dump() for o in b.day_options],
+                  "per_expert": b.per_expert, "experts": experts}
+        days = (min(o.min_days for o in b.day_options) * experts, max(o.max_days for o in b.day_options) * experts)
+        budget["min_days"], budget["max_days"] = days
+    else:  # pragma: no cover - the loader requires a budget
+        budget = {"size_class": size}
+    return StepBudget(budget, investment, days, tuple(warnings))
+
+
+def guide_anomalies(fiches: dict[int, Fiche]) -> list[Warning]:
+    """What the guide's own figures say that does not add up (for `pnman validate`)."""
+    found = []
+    for number, fiche in fiches.items():
+        b = fiche.budget
+        for size, table in (b.by_size or {}).items():
+            if table.total_da_ht != table.lines_sum:
+                found.append(Warning(
+                    "total_mismatch", number,
+                    f"Fiche {number}, classe {size} : total imprimé {da(table.total_da_ht)}, "
+                    f"somme des lignes {da(table.lines_sum)}.",
+                    {"size_class": size, "printed_total_da_ht": table.total_da_ht, "lines_sum_da_ht": table.lines_sum}))
+        for name, table in (("jours", b.days), ("jours Post-ERP", b.post_erp_days)):
+            if table:
+                missing = [s for s in SIZE_CODES if s not in table]
+                if missing:
+                    found.append(Warning(
+                        "missing_size_figure", number,
+                        f"Fiche {number} ({name}) : aucun chiffre imprimé pour {', '.join(missing)} "
+                        f"(imprimé pour {', '.join(s for s in SIZE_CODES if s in table)}).",
+                        {"missing": missing}))
+        options = b.options or []
+        ranged = [o for o in options if o.min_da_ht != o.max_da_ht]
+        for first, second in zip(ranged, ranged[1:]):
+            if second.min_da_ht < first.max_da_ht:
+                found.append(Warning(
+                    "odd_ranges", number,
+                    f"Fiche {number} : l’option « {second.label} » commence à {da(second.min_da_ht)}, sous le "
+                    f"plafond de l’option « {first.label} » ({da(first.max_da_ht)}).",
+                    {"first": first.model_dump(), "second": second.model_dump()}))
+            elif second.min_da_ht == first.max_da_ht:
+                found.append(Warning(
+                    "touching_ranges", number,
+                    f"Fiche {number} : les options « {first.label} » et « {second.label} » se touchent à "
+                    f"{da(first.max_da_ht)}.",
+                    {"boundary_da_ht": first.max_da_ht}))
+        for step in (b.by_size or {}).values():
+            for line in step.lines:
+                if "DZD" in line.description:
+                    found.append(Warning(
+                        "currency_notation", number,
+                        f"Fiche {number} : une ligne écrit « DZD » là où le guide écrit ailleurs « DA » ({line.description[:60]}…).",
+                        None))
+    return found

@@ -1,0 +1,211 @@
+"""Decide, for one profile, what holds: fact values, condition outcomes, fiche statuses.
+
+`evaluate(profile) -> Evaluation` is the engine's one interface. durable-rules decides
+the fact tests and the implications (engine/rules_runtime.py); this module reads the
+firings back into three-valued outcomes:
+- a condition is `met`, `failed` or `unknown` (its fact is absent: never `failed`);
+- a fiche is `ineligible` when an eligibility condition fails, else `unknown` when a
+  needed fact is unknown, else `conditional` when a prerequisite is missing, else
+  `eligible` (rule ids `status.<fiche>.<status>`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Mapping
+
+from rules.compile import fact_name
+
+from .knowledge import Condition, Knowledge, Test
+from .rules_runtime import Firing, RuleEngine
+
+STATUSES = ("eligible", "conditional", "ineligible", "unknown")
+
+
+@dataclass(frozen=True)
+class FactValue:
+    """An effective fact value and where it comes from: the profile or an implication."""
+    value: Any
+    source: str                 # "profile" or the implication rule id
+    fact_id: str
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    test: Test
+    outcome: str                # met | failed | unknown
+    rule: str | None            # the rule that decided it
+    fact_id: str | None
+    actual: Any = None
+
+
+@dataclass(frozen=True)
+class ConditionOutcome:
+    condition: Condition
+    outcome: str
+    tests: tuple[TestOutcome, ...]
+
+    @property
+    def deciding(self) -> tuple[TestOutcome, ...]:
+        """The tests that explain the outcome (the failing or unknown ones, or all when met)."""
+        if self.outcome == "met":
+            return tuple(t for t in self.tests if t.outcome == "met")
+        return tuple(t for t in self.tests if t.outcome == self.outcome) or self.tests
+
+
+@dataclass(frozen=True)
+class FicheStatus:
+    fiche: int
+    status: str
+    rule: str
+    conditions: tuple[ConditionOutcome, ...]
+
+    @property
+    def pending(self) -> tuple[ConditionOutcome, ...]:
+        return tuple(c for c in self.conditions if c.outcome != "met")
+
+    @property
+    def unknown_facts(self) -> tuple[str, ...]:
+        facts = []
+        for c in self.conditions:
+            for t in c.tests:
+                if t.outcome == "unknown" and t.test.fact not in facts:
+                    facts.append(t.test.fact)
+        return tuple(facts)
+
+    def failing(self, kind: str | None = None) -> tuple[ConditionOutcome, ...]:
+        return tuple(c for c in self.conditions
+                     if c.outcome == "failed" and (kind is None or c.condition.kind == kind))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    profile: Mapping[str, Any]
+    size_class: str | None
+    facts: Mapping[str, FactValue]
+    statuses: Mapping[int, FicheStatus]
+    firings: tuple[Firing, ...]
+    contradictions: tuple[dict, ...] = field(default=())
+
+    def status(self, fiche: int) -> str:
+        return self.statuses[fiche].status
+
+    def fact(self, name: str) -> Any:
+        """Effective value of a fact (None when unknown)."""
+        found = self.facts.get(name)
+        return None if found is None else found.value
+
+
+@lru_cache(maxsize=4)
+def _engine(kb: Knowledge) -> RuleEngine:
+    return RuleEngine(kb)
+
+
+def profile_facts(profile: Mapping[str, Any], kb: Knowledge) -> list[dict]:
+    """The facts asserted for a profile: one per known key; lists as one fact per code."""
+    facts = []
+    for key in sorted(profile):
+        value = profile[key]
+        spec = kb.facts.get(key)
+        if value is None or spec is None or spec["role"] in ("identity", "request"):
+            continue
+        if spec["type"] == "list":
+            for code in spec.get("choices", []):
+                facts.append({"id": f"attr:{key}.{code}", "t": "attr", "name": f"{key}.{code}", "value": code in value})
+        else:
+            facts.append({"id": f"attr:{key}", "t": "attr", "name": key, "value": value})
+    return facts
+
+
+def _resolve(asserted: list[dict], firings: list[Firing], kb: Knowledge):
+    """Effective facts: the profile's own values win; implications fill the gaps."""
+    facts: dict[str, FactValue] = {f["name"]: FactValue(f["value"], "profile", f["id"]) for f in asserted}
+    implied: dict[str, list[tuple[Any, str, str]]] = {}
+    rules = {r["id"]: r for r in kb.guide.get("implications", [])}
+    for firing in firings:
+        if firing.derived:
+            ((target, value),) = rules[firing.rule]["then"].items()
+            implied.setdefault(target, []).append((value, firing.rule, firing.derived))
+    contradictions = []
+    for target in sorted(implied):
+        options = implied[target]
+        values = {value for value, _, _ in options}
+        if target in facts:
+            stated = facts[target].value
+            for value, rule, _ in options:
+                if value != stated:
+                    contradictions.append({"fact": target, "stated": stated, "implied": value, "rule": rule})
+            continue
+        if len(values) > 1:
+            contradictions.append({"fact": target, "stated": None, "implied": sorted(values), "rule": ",".join(sorted(r for _, r, _ in options))})
+            continue
+        value, rule, fact_id = sorted(options, key=lambda o: o[1])[0]
+        facts[target] = FactValue(value, rule, fact_id)
+    return facts, tuple(contradictions)
+
+
+def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[Firing]) -> dict[str, TestOutcome]:
+    fired: dict[tuple[str, str], str] = {}
+    for firing in firings:
+        if firing.rule.startswith("test."):
+            fired[(firing.rule, firing.fact)] = firing.rule
+    outcomes = {}
+    for test in kb.tests():
+        name = fact_name(test)
+        source = facts.get(name)
+        if source is None:
+            outcomes[test.id] = TestOutcome(test, "unknown", None, None)
+            continue
+        actual = source.value
+        if test.op == "contains":
+            actual = None  # filled below with the whole list
+        for outcome in ("met", "failed"):
+            rule = f"{test.id}.{outcome}"
+            if (rule, source.fact_id) in fired:
+                outcomes[test.id] = TestOutcome(test, outcome, rule, source.fact_id, actual)
+                break
+        else:  # pragma: no cover - every known fact fires one of the two rules
+            raise RuntimeError(f"no rule decided {test.id} for {source.fact_id}")
+    return outcomes
+
+
+def _condition_outcome(condition: Condition, tests: dict[str, TestOutcome], profile: Mapping[str, Any]) -> ConditionOutcome:
+    results = []
+    for test in condition.tests:
+        result = tests[test.id]
+        if test.op == "contains" and result.outcome != "unknown":
+            result = TestOutcome(result.test, result.outcome, result.rule, result.fact_id, list(profile.get(test.fact) or []))
+        results.append(result)
+    kinds = [r.outcome for r in results]
+    if condition.any_of:
+        outcome = "met" if "met" in kinds else "unknown" if "unknown" in kinds else "failed"
+    else:
+        outcome = "failed" if "failed" in kinds else "unknown" if "unknown" in kinds else "met"
+    return ConditionOutcome(condition, outcome, tuple(results))
+
+
+def fiche_status(fiche: int, outcomes: tuple[ConditionOutcome, ...]) -> str:
+    def has(kind, outcome):
+        return any(c.outcome == outcome and (kind is None or c.condition.kind == kind) for c in outcomes)
+    if has("eligibility", "failed"):
+        return "ineligible"
+    if has(None, "unknown"):
+        return "unknown"
+    if has("prerequisite", "failed"):
+        return "conditional"
+    return "eligible"
+
+
+def evaluate(profile: Mapping[str, Any], kb: Knowledge) -> Evaluation:
+    """Evaluate every fiche of the guide for one (checked) profile."""
+    asserted = profile_facts(profile, kb)
+    firings = _engine(kb).run(asserted)
+    facts, contradictions = _resolve(asserted, firings, kb)
+    tests = _test_outcomes(kb, facts, firings)
+    statuses = {}
+    for number, conditions in kb.conditions.items():
+        outcomes = tuple(_condition_outcome(c, tests, profile) for c in conditions)
+        status = fiche_status(number, outcomes)
+        statuses[number] = FicheStatus(number, status, f"status.f{number}.{status}", outcomes)
+    employees = profile.get("employees")
+    return Evaluation(profile, kb.size_class(employees), facts, statuses, tuple(firings), contradictions)

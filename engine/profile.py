@@ -1,0 +1,125 @@
+"""Reading and checking a company profile (contract §2).
+
+An absent key means "unknown", which is not `false`: the profile is kept exactly as
+given, and every check names the file, the key and what was expected.
+"""
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from .errors import InputError, ProfileError
+from .knowledge import Knowledge
+from .yamlio import MAX_BYTES, DuplicateKeyError, parse_text
+
+
+def read_document(source: str, *, what: str = "file") -> Any:
+    """Read a YAML or JSON document from a path or '-' (stdin), strictly."""
+    label = "<stdin>" if source == "-" else source
+    try:
+        if source == "-":
+            raw = sys.stdin.buffer.read(MAX_BYTES + 1)
+        else:
+            path = Path(source)
+            if not path.exists():
+                raise InputError(f"no such {what}", file=label)
+            if path.is_dir():
+                raise InputError(f"is a directory, expected a {what}", file=label)
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", file=label) from None
+    if len(raw) > MAX_BYTES:
+        raise InputError(f"is larger than {MAX_BYTES // 1000} kB; a {what} is a small file", file=label)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if b"\x00" in raw:
+        raise InputError("is a binary file, expected UTF-8 text (YAML or JSON)", file=label)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (invalid byte at position {exc.start})", file=label) from None
+    if not text.strip():
+        raise InputError(f"is empty, expected a {what} (YAML or JSON mapping)", file=label)
+    suffix = Path(source).suffix.lower() if source != "-" else ""
+    if suffix not in ("", ".yaml", ".yml", ".json"):
+        raise InputError(f"has extension '{suffix}', expected .yaml, .yml or .json", file=label)
+    kind = "json" if suffix == ".json" or (not suffix and text.lstrip().startswith(("{", "["))) else "yaml"
+    try:
+        return parse_text(text, kind=kind)
+    except (DuplicateKeyError, ValueError) as exc:
+        raise InputError(str(exc), file=label) from None
+
+
+def _pattern_keys(kb: Knowledge) -> dict[str, dict]:
+    return dict(kb.facts)
+
+
+def _expected(spec: dict) -> str:
+    kind = spec["type"]
+    if kind == "bool":
+        return "true or false"
+    if kind == "int":
+        return f"a whole number from {spec.get('min', 0)} to {spec.get('max')}"
+    if kind == "string":
+        return "a text"
+    if kind == "intlist":
+        return "a list of fiche numbers from 1 to 27"
+    return "a list"
+
+
+def check_profile(data: Any, kb: Knowledge, *, file: str = "<profile>") -> Mapping[str, Any]:
+    """Validate a parsed profile; return it unchanged (read-only) or raise ProfileError."""
+    if not isinstance(data, dict):
+        raise ProfileError(f"the top level must be a mapping of profile keys, found {type(data).__name__}", file=file)
+    facts = _pattern_keys(kb)
+    goals = kb.guide["goals"]
+    for key, value in data.items():
+        if not isinstance(key, str):
+            raise ProfileError("keys must be text", file=file, key=str(key))
+        spec = facts.get(key)
+        if spec is None:
+            close = difflib.get_close_matches(key, list(facts), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else "; see the profile keys in the contract (§2)"
+            raise ProfileError(f"unknown key{hint}", file=file, key=key)
+        kind = spec["type"]
+        if value is None and key != "employees":
+            continue  # an explicit null is the same as an absent key: unknown
+        if kind == "bool" and not isinstance(value, bool):
+            raise ProfileError(f"expected true or false, found {value!r}", file=file, key=key)
+        if kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ProfileError(f"expected {_expected(spec)}, found {value!r}", file=file, key=key)
+            if not spec.get("min", 0) <= value <= spec.get("max", 10**9):
+                raise ProfileError(f"expected {_expected(spec)}, found {value}", file=file, key=key)
+        if kind == "string" and not isinstance(value, str):
+            raise ProfileError(f"expected a text, found {value!r}", file=file, key=key)
+        if kind == "string" and len(value) > 500:
+            raise ProfileError("expected a text of at most 500 characters", file=file, key=key)
+        if kind in ("list", "intlist"):
+            if not isinstance(value, list):
+                raise ProfileError(f"expected {_expected(spec)}, found {value!r}", file=file, key=key)
+            if len(value) > 100:
+                raise ProfileError("expected a list of at most 100 items", file=file, key=key)
+            for item in value:
+                if kind == "intlist":
+                    if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= 27:
+                        raise ProfileError(f"expected fiche numbers from 1 to 27, found {item!r}", file=file, key=key)
+                    continue
+                allowed = list(goals) if key == "goals" else spec.get("choices", [])
+                if not isinstance(item, str) or item not in allowed:
+                    close = difflib.get_close_matches(str(item), allowed, n=1, cutoff=0.6)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    raise ProfileError(f"'{item}' is not one of {', '.join(allowed)}{hint}", file=file, key=key)
+    if "employees" not in data or data["employees"] is None:
+        raise ProfileError("is required: the headcount (a whole number ≥ 0)", file=file, key="employees")
+    return MappingProxyType(dict(data))
+
+
+def load_profile(source: str, kb: Knowledge) -> Mapping[str, Any]:
+    """Read and check a profile file ('-' for stdin)."""
+    data = read_document(source, what="profile")
+    return check_profile(data, kb, file="<stdin>" if source == "-" else source)

@@ -1,0 +1,116 @@
+"""`pnman validate`: check the knowledge base and report what the guide itself gets wrong.
+
+Errors (the knowledge is broken) and findings (the guide's own inconsistencies, faithfully
+encoded) are kept apart: the first make the command fail, the second are information.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rules.compile import fact_ids
+
+from .budget import Warning, guide_anomalies
+from .guidetext import GuideText, find_guide
+from .knowledge import Knowledge
+from .rules_runtime import check_fact_ids
+
+
+@dataclass
+class Report:
+    checks: list[tuple[str, str]] = field(default_factory=list)      # (check, result)
+    errors: list[str] = field(default_factory=list)
+    findings: list[Warning] = field(default_factory=list)
+    interpretations: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _quotations(kb: Knowledge):
+    """Every verbatim string of the knowledge, with where it sits."""
+    for number, fiche in kb.fiches.items():
+        where = f"fiche {number}"
+        yield where + " title", fiche.title
+        for i, text in enumerate(fiche.objectives):
+            yield f"{where} objectives[{i}]", text
+        for i, text in enumerate(fiche.expected_results):
+            yield f"{where} expected_results[{i}]", text
+        for section in ("population", "prerequisites", "scope"):
+            for i, entry in enumerate(getattr(fiche, section)):
+                yield f"{where} {section}[{i}]", entry.text
+        if fiche.activities:
+            if fiche.activities.intro:
+                yield f"{where} activities.intro", fiche.activities.intro
+            for s, step in enumerate(fiche.activities.steps):
+                yield f"{where} activities.steps[{s}].title", step.title
+                for i, item in enumerate(step.items):
+                    yield f"{where} activities.steps[{s}].items[{i}]", item
+        for e, expert in enumerate(fiche.experts):
+            for i, text in enumerate([*expert.qualification, expert.general_experience, *expert.specific_experience]):
+                yield f"{where} experts[{e}][{i}]", text
+        b = fiche.budget
+        for i, text in enumerate(b.text):
+            yield f"{where} budget.text[{i}]", text
+        for size, table in (b.by_size or {}).items():
+            for i, line in enumerate(table.lines):
+                yield f"{where} budget.by_size.{size}.lines[{i}]", line.description
+        for name in ("days", "post_erp_days"):
+            for size, days in (getattr(b, name) or {}).items():
+                yield f"{where} budget.{name}.{size}", days.text
+        for i, option in enumerate(b.day_options or []):
+            yield f"{where} budget.day_options[{i}]", option.text
+        for i, option in enumerate(b.options or []):
+            if option.description:
+                yield f"{where} budget.options[{i}]", option.description
+        if b.workstation_limit:
+            yield f"{where} budget.workstation_limit", b.workstation_limit.text
+    yield "guide general_conditions", kb.guide["general_conditions"]["text"]
+    for cls in kb.size_classes:
+        yield f"guide size_classes.{cls['code']}", cls["text"]
+    for i, caveat in enumerate(kb.guide["caveats"]):
+        yield f"guide caveats[{i}]", caveat["text"]
+
+
+def validate(kb: Knowledge, guide_path: str | None = None) -> Report:
+    report = Report()
+    report.checks.append(("schema and references", f"27 fiches, {sum(len(c) for c in kb.conditions.values())} conditions, "
+                                                    f"{len(kb.tests())} fact tests, knowledge {kb.version}"))
+    check_fact_ids(fact_ids(kb))
+    report.checks.append(("durable-rules fact ids", f"{len(fact_ids(kb))} ids, no 32-bit hash collision"))
+    report.checks.append(("dependency graph", "acyclic"))
+    path = find_guide(guide_path)
+    if path is None:
+        report.checks.append(("citations", "skipped: the guide text was not found (set PNMAN_GUIDE or --guide)"))
+    else:
+        guide = GuideText.load(path)
+        count = 0
+        for where, text in _quotations(kb):
+            count += 1
+            if not guide.contains(text):
+                report.errors.append(f"{where}: not found verbatim in the guide: « {text[:90]} »")
+        report.checks.append(("citations", f"{count} quotations checked against {path}"))
+    report.findings.extend(guide_anomalies(kb.fiches))
+    for number, fiche in kb.fiches.items():
+        if fiche.type == "investment":
+            for condition in kb.conditions[number]:
+                for test in condition.tests:
+                    if test.fact == "recommendations" and test.value == "tic_coaching":
+                        report.findings.append(Warning(
+                            "investment_with_coaching_domain", number,
+                            f"Fiche {number} est une fiche d’investissement mais sa population cible exige des "
+                            f"recommandations « de coaching dans le domaine des TIC » ; encodé tel qu’imprimé.", None))
+    for number, conditions in kb.conditions.items():
+        grouped: dict[str, list[str]] = {}
+        for condition in conditions:
+            if condition.interpretation and not condition.id.endswith(("general.general_conditions", "general.size_class")):
+                grouped.setdefault(condition.interpretation, []).append(condition.id)
+        for text, ids in grouped.items():
+            report.interpretations.append((", ".join(ids), text))
+        for note in kb.fiche(number).interpretations:
+            report.interpretations.append((f"f{number}", note))
+    for rule in kb.guide.get("implications", []):
+        report.interpretations.append((rule["id"], rule["interpretation"]))
+    report.interpretations.append(("general.size_class", kb.guide["size_classes"]["interpretation"]))
+    report.interpretations.append(("general.general_conditions", kb.guide["general_conditions"]["interpretation"]))
+    return report

@@ -1,0 +1,121 @@
+"""The `pnman` command line: parse, call the engine, render. Nothing else lives here.
+
+Exit codes (contract §1): 0 success; 1 a check/audit found a mismatch; 2 bad input.
+Errors are one message on stderr naming file, key and what was expected, never a
+traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from engine.errors import PnmanError
+
+FORMATS_ASSESS = ("text", "json", "markdown", "html")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that says what went wrong in one line and exits 2."""
+
+    def error(self, message):  # pragma: no cover - exercised through the CLI tests
+        self.exit(2, f"pnman: {message} (see 'pnman {self.prog.split()[-1]} --help')\n"
+                  if " " in self.prog else f"pnman: {message} (see 'pnman --help')\n")
+
+
+def _fiche_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fiche number from 1 to 27, found {text!r}") from None
+    if not 1 <= value <= 27:
+        raise argparse.ArgumentTypeError(f"expected a fiche number from 1 to 27, found {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pnman", description="PNMAN guide n°4 (TIC): eligibility, action plan, explanations, audit.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("interview", help="guided questionnaire (French first), saves the session, shows the plan")
+    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.add_argument("--session", default="default", help="session name (default: %(default)s)")
+    p.add_argument("--resume", action="store_true", help="continue the saved session")
+    p.add_argument("--answers", help="headless: answer every question from this PROFILE")
+    p.add_argument("--transcript", help="headless: write the questions asked and the result to this JSON file")
+
+    p = sub.add_parser("assess", help="eligibility of all 27 fiches and the ordered plan for the profile's goals")
+    p.add_argument("profile", help="profile file (.yaml, .yml, .json) or - for stdin")
+    p.add_argument("--format", choices=FORMATS_ASSESS, default="text")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+
+    p = sub.add_parser("check", help="one fiche: every condition met / not met / unknown, with citations")
+    p.add_argument("profile")
+    p.add_argument("--fiche", type=_fiche_number, required=True)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+
+    p = sub.add_parser("explain", help="why fiche N is (or is not) in the plan, rule by rule")
+    p.add_argument("result", help="a result file written by 'pnman assess --format json -o'")
+    p.add_argument("--fiche", type=_fiche_number, required=True)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+
+    p = sub.add_parser("audit", help="replay an assessment from its recorded inputs and compare")
+    p.add_argument("result")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = sub.add_parser("fiches", help="browse the knowledge base")
+    p.add_argument("number", nargs="?", type=_fiche_number)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--size", choices=("TPE", "PE", "ME"))
+
+    p = sub.add_parser("graph", help="the dependency graph (whole guide, or the profile's plan)")
+    p.add_argument("profile", nargs="?")
+    p.add_argument("--format", choices=("dot", "svg", "png", "mermaid"), default="dot")
+    p.add_argument("-o", "--output")
+
+    p = sub.add_parser("validate", help="check the knowledge base and report the guide's own inconsistencies")
+    p.add_argument("--guide", help="path to guide-pnman-tic.txt (default: $PNMAN_GUIDE or ../shared/seed)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = sub.add_parser("batch", help="assess many profiles (CSV or JSONL) with worker processes")
+    p.add_argument("input", help="a .csv (columns = profile keys, lists separated by ';') or .jsonl file")
+    p.add_argument("-o", "--output", required=True, help="results, one JSON object per line (.jsonl)")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (default: %(default)s)")
+    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    return parser
+
+
+def _version() -> str:
+    from engine import __version__
+    return f"pnman {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        from . import commands
+        handler = getattr(commands, f"cmd_{args.command}")
+        return int(handler(args) or 0)
+    except PnmanError as exc:
+        print(f"pnman: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pnman: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except RecursionError:
+        print("pnman: input nested too deeply", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
+        print(f"pnman: internal error ({type(exc).__name__}: {str(exc)[:200]}); please report it "
+              "with the command and input that caused it", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

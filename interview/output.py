@@ -1,0 +1,67 @@
+"""One place for console output and for writing result files safely."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from engine.errors import InputError
+
+
+def console(file=None) -> Console:
+    """A rich console; plain (no colour, wide) when not writing to a terminal."""
+    out = file or sys.stdout
+    interactive = hasattr(out, "isatty") and out.isatty()
+    return Console(file=out, highlight=False, soft_wrap=not interactive,
+                   width=None if interactive else 120, color_system="auto" if interactive else None)
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_atomic(path: str | os.PathLike, content: str | bytes) -> None:
+    """Write a file so that a crash leaves either the old or the new content, never half."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError("is a directory, expected a file to write", file=str(path))
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.exists():
+        raise InputError("its folder does not exist", file=str(path))
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:  # pragma: no cover - some filesystems refuse to fsync a directory
+        pass
+
+
+def emit(content: str | bytes, output: str | None) -> None:
+    """Write to -o FILE (atomically) or to stdout."""
+    if output and output != "-":
+        write_atomic(output, content)
+    elif isinstance(content, bytes):
+        sys.stdout.buffer.write(content)
+    else:
+        sys.stdout.write(content)

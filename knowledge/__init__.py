@@ -1,0 +1,1 @@
+"""The guide's knowledge as data (YAML); loaded and checked by engine.knowledge."""

@@ -1,0 +1,1 @@
+"""durable-rules rulesets, generated from the knowledge base (see rules/compile.py)."""

@@ -1,0 +1,73 @@
+"""Compile the knowledge base into one durable-rules ruleset (JSON definition).
+
+Rules are named after what they decide, so a trace reads like the guide:
+- `implies.<…>` fill a fact the profile leaves unknown from one it states
+  (knowledge/guide.yaml, `implications`);
+- `test.<fact>.<op>.<value>.met|failed` decide one fact test used by the fiches'
+  conditions. Conditions share tests, so a fact fires at most a few rules however many
+  fiches cite it (durable-rules fails when one fact matches more than 64 conditions).
+Unknown facts are simply absent: no rule fires for them, which is how "unknown" stays
+different from "false".
+"""
+from __future__ import annotations
+
+from engine.knowledge import Knowledge, Test
+
+BEGIN = "__begin__"
+SINK = "__sink__"
+FIRST_FACT_NAMES = ("attr", "implied")
+
+
+def fact_name(test: Test) -> str:
+    """The asserted fact a test reads: list membership is asserted as one fact per code."""
+    if test.op == "contains":
+        return f"{test.fact}.{test.value}"
+    return test.fact
+
+
+def _test_patterns(test: Test) -> tuple[dict, dict]:
+    name = {"name": fact_name(test)}
+    if test.op in ("eq", "contains"):
+        expected = True if test.op == "contains" else test.value
+        met = {"$and": [name, {"value": expected}]}
+        failed = {"$and": [name, {"$neq": {"value": expected}}]}
+    elif test.op == "max":
+        met = {"$and": [name, {"$lte": {"value": test.value}}]}
+        failed = {"$and": [name, {"$gt": {"value": test.value}}]}
+    elif test.op == "size":
+        low, high = (int(x) for x in str(test.value).split("-"))
+        met = {"$and": [name, {"$gte": {"value": low}}, {"$lte": {"value": high}}]}
+        failed = {"$and": [name, {"$or": [{"$lt": {"value": low}}, {"$gt": {"value": high}}]}]}
+    else:  # pragma: no cover - the loader only builds the ops above
+        raise ValueError(f"unknown test op {test.op}")
+    return met, failed
+
+
+def definition(kb: Knowledge) -> dict:
+    """The ruleset as durable-rules JSON: {rule_id: {'all': [...], 'pri': n}} (no actions yet)."""
+    rules: dict[str, dict] = {
+        BEGIN: {"all": [{"m": {"t": BEGIN}}]},
+        # Every fact is "handled" (durable raises on a fact no rule can match), never fires.
+        SINK: {"all": [{"a": {"$ex": {"t": 1}}}, {"b": {"t": "__never__"}}]},
+    }
+    for rule in kb.guide.get("implications", []):
+        ((premise, value),) = rule["if"].items()
+        rules[rule["id"]] = {"all": [{"m": {"$and": [{"name": premise}, {"value": value}]}}], "pri": 1}
+    for test in kb.tests():
+        met, failed = _test_patterns(test)
+        rules[f"{test.id}.met"] = {"all": [{"m": met}], "pri": 2}
+        rules[f"{test.id}.failed"] = {"all": [{"m": failed}], "pri": 2}
+    return rules
+
+
+def fact_ids(kb: Knowledge) -> list[str]:
+    """Every fact id an evaluation can assert, for the hash-collision check."""
+    ids = {BEGIN}
+    for fact, spec in kb.facts.items():
+        if spec["type"] == "list":
+            ids.update(f"attr:{fact}.{code}" for code in spec.get("choices", []))
+        ids.add(f"attr:{fact}")
+    for rule in kb.guide.get("implications", []):
+        for fact in rule["then"]:
+            ids.add(f"implied:{fact}:{rule['id']}")
+    return sorted(ids)
