@@ -267,7 +267,7 @@ def _derive_conditions(fiche: Fiche, guide: dict, facts: dict, where: str):
                                 Citation(fiche.fiche, general["section"], general["text"]),
                                 general.get("interpretation")))
     sizes = guide["size_classes"]
-    size_text = " ; ".join(c["text"] for c in sizes["classes"])
+    size_text = " • ".join(c["text"] for c in sizes["classes"])
     conditions.append(Condition(f"f{fiche.fiche}.general.size_class", fiche.fiche, "eligibility",
                                 (Test("employees", "size", "5-250"),), False,
                                 Citation(sizes["citation"]["fiche"], sizes["citation"]["section"], size_text),

@@ -65,6 +65,9 @@ def _quotations(kb: Knowledge):
                 yield f"{where} budget.options[{i}]", option.description
         if b.workstation_limit:
             yield f"{where} budget.workstation_limit", b.workstation_limit.text
+    for number, conditions in kb.conditions.items():
+        for condition in conditions:
+            yield f"condition {condition.id}", condition.citation.text
     yield "guide general_conditions", kb.guide["general_conditions"]["text"]
     for cls in kb.size_classes:
         yield f"guide size_classes.{cls['code']}", cls["text"]

@@ -23,8 +23,8 @@ class DuplicateKeyError(ValueError):
     pass
 
 
-class _StrictLoader(_Base):
-    """Safe loader that rejects duplicate keys and YAML aliases."""
+class _NoDuplicates:
+    """Mixin: refuse duplicate mapping keys instead of keeping the last one."""
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -39,6 +39,14 @@ class _StrictLoader(_Base):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+
+class _StrictLoader(_NoDuplicates, _Base):
+    """Knowledge files: the fast C loader, duplicates refused."""
+
+
+class _UserLoader(_NoDuplicates, yaml.SafeLoader):
+    """User files: the pure-Python composer, so aliases ("billion laughs") can be refused."""
+
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
@@ -46,7 +54,8 @@ class _StrictLoader(_Base):
         return super().compose_node(parent, index)
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_mapping)
+for _loader in (_StrictLoader, _UserLoader):
+    _loader.add_constructor("tag:yaml.org,2002:map", _loader.construct_mapping)
 
 
 def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
@@ -82,7 +91,7 @@ def parse_text(text: str, *, kind: str) -> Any:
             raise ValueError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
     else:
         try:
-            data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict safe loader
+            data = yaml.load(text, Loader=_UserLoader)  # noqa: S506 - strict safe loader
         except DuplicateKeyError:
             raise
         except RecursionError:
