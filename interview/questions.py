@@ -52,12 +52,23 @@ def load_questions(kb: Knowledge) -> dict[str, Question]:
     return questions
 
 
-def _first_citation(kb: Knowledge, fact: str):
-    for conditions in kb.conditions.values():
-        for condition in conditions:
+def _first_citation(kb: Knowledge, fact: str, fiches=None):
+    order = list(fiches or []) + [n for n in kb.conditions if n not in (fiches or [])]
+    for number in order:
+        for condition in kb.conditions[number]:
             if fact in condition.facts:
                 return condition.citation
     return None
+
+
+def help_for(question: Question, kb: Knowledge, lang: str, fiches) -> str:
+    """The help line: the question's own, or the guide sentence of a fiche in play that uses it."""
+    if question.key in _raw() and (_raw()[question.key].get("help") or {}).get(lang):
+        return question.help[lang]
+    citation = _first_citation(kb, question.key, fiches)
+    if citation is None:
+        return ""
+    return f"« {citation.text} » (fiche {citation.fiche}, {citation.section})"
 
 
 def render_answer(question: Question, value: Any, lang: str) -> str:
