@@ -7,7 +7,8 @@ replay it and tell tampering from a change of rules.
 from __future__ import annotations
 
 import hashlib
-import json
+
+import orjson
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
@@ -80,7 +81,8 @@ def decision_digest(result: Mapping[str, Any]) -> str:
 
 
 def canonical_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """Compact UTF-8 JSON with sorted keys: the form the digest is computed on."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode("utf-8")
 
 
 def build_result(evaluation: Evaluation, plan: Plan, kb: Knowledge, *, timestamp: str | None = None) -> dict:

@@ -1,0 +1,266 @@
+"""`pnman batch`: assess a portfolio of companies (CSV or JSONL) with worker processes.
+
+durable-rules holds the GIL, so the work is spread over processes, each with its own
+engine. Output keeps the input order; a bad row is reported with its row number and
+the others go on. The summary counts statuses per fiche, adds up the investment
+ceilings and names the most common blocking condition.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterator
+
+from engine.errors import InputError, PnmanError
+
+from .output import to_json
+
+TRUE = {"true", "vrai", "oui", "yes", "1", "o", "y"}
+FALSE = {"false", "faux", "non", "no", "0", "n"}
+MAX_ROWS = 1_000_000
+
+
+def _cell(key: str, text: str, spec: dict) -> Any:
+    """A CSV cell as a profile value of the fact's type; empty means unknown."""
+    text = text.strip()
+    if text == "":
+        return None
+    kind = spec["type"]
+    if kind == "bool":
+        low = text.lower()
+        if low in TRUE:
+            return True
+        if low in FALSE:
+            return False
+        raise ValueError(f"column '{key}': expected true/false (oui/non), found {text!r}")
+    if kind == "int":
+        if not text.lstrip("-").isdigit():
+            raise ValueError(f"column '{key}': expected a whole number, found {text!r}")
+        return int(text)
+    if kind in ("list", "intlist"):
+        items = [i.strip() for i in text.split(";") if i.strip()]
+        if kind == "intlist":
+            if not all(i.isdigit() for i in items):
+                raise ValueError(f"column '{key}': expected fiche numbers separated by ';', found {text!r}")
+            return [int(i) for i in items]
+        return items
+    return text
+
+
+def read_rows(path: str, kb) -> Iterator[tuple[int, Any]]:
+    """(row number, profile dict or an error message) for every data row of the file."""
+    source = Path(path)
+    if not source.is_file():
+        raise InputError("no such batch file", file=path)
+    suffix = source.suffix.lower()
+    if suffix not in (".csv", ".jsonl"):
+        raise InputError(f"has extension '{suffix}', expected .csv or .jsonl", file=path)
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", file=path) from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if b"\x00" in raw:
+        raise InputError("is a binary file, expected UTF-8 text", file=path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (invalid byte at position {exc.start})", file=path) from None
+    if not text.strip():
+        raise InputError("is empty", file=path)
+    if suffix == ".jsonl":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            if len(line) > 100_000:
+                yield number, "line longer than 100 kB"
+                continue
+            try:
+                yield number, json.loads(line)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                yield number, f"invalid JSON: {getattr(exc, 'msg', 'nested too deeply')}"
+        return
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise InputError(f"has no readable CSV header ({exc})", file=path) from None
+    header = [h.strip() for h in header]
+    unknown = [h for h in header if h not in kb.facts]
+    if unknown:
+        import difflib
+        close = difflib.get_close_matches(unknown[0], list(kb.facts), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise InputError(f"unknown column '{unknown[0]}'{hint}", file=path, key=unknown[0])
+    if len(set(header)) != len(header):
+        raise InputError("a column appears twice in the header", file=path)
+    row_number = 1
+    while True:
+        row_number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield row_number, f"unreadable CSV row: {exc}"
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            yield row_number, f"expected {len(header)} columns, found {len(row)}"
+            continue
+        try:
+            profile = {}
+            for key, cell in zip(header, row):
+                value = _cell(key, cell, kb.facts[key])
+                if value is not None:
+                    profile[key] = value
+            yield row_number, profile
+        except ValueError as exc:
+            yield row_number, str(exc)
+
+
+_KB = None
+
+
+def _init_worker() -> None:
+    global _KB
+    from engine.knowledge import default
+    _KB = default()
+
+
+def assess_row(item: tuple[int, Any]) -> dict:
+    """Assess one row in a worker; errors become a row-level error, never a crash."""
+    from engine.assess import assess
+    from engine.profile import check_profile
+    number, data = item
+    if isinstance(data, str):
+        return {"row": number, "error": data}
+    try:
+        profile = check_profile(data, _KB, file=f"row {number}")
+        result = assess(profile, _KB, timestamp="batch")
+    except PnmanError as exc:
+        return {"row": number, "error": exc.detail if not exc.key else f"key '{exc.key}': {exc.detail}"}
+    except RecursionError:
+        return {"row": number, "error": "nested too deeply"}
+    return {"row": number, **compact(result)}
+
+
+def compact(result: dict) -> dict:
+    """What a portfolio needs of a result: statuses, plan, totals, warnings, blocking conditions."""
+    return {
+        "name": result["profile"].get("name"),
+        "size_class": result["size_class"],
+        "statuses": {str(e["fiche"]): e["status"] for e in result["fiches"]},
+        "blocking": sorted({r["condition"].split(".", 1)[1] for e in result["fiches"] for r in e["reasons"]
+                            if r["outcome"] == "failed" and r["kind"] == "eligibility"}),
+        "plan": [{"step": s["step"], "kind": s["kind"], **({"fiche": s["fiche"], "part": s.get("part")}
+                                                           if s["kind"] == "fiche" else {"id": s["id"]})}
+                 for s in result["plan"]],
+        "totals": result["totals"],
+        "warnings": sorted({w["code"] for w in result["warnings"]}),
+        "knowledge_version": result["knowledge_version"],
+        "decision_digest": result["decision_digest"],
+    }
+
+
+class Summary:
+    def __init__(self):
+        self.rows = 0
+        self.errors = 0
+        self.per_fiche: dict[str, Counter] = {}
+        self.investment = [0, 0]
+        self.days = [0, 0]
+        self.blocking: Counter = Counter()
+
+    def add(self, line: dict) -> None:
+        self.rows += 1
+        if "error" in line:
+            self.errors += 1
+            return
+        for fiche, status in line["statuses"].items():
+            self.per_fiche.setdefault(fiche, Counter())[status] += 1
+        self.investment[0] += line["totals"]["investment_da_ht"]["min"]
+        self.investment[1] += line["totals"]["investment_da_ht"]["max"]
+        self.days[0] += line["totals"]["coaching_days"]["min"]
+        self.days[1] += line["totals"]["coaching_days"]["max"]
+        self.blocking.update(line["blocking"])
+
+    def as_dict(self) -> dict:
+        top = self.blocking.most_common(1)
+        return {"rows": self.rows, "errors": self.errors,
+                "statuses_per_fiche": {f: dict(sorted(c.items())) for f, c in
+                                       sorted(self.per_fiche.items(), key=lambda kv: int(kv[0]))},
+                "investment_da_ht": {"min": self.investment[0], "max": self.investment[1]},
+                "coaching_days": {"min": self.days[0], "max": self.days[1]},
+                "most_common_blocking_condition": {"condition": top[0][0], "companies": top[0][1]} if top else None}
+
+
+def run_batch(args) -> int:
+    from engine.knowledge import default
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    kb = default()
+    if args.jobs < 1 or args.jobs > 64:
+        raise InputError("expected a number of worker processes from 1 to 64", key="--jobs")
+    rows = list(read_rows(args.input, kb))
+    if len(rows) > MAX_ROWS:
+        raise InputError(f"has more than {MAX_ROWS} rows", file=args.input)
+    out_path = Path(args.output)
+    if out_path.parent and not out_path.parent.exists():
+        raise InputError("its folder does not exist", file=args.output)
+    summary = Summary()
+    tmp = out_path.with_name(f".{out_path.name}.tmp")
+    progress = Progress(TextColumn("assess"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        transient=False, disable=not sys.stderr.isatty() and not os.environ.get("PNMAN_PROGRESS"))
+    chunksize = max(1, min(64, len(rows) // (args.jobs * 8) or 1))
+    with open(tmp, "w", encoding="utf-8") as handle, progress:
+        task = progress.add_task("assess", total=len(rows))
+        if args.jobs == 1:
+            _init_worker()
+            results = map(assess_row, rows)
+            pool = None
+        else:
+            pool = multiprocessing.get_context("fork").Pool(args.jobs, initializer=_init_worker)
+            results = pool.imap(assess_row, rows, chunksize=chunksize)
+        try:
+            for line in results:
+                if "error" in line:
+                    print(f"pnman batch: {args.input}: row {line['row']}: {line['error']}", file=sys.stderr)
+                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                summary.add(line)
+                progress.advance(task)
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, out_path)
+    data = summary.as_dict()
+    sys.stdout.write(_summary_text(data))
+    summary_path = out_path.with_name(out_path.stem + ".summary.json")
+    summary_path.write_text(to_json(data), encoding="utf-8")
+    return 0
+
+
+def _summary_text(data: dict) -> str:
+    from .render import da
+    lines = [f"{data['rows']} companies assessed, {data['errors']} rows rejected"]
+    lines.append("Statuses per fiche (eligible / conditional / unknown / ineligible):")
+    for fiche, counts in data["statuses_per_fiche"].items():
+        lines.append(f"  fiche {int(fiche):2d}: {counts.get('eligible', 0):6d} / {counts.get('conditional', 0):6d} / "
+                     f"{counts.get('unknown', 0):6d} / {counts.get('ineligible', 0):6d}")
+    inv, days = data["investment_da_ht"], data["coaching_days"]
+    lines.append(f"Investment ceilings of all plans: {da(inv['min'])} – {da(inv['max'])}")
+    lines.append(f"Coaching days of all plans: {days['min']} – {days['max']}")
+    top = data["most_common_blocking_condition"]
+    if top:
+        lines.append(f"Most common blocking condition: {top['condition']} ({top['companies']} companies)")
+    return "\n".join(lines) + "\n"
