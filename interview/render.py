@@ -59,7 +59,10 @@ def budget_text(budget: dict, lang: str = "fr") -> str:
     if "min_da_ht" in budget:
         return f"{da(budget['min_da_ht'])} – {da(budget['max_da_ht'])}"
     if "min_days" in budget:
-        return f"{budget['min_days']} – {budget['max_days']} h/j"
+        text = f"{budget['min_days']} – {budget['max_days']} h/j"
+        if budget.get("per_expert") and budget.get("experts", 1) > 1:
+            text += f" ({budget['experts']} experts)"
+        return text
     return "—"
 
 

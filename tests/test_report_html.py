@@ -1,0 +1,98 @@
+"""The HTML report: self-contained, well-formed, escaped, renderable in a real browser."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+from engine.assess import assess
+from engine.profile import check_profile
+from interview.report_html import assessment_html
+
+VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source", "path", "polygon",
+        "ellipse", "polyline", "line", "rect", "circle", "stop"}
+HOSTILE = {"name": "<script>alert('x')</script> & Fils \"SARL\"", "employees": 15, "pnman_member": True,
+           "diagnostic_approved": True, "recommendations": ["tic_coaching", "tic_upgrade"], "general_conditions": True,
+           "goals": ["website", "emarketing"], "it_infrastructure": True, "web_staff": True}
+
+
+class _Checker(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.external: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self.scripts += 1
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith("#"):
+                self.external.append(value)
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"unexpected </{tag}> (open: {self.stack[-3:]})")
+            if tag in self.stack:
+                while self.stack and self.stack.pop() != tag:
+                    pass
+            return
+        self.stack.pop()
+
+
+@pytest.fixture(scope="module")
+def page(kb):
+    result = assess(check_profile(HOSTILE, kb), kb)
+    return assessment_html(result, kb)
+
+
+def test_well_formed_and_self_contained(page):
+    checker = _Checker()
+    checker.feed(page)
+    checker.close()
+    assert checker.problems == [] and checker.stack == []
+    assert checker.external == [] and checker.scripts == 0
+
+
+def test_user_strings_are_escaped(page):
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Fils &#34;SARL&#34;" in page
+
+
+def test_contents(page):
+    for needle in ("Site web d’entreprise", "Promotion de l’entreprise sur Internet", "Profil de l’expert",
+                   "Totaux", "« L’appui du PNMAN peut prendre la forme"):
+        assert needle in page
+    assert ("<svg" in page) == (shutil.which("dot") is not None)
+
+
+def test_english(kb):
+    page = assessment_html(assess(check_profile(HOSTILE, kb), kb), kb, "en")
+    assert "Action plan" in page and 'lang="en"' in page
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed here")
+def test_renders_in_headless_chromium(page, tmp_path):
+    html = tmp_path / "report.html"
+    html.write_text(page, encoding="utf-8")
+    shot = tmp_path / "report.png"
+    done = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+         f"--screenshot={shot}", "--window-size=1200,2000", html.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert shot.exists() and shot.stat().st_size > 10_000
+    console_errors = [line for line in done.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()]
+    assert console_errors == []
