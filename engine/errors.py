@@ -18,7 +18,12 @@ class PnmanError(Exception):
         if self.key:
             where.append(f"key '{self.key}'")
         prefix = ": ".join(where)
-        return f"{prefix}: {self.detail}" if prefix else self.detail
+        return _one_line(f"{prefix}: {self.detail}" if prefix else self.detail)
+
+
+def _one_line(text: str) -> str:
+    """Control characters from user input would break the one-line message: show them escaped."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 class KnowledgeError(PnmanError):

@@ -86,7 +86,9 @@ def check_profile(data: Any, kb: Knowledge, *, file: str = "<profile>") -> Mappi
             hint = f"; did you mean '{close[0]}'?" if close else "; see the profile keys in the contract (§2)"
             raise ProfileError(f"unknown key{hint}", file=file, key=key)
         kind = spec["type"]
-        if value is None and key != "employees":
+        if value is None:
+            if key == "employees":
+                break  # reported below: the headcount is required
             continue  # an explicit null is the same as an absent key: unknown
         if kind == "bool" and not isinstance(value, bool):
             raise ProfileError(f"expected true or false, found {value!r}", file=file, key=key)

@@ -167,3 +167,31 @@ def test_console_script_cold_run(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["schema"] == "pnman-assessment/1"
+
+
+def test_headless_interview_writes_a_transcript(capsys, tmp_path):
+    out = tmp_path / "t.json"
+    code, _, err = run(capsys, "interview", "--answers", EXAMPLE, "--transcript", str(out))
+    assert code == 0 and "questions" in err
+    transcript = json.loads(out.read_text(encoding="utf-8"))
+    assert [a["key"] for a in transcript["asked"]][:3] == ["employees", "goals", "fiches"]
+    assert all({"key", "question", "answer"} <= set(a) for a in transcript["asked"])
+    assert transcript["result"]["schema"] == "pnman-assessment/1"
+    code, _, err = run(capsys, "interview", "--answers", EXAMPLE)
+    assert code == 2 and "--transcript" in err
+
+
+def test_graph_svg_of_a_plan(capsys, tmp_path):
+    import shutil
+    target = tmp_path / "plan.svg"
+    code, _, err = run(capsys, "graph", str(ROOT / "examples" / "tpe-demarrage.yaml"), "--format", "svg",
+                       "-o", str(target))
+    if shutil.which("dot") is None:
+        assert code == 2 and "Graphviz" in err
+    else:
+        assert code == 0 and target.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+
+
+def test_plan_graph_ranks_parallel_steps(capsys):
+    code, out, _ = run(capsys, "graph", str(ROOT / "examples" / "pme-industrielle.yaml"), "--format", "dot")
+    assert code == 0 and "rank=same" in out

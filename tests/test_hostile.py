@@ -1,0 +1,197 @@
+"""Hostile inputs: every reader rejects bad input with exit 2 and one clear line, never a traceback."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from interview.cli import main
+from interview.output import write_atomic
+from strategies import KB, profiles
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_clean_line(err: str) -> bool:
+    return "Traceback" not in err and len(err.strip().splitlines()) == 1 and err.startswith("pnman: ")
+
+
+@pytest.mark.parametrize("content, needle", [
+    (b"employees: 12\n" + b"x" * 1_100_000, "larger than"),
+    (("goals: " + "[" * 60 + "]" * 60 + "\nemployees: 3\n").encode(), "nesting deeper"),
+    (("{\"employees\": 3, \"goals\": " + "[" * 100_000 + "]" * 100_000 + "}").encode(), "nesting"),
+    (b"lol: &a [x, x]\nlol2: &b [*a, *a]\nlol3: [*b, *b]\n", "aliases"),
+    (b"employees: 10000001\n", "whole number"),
+    (b"employees: 12\nworkstations_needed: 1e9\n", "whole number"),
+    (b"employees: .nan\n", "whole number"),
+    (b"employees: 12\nname: !!python/object:os.system [ls]\n", "invalid YAML"),
+    (b"\"just a string\"\n", "top level must be a mapping"),
+    (b"employees: 12\ngoals: website\n", "a list"),
+    (b"employees: 12\nrecommendations: [erp, 3]\n", "recommendations"),
+    (b"employees: null\n", "required"),
+    (b"\xff\xfeemployees: 1\n", "not UTF-8"),
+])
+def test_hostile_profiles(capsys, tmp_path, content, needle):
+    suffix = ".json" if content.startswith(b"{") else ".yaml"
+    path = tmp_path / f"p{suffix}"
+    path.write_bytes(content)
+    code, out, err = run(capsys, "assess", str(path))
+    assert code == 2 and out == ""
+    assert one_clean_line(err), err
+    assert needle in err and str(path) in err
+
+
+def test_wrong_extension_and_directory(capsys, tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_text("employees: 3\n", encoding="utf-8")
+    code, _, err = run(capsys, "assess", str(path))
+    assert code == 2 and ".yaml, .yml or .json" in err
+    code, _, err = run(capsys, "assess", str(tmp_path))
+    assert code == 2 and "directory" in err
+
+
+def test_hostile_result_files(capsys, tmp_path):
+    cases = {
+        "list.json": "[1, 2]",
+        "schema.json": json.dumps({"schema": "pnman-assessment/1"}),
+        "profile.json": json.dumps({"schema": "pnman-assessment/1", "profile": {"employees": "x"}, "fiches": [],
+                                    "plan": [], "knowledge_version": "kb-1"}),
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        for command in (["audit", str(path)], ["explain", str(path), "--fiche", "3"]):
+            code, _, err = run(capsys, *command)
+            assert code == 2, (name, command, err)
+            assert one_clean_line(err) and name in err
+
+
+def test_atomic_write_survives_a_failure(tmp_path, monkeypatch):
+    target = tmp_path / "session.json"
+    write_atomic(target, "old")
+
+    def boom(*_):
+        raise OSError("disk full")
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        write_atomic(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["session.json"]
+
+
+WRITER = """
+import os, sys
+sys.path.insert(0, {root!r})
+os.environ["PNMAN_HOME"] = {home!r}
+from engine.knowledge import default
+from interview.session import open_session
+kb = default()
+s = open_session("crash", kb, resume={resume}, lang="fr")
+print("ready", flush=True)
+i = 0
+while True:
+    i += 1
+    s.record("employees", i % 250)
+    s.record("name", "x" * (i % 500))
+"""
+
+
+def test_killing_the_process_never_leaves_a_broken_session(tmp_path):
+    home = str(tmp_path)
+    for attempt in range(4):
+        script = WRITER.format(root=str(ROOT), home=home, resume=attempt > 0)
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.05 + 0.07 * attempt)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        data = json.loads((tmp_path / "sessions" / "crash.json").read_text(encoding="utf-8"))
+        assert data["schema"] == "pnman-session/1" and isinstance(data["answers"]["employees"], int)
+
+
+def test_batch_reports_bad_rows_and_keeps_going(capsys, tmp_path):
+    source = tmp_path / "p.csv"
+    source.write_text("name,employees,goals,uses_it,pnman_member\n"
+                      "A,12,network,oui,true\n"
+                      "B,douze,network,oui,true\n"
+                      "C,30,website;emarketing,maybe,true\n"
+                      "D,40,netwrk,true,true\n"
+                      "E,7,start_it,non,\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code, stdout, err = run(capsys, "batch", str(source), "-o", str(out))
+    assert code == 0
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["row"] for line in lines] == [2, 3, 4, 5, 6]
+    assert ["error" in line for line in lines] == [False, True, True, True, False]
+    assert "row 3" in err and "row 4" in err and "row 5" in err and "Traceback" not in err
+    assert "5 companies assessed, 3 rows rejected" in stdout
+    assert lines[4]["statuses"]["13"] == "unknown"       # membership left empty: unknown, not false
+
+
+def test_batch_bad_header_and_missing_file(capsys, tmp_path):
+    source = tmp_path / "p.csv"
+    source.write_text("name,employes\nA,3\n", encoding="utf-8")
+    code, _, err = run(capsys, "batch", str(source), "-o", str(tmp_path / "o.jsonl"))
+    assert code == 2 and "did you mean 'employees'" in err
+    code, _, err = run(capsys, "batch", str(tmp_path / "none.csv"), "-o", str(tmp_path / "o.jsonl"))
+    assert code == 2 and "no such batch file" in err
+
+
+def test_batch_jsonl_with_two_processes_keeps_order(capsys, tmp_path):
+    source = tmp_path / "p.jsonl"
+    from bench.portfolio import profiles as portfolio
+    rows = list(portfolio(30, seed=7))
+    source.write_text("\n".join(json.dumps(r) for r in rows) + "\n{broken\n", encoding="utf-8")
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert run(capsys, "batch", str(source), "-o", str(one), "--jobs", "1")[0] == 0
+    assert run(capsys, "batch", str(source), "-o", str(two), "--jobs", "2")[0] == 0
+    assert one.read_bytes() == two.read_bytes()
+    lines = [json.loads(line) for line in one.read_text(encoding="utf-8").splitlines()]
+    assert [line["row"] for line in lines] == list(range(1, 32))
+    assert "error" in lines[-1]
+    summary = json.loads((tmp_path / "one.summary.json").read_text(encoding="utf-8"))
+    assert summary["rows"] == 31 and summary["errors"] == 1 + sum(1 for line in lines[:-1] if "error" in line)
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=True)
+                           | st.text(max_size=20),
+                           lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+                           max_leaves=12)
+hostile_profiles = st.one_of(
+    profiles(),
+    st.dictionaries(st.sampled_from(sorted(KB.facts) + ["employes", "goal", "x"]), json_values, max_size=8),
+    json_values,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.one_of(hostile_profiles.map(lambda v: json.dumps(v).encode()), st.binary(max_size=200)),
+       st.sampled_from([".json", ".yaml"]))
+def test_fuzz_exit_0_or_2_never_a_traceback(tmp_path_factory, capsys, content, suffix):
+    path = tmp_path_factory.mktemp("fuzz") / f"p{suffix}"
+    path.write_bytes(content)
+    code = main(["assess", str(path), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code in (0, 2), err
+    assert "Traceback" not in err
+    if code == 2:
+        assert one_clean_line(err)
+    else:
+        result = json.loads(out)
+        statuses = {e["fiche"]: e["status"] for e in result["fiches"]}
+        assert len(statuses) == 27
+        assert all(statuses[s["fiche"]] != "ineligible" for s in result["plan"] if s["kind"] == "fiche")
