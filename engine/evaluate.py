@@ -144,7 +144,8 @@ def _resolve(asserted: list[dict], firings: list[Firing], kb: Knowledge):
     return facts, tuple(contradictions)
 
 
-def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[Firing]) -> dict[str, TestOutcome]:
+def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[Firing],
+                   profile: Mapping[str, Any]) -> dict[str, TestOutcome]:
     fired: dict[tuple[str, str], str] = {}
     for firing in firings:
         if firing.rule.startswith("test."):
@@ -158,7 +159,7 @@ def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[
             continue
         actual = source.value
         if test.op == "contains":
-            actual = None  # filled below with the whole list
+            actual = list(profile.get(test.fact) or [])   # the whole list, as the profile gives it
         for outcome in ("met", "failed"):
             rule = f"{test.id}.{outcome}"
             if (rule, source.fact_id) in fired:
@@ -169,13 +170,8 @@ def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[
     return outcomes
 
 
-def _condition_outcome(condition: Condition, tests: dict[str, TestOutcome], profile: Mapping[str, Any]) -> ConditionOutcome:
-    results = []
-    for test in condition.tests:
-        result = tests[test.id]
-        if test.op == "contains" and result.outcome != "unknown":
-            result = TestOutcome(result.test, result.outcome, result.rule, result.fact_id, list(profile.get(test.fact) or []))
-        results.append(result)
+def _condition_outcome(condition: Condition, tests: dict[str, TestOutcome]) -> ConditionOutcome:
+    results = [tests[test.id] for test in condition.tests]
     kinds = [r.outcome for r in results]
     if condition.any_of:
         outcome = "met" if "met" in kinds else "unknown" if "unknown" in kinds else "failed"
@@ -201,10 +197,10 @@ def evaluate(profile: Mapping[str, Any], kb: Knowledge) -> Evaluation:
     asserted = profile_facts(profile, kb)
     firings = _engine(kb).run(asserted)
     facts, contradictions = _resolve(asserted, firings, kb)
-    tests = _test_outcomes(kb, facts, firings)
+    tests = _test_outcomes(kb, facts, firings, profile)
     statuses = {}
     for number, conditions in kb.conditions.items():
-        outcomes = tuple(_condition_outcome(c, tests, profile) for c in conditions)
+        outcomes = tuple(_condition_outcome(c, tests) for c in conditions)
         status = fiche_status(number, outcomes)
         statuses[number] = FicheStatus(number, status, f"status.f{number}.{status}", outcomes)
     employees = profile.get("employees")

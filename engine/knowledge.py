@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -144,7 +144,7 @@ class Test:
     op: str
     value: Any
 
-    @property
+    @cached_property
     def id(self) -> str:
         value = str(self.value).lower()
         return f"test.{self.fact}.{self.op}.{value}"
@@ -192,13 +192,18 @@ class Knowledge:
         return None
 
     def tests(self) -> list[Test]:
-        """Every distinct fact test used by a condition, in a stable order."""
+        """Every distinct fact test used by a condition, in a stable order (computed once)."""
+        cached = self.__dict__.get("_tests")
+        if cached is not None:
+            return cached
         seen: dict[str, Test] = {}
         for conditions in self.conditions.values():
             for condition in conditions:
                 for test in condition.tests:
                     seen.setdefault(test.id, test)
-        return [seen[k] for k in sorted(seen)]
+        tests = [seen[k] for k in sorted(seen)]
+        object.__setattr__(self, "_tests", tests)
+        return tests
 
     def providers(self, fact: str) -> list[int]:
         """Fiches that bring the fact about, in the guide's preference order."""
