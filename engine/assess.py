@@ -85,10 +85,12 @@ def canonical_json(data: Any) -> str:
     return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode("utf-8")
 
 
-def build_result(evaluation: Evaluation, plan: Plan, kb: Knowledge, *, timestamp: str | None = None) -> dict:
+def build_result(evaluation: Evaluation, plan: Plan, kb: Knowledge, *, timestamp: str | None = None,
+                 lang: str = "fr") -> dict:
     profile = dict(evaluation.profile)
     result = {
         "schema": SCHEMA,
+        "lang": lang,
         "knowledge_version": kb.version,
         "program_version": __version__,
         "timestamp": timestamp or datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
@@ -110,4 +112,4 @@ def assess(profile: Mapping[str, Any], kb: Knowledge, *, lang: str = "fr", times
     """Evaluate a checked profile and plan its goals: the full result record."""
     evaluation = evaluate(profile, kb)
     plan = build_plan(evaluation, kb, lang=lang)
-    return build_result(evaluation, plan, kb, timestamp=timestamp)
+    return build_result(evaluation, plan, kb, timestamp=timestamp, lang=lang)

@@ -83,7 +83,8 @@ def audit(result: dict, kb: Knowledge) -> dict:
     except ProfileError as exc:
         raise InputError(f"the recorded inputs are not a valid profile: {exc.detail}", file=source,
                          key=f"profile.{exc.key}" if exc.key else "profile") from None
-    replay = assess(profile, kb, timestamp=record.get("timestamp"))
+    lang = record.get("lang") if record.get("lang") in ("fr", "en") else "fr"
+    replay = assess(profile, kb, timestamp=record.get("timestamp"), lang=lang)
     recorded_decisions = {k: v for k, v in record.items() if k not in IGNORED_ON_REPLAY}
     replayed_decisions = {k: v for k, v in replay.items() if k not in IGNORED_ON_REPLAY}
     differences = diff(recorded_decisions, replayed_decisions)

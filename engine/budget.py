@@ -10,25 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .knowledge import SIZE_CODES, Budget, Days, Fiche
-
-
-def da(amount: int) -> str:
-    """An amount the French way: 1 850 000 DA HT."""
-    return f"{amount:,}".replace(",", " ") + " DA HT"
-
-
-@dataclass(frozen=True)
-class Warning:
-    code: str
-    fiche: int | None
-    message: str
-    figures: dict | None = None
-
-    def as_dict(self) -> dict:
-        out = {"code": self.code, "fiche": self.fiche, "message": self.message}
-        if self.figures:
-            out["figures"] = self.figures
-        return out
+from .messages import Warning, da, warning
 
 
 @dataclass(frozen=True)
@@ -51,22 +33,21 @@ def _nearest(table: dict, size: str) -> str | None:
     return None
 
 
-def _days(fiche: Fiche, table: dict[str, Days], size: str, label: str) -> tuple[dict, tuple[int, int], list[Warning]]:
+def _days(fiche: Fiche, table: dict[str, Days], size: str, label: str, lang: str) -> tuple[dict, tuple[int, int], list[Warning]]:
     warnings = []
     used = size if size in table else _nearest(table, size)
     entry = table[used]
     budget = {"size_class": size, "days": entry.days, "tolerance": entry.tolerance, "text": entry.text}
     if used != size:
         budget["assumed_from"] = used
-        warnings.append(Warning(
-            "missing_size_figure", fiche.fiche,
-            f"Fiche {fiche.fiche} ({label}) : le guide n’imprime aucun nombre de jours pour la classe {size} ; "
-            f"le chiffre de la classe {used} ({entry.text}) est repris à titre indicatif.",
-            {"size_class": size, "printed_for": sorted(table), "assumed_from": used, "days": entry.days}))
+        warnings.append(warning(
+            "missing_size_figure", fiche.fiche, lang,
+            {"size_class": size, "printed_for": sorted(table), "assumed_from": used, "days": entry.days},
+            part=label, size=size, used=used, text=entry.text))
     return budget, (entry.days - entry.tolerance, entry.days + entry.tolerance), warnings
 
 
-def step_budget(fiche: Fiche, size: str | None, part: str | None = None) -> StepBudget:
+def step_budget(fiche: Fiche, size: str | None, part: str | None = None, lang: str = "fr") -> StepBudget:
     """The budget of one plan step (a fiche, or one part of fiche 9) for a size class."""
     b: Budget = fiche.budget
     warnings: list[Warning] = []
@@ -86,12 +67,10 @@ def step_budget(fiche: Fiche, size: str | None, part: str | None = None) -> Step
         low, high = sorted((table.total_da_ht, table.lines_sum))
         investment = (low, high)
         if table.total_da_ht != table.lines_sum:
-            warnings.append(Warning(
-                "total_mismatch", fiche.fiche,
-                f"Fiche {fiche.fiche}, classe {size} : le total imprimé ({da(table.total_da_ht)}) n’est pas la "
-                f"somme des lignes ({da(table.lines_sum)}) ; le plan retient la fourchette "
-                f"{da(low)} – {da(high)}.",
-                {"printed_total_da_ht": table.total_da_ht, "lines_sum_da_ht": table.lines_sum}))
+            warnings.append(warning(
+                "total_mismatch", fiche.fiche, lang,
+                {"printed_total_da_ht": table.total_da_ht, "lines_sum_da_ht": table.lines_sum},
+                size=size, total=da(table.total_da_ht), lines=da(table.lines_sum), low=da(low), high=da(high)))
     elif b.options:
         options = [o.model_dump() for o in b.options]
         budget = {"size_class": size, "options": options}
@@ -104,9 +83,9 @@ def step_budget(fiche: Fiche, size: str | None, part: str | None = None) -> Step
         budget["min_da_ht"], budget["max_da_ht"] = investment
     elif b.days or b.post_erp_days:
         if part == "post_erp":
-            budget, days, warnings_ = _days(fiche, b.post_erp_days, size, "Post-ERP")
+            budget, days, warnings_ = _days(fiche, b.post_erp_days, size, "Post-ERP", lang)
         else:
-            budget, days, warnings_ = _days(fiche, b.days, size, "préparation")
+            budget, days, warnings_ = _days(fiche, b.days, size, "préparation" if lang == "fr" else "preparation", lang)
         warnings.extend(warnings_)
         if part:
             budget["part"] = part

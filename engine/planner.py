@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .budget import Warning, step_budget
+from .budget import step_budget
+from .messages import Warning, warning
 from .evaluate import ConditionOutcome, Evaluation
 from .knowledge import Knowledge
 
@@ -45,7 +46,7 @@ class Node:
 class Plan:
     steps: tuple[dict, ...]
     totals: dict
-    warnings: tuple[Warning, ...]
+    warnings: tuple
     graph: nx.DiGraph
     targets: tuple[int, ...]
 
@@ -66,7 +67,8 @@ def requested_fiches(profile, kb: Knowledge) -> list[tuple[int, str]]:
 
 
 class _Builder:
-    def __init__(self, evaluation: Evaluation, kb: Knowledge):
+    def __init__(self, evaluation: Evaluation, kb: Knowledge, lang: str):
+        self.lang = lang
         self.ev = evaluation
         self.kb = kb
         self.graph = nx.DiGraph()
@@ -109,10 +111,9 @@ class _Builder:
         status = self.ev.statuses[number]
         node.because.append(status.rule)
         if status.status == "unknown":
-            self.warnings.append(Warning(
-                "unknown_status", number,
-                f"Fiche {number} : statut inconnu ; faits à préciser : {', '.join(status.unknown_facts)}.",
-                {"unknown_facts": list(status.unknown_facts)}))
+            self.warnings.append(warning(
+                "unknown_status", number, self.lang, {"unknown_facts": list(status.unknown_facts)},
+                facts=", ".join(status.unknown_facts)))
         self._preparation(number, key)
         for outcome in status.conditions:
             if outcome.outcome != "met" and outcome.condition.kind == "prerequisite":
@@ -133,11 +134,9 @@ class _Builder:
         if prep != ERP_COACHING and has_specs:
             return
         if not self._usable(prep):
-            self.warnings.append(Warning(
-                "preparation_ineligible", number,
-                f"La fiche de préparation {prep} n’est pas accessible à l’entreprise "
-                f"({self._failing_text(prep)}) : la fiche {number} est planifiée sans elle.",
-                {"preparation": prep}))
+            self.warnings.append(warning(
+                "preparation_ineligible", number, self.lang, {"preparation": prep},
+                prep=prep, failing=self._failing_text(prep)))
             return
         prep_key = self.add_fiche(prep, f"plan.preparation.f{prep}.before.f{number}")
         self._edge(prep_key, key)
@@ -213,16 +212,15 @@ def _label(kb: Knowledge, node: Node, lang: str) -> str:
 
 
 def build_plan(evaluation: Evaluation, kb: Knowledge, lang: str = "fr") -> Plan:
-    builder = _Builder(evaluation, kb)
+    builder = _Builder(evaluation, kb, lang)
     targets = []
     for number, rule in requested_fiches(evaluation.profile, kb):
         status = evaluation.status(number)
         if status == "ineligible":
             failing = evaluation.statuses[number].failing("eligibility")
-            builder.warnings.append(Warning(
-                "goal_ineligible", number,
-                f"Fiche {number} demandée ({rule}) mais inéligible : " + "; ".join(c.condition.id for c in failing) + ".",
-                {"failing": [c.condition.id for c in failing]}))
+            builder.warnings.append(warning(
+                "goal_ineligible", number, lang, {"failing": [c.condition.id for c in failing]},
+                rule=rule, failing="; ".join(c.condition.id for c in failing)))
             continue
         targets.append(number)
         builder.add_fiche(number, rule)
@@ -246,7 +244,7 @@ def build_plan(evaluation: Evaluation, kb: Knowledge, lang: str = "fr") -> Plan:
                           "check_only": node.check_only, "because": list(node.because)})
             continue
         fiche = kb.fiche(node.fiche)
-        cost = step_budget(fiche, size, node.part)
+        cost = step_budget(fiche, size, node.part, lang)
         inv_min += cost.investment[0]
         inv_max += cost.investment[1]
         day_min += cost.days[0]
@@ -265,17 +263,11 @@ def build_plan(evaluation: Evaluation, kb: Knowledge, lang: str = "fr") -> Plan:
     if limit and size and wanted is not None and any(s["kind"] == "fiche" and s["fiche"] == 13 for s in steps):
         cap = getattr(limit, size)
         if wanted > cap:
-            warnings.append(Warning(
-                "workstation_limit", 13,
-                f"L’entreprise veut introduire {wanted} postes ; l’équipement de démarrage est limité à {cap} "
-                f"ordinateurs pour la classe {size} (« {limit.text} »).",
-                {"workstations_needed": wanted, "limit": cap}))
+            warnings.append(warning(
+                "workstation_limit", 13, lang, {"workstations_needed": wanted, "limit": cap},
+                wanted=wanted, cap=cap, size=size, text=limit.text))
     for contradiction in evaluation.contradictions:
-        warnings.append(Warning(
-            "contradictory_facts", None,
-            f"Le profil se contredit sur « {contradiction['fact']} » (déclaré : {contradiction['stated']}, "
-            f"déduit : {contradiction['implied']} par {contradiction['rule']}) ; la valeur déclarée est retenue.",
-            contradiction))
+        warnings.append(warning("contradictory_facts", None, lang, contradiction, **contradiction))
     unique, seen = [], set()
     for w in warnings:
         ident = (w.code, w.fiche, w.message)

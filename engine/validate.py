@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from rules.compile import fact_ids
 
-from .budget import Warning, guide_anomalies
+from .budget import guide_anomalies
+from .messages import Warning
 from .guidetext import GuideText, find_guide
 from .knowledge import Knowledge
 from .rules_runtime import check_fact_ids

@@ -32,6 +32,9 @@ def run_interview(args) -> int:
     kb = default_kb()
     if args.answers or args.transcript:
         return _headless(args, kb)
+    if not sys.stdin.isatty():
+        raise InputError("the interview needs a terminal; without one, run it headless with "
+                         "--answers PROFILE --transcript OUT.json")
     return interactive(kb, session_name=args.session, resume=args.resume, lang=args.lang)
 
 
@@ -79,7 +82,7 @@ def interactive(kb, *, session_name: str, resume: bool, lang: str) -> int:
         out.print(render.assessment_text(result, kb, lang), markup=False, highlight=False)
         out.print(w["result"].format(json=json_path, md=md_path))
         return 0
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, EOFError):
         print(w["interrupted"].format(n=len(session.answers), name=session.name), file=sys.stderr)
         return 130
     finally:

@@ -137,3 +137,10 @@ def test_what_it_would_take_really_makes_the_fiche_eligible(profile):
                 changed[change["fact"]] = change["to"]
             result = assess(check_profile(changed, KB), KB, timestamp="t")
             assert result["fiches"][number - 1]["status"] == "eligible", (number, option)
+
+
+def test_an_english_record_replays_in_english(kb):
+    record = assess(check_profile(dict(ERP, employees=60), kb), kb, lang="en")
+    assert record["lang"] == "en"
+    assert any("the guide prints no number of days" in w["message"] for w in record["warnings"])
+    assert audit(copy.deepcopy(record), kb)["verdict"] == "match"

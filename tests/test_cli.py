@@ -195,3 +195,9 @@ def test_graph_svg_of_a_plan(capsys, tmp_path):
 def test_plan_graph_ranks_parallel_steps(capsys):
     code, out, _ = run(capsys, "graph", str(ROOT / "examples" / "pme-industrielle.yaml"), "--format", "dot")
     assert code == 0 and "rank=same" in out
+
+
+def test_interview_without_a_terminal_says_how_to_run_headless(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code, _, err = run(capsys, "interview")
+    assert code == 2 and "--answers PROFILE --transcript" in err
