@@ -16,6 +16,21 @@ from .knowledge import Knowledge
 from .yamlio import MAX_BYTES, DuplicateKeyError, parse_text
 
 
+def decode_text(raw: bytes, label: str, expected: str) -> str:
+    """User file bytes as text: a BOM is dropped; binary, non-UTF-8 or empty input is refused."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if b"\x00" in raw:
+        raise InputError(f"is a binary file, expected UTF-8 text ({expected})", file=label)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (invalid byte at position {exc.start})", file=label) from None
+    if not text.strip():
+        raise InputError(f"is empty, expected {expected}", file=label)
+    return text
+
+
 def read_document(source: str, *, what: str = "file") -> Any:
     """Read a YAML or JSON document from a path or '-' (stdin), strictly."""
     label = "<stdin>" if source == "-" else source
@@ -34,16 +49,7 @@ def read_document(source: str, *, what: str = "file") -> Any:
         raise InputError(f"cannot be read ({exc.strerror})", file=label) from None
     if len(raw) > MAX_BYTES:
         raise InputError(f"is larger than {MAX_BYTES // 1000} kB; a {what} is a small file", file=label)
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if b"\x00" in raw:
-        raise InputError("is a binary file, expected UTF-8 text (YAML or JSON)", file=label)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (invalid byte at position {exc.start})", file=label) from None
-    if not text.strip():
-        raise InputError(f"is empty, expected a {what} (YAML or JSON mapping)", file=label)
+    text = decode_text(raw, label, f"a {what} (YAML or JSON mapping)")
     suffix = Path(source).suffix.lower() if source != "-" else ""
     if suffix not in ("", ".yaml", ".yml", ".json"):
         raise InputError(f"has extension '{suffix}', expected .yaml, .yml or .json", file=label)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from engine.errors import InputError, PnmanError
+from engine.profile import decode_text
 
 from .output import to_json
 
@@ -65,16 +66,7 @@ def read_rows(path: str, kb) -> Iterator[tuple[int, Any]]:
         raw = source.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})", file=path) from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if b"\x00" in raw:
-        raise InputError("is a binary file, expected UTF-8 text", file=path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (invalid byte at position {exc.start})", file=path) from None
-    if not text.strip():
-        raise InputError("is empty", file=path)
+    text = decode_text(raw, path, "a CSV or JSONL portfolio")
     if suffix == ".jsonl":
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
