@@ -20,7 +20,7 @@ MAX_DEPTH = 50
 
 
 class DuplicateKeyError(ValueError):
-    pass
+    """A mapping repeats a key, or uses a YAML alias: refused rather than silently resolved."""
 
 
 class _NoDuplicates:

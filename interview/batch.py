@@ -25,6 +25,7 @@ from .output import to_json
 TRUE = {"true", "vrai", "oui", "yes", "1", "o", "y"}
 FALSE = {"false", "faux", "non", "no", "0", "n"}
 MAX_ROWS = 1_000_000
+MAX_BYTES = 500_000_000
 
 
 def _cell(key: str, text: str, spec: dict) -> Any:
@@ -62,6 +63,8 @@ def read_rows(path: str, kb) -> Iterator[tuple[int, Any]]:
     suffix = source.suffix.lower()
     if suffix not in (".csv", ".jsonl"):
         raise InputError(f"has extension '{suffix}', expected .csv or .jsonl", file=path)
+    if source.stat().st_size > MAX_BYTES:
+        raise InputError(f"is larger than {MAX_BYTES // 1_000_000} MB; split the portfolio", file=path)
     try:
         raw = source.read_bytes()
     except OSError as exc:

@@ -1,6 +1,7 @@
 """One place for console output and for writing result files safely."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -45,19 +46,15 @@ def write_atomic(path: str | os.PathLike, content: str | bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
-    try:
+    with contextlib.suppress(OSError):   # some filesystems refuse to fsync a directory
         dir_fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    except OSError:  # pragma: no cover - some filesystems refuse to fsync a directory
-        pass
 
 
 def emit(content: str | bytes, output: str | None) -> None:

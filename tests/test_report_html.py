@@ -35,17 +35,13 @@ class _Checker(HTMLParser):
         if tag not in VOID:
             self.stack.append(tag)
 
-    def handle_startendtag(self, tag, attrs):
-        pass
-
     def handle_endtag(self, tag):
         if tag in VOID:
             return
         if not self.stack or self.stack[-1] != tag:
             self.problems.append(f"unexpected </{tag}> (open: {self.stack[-3:]})")
             if tag in self.stack:
-                while self.stack and self.stack.pop() != tag:
-                    pass
+                del self.stack[len(self.stack) - 1 - self.stack[::-1].index(tag):]
             return
         self.stack.pop()
 
