@@ -1,0 +1,60 @@
+"""The durable-rules session pattern: the pitfalls it guards against stay guarded."""
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import KnowledgeError
+from engine.evaluate import evaluate
+from engine.rules_runtime import RuleEngine, check_fact_ids, fnv1a_32
+from rules.compile import definition, fact_ids
+
+
+def test_fnv1a_reference_values():
+    assert fnv1a_32("") == 0x811C9DC5
+    assert fnv1a_32("a") == 0xE40C292C
+
+
+def test_hash_collisions_are_refused():
+    assert fnv1a_32("attr:k332789") == fnv1a_32("attr:k529192")
+    with pytest.raises(KnowledgeError, match="collide"):
+        check_fact_ids(["attr:k332789", "attr:k529192"])
+
+
+def test_shipped_fact_ids_do_not_collide(kb):
+    check_fact_ids(fact_ids(kb))
+
+
+def test_more_sessions_than_durable_keeps_alive(kb):
+    """durable-rules caps live sessions at 1,024; each evaluation must free its own."""
+    profile = {"employees": 30, "uses_it": False, "pnman_member": True, "recommendations": ["tic_investment"]}
+    for _ in range(1100):
+        evaluation = evaluate(profile, kb)
+    assert evaluation.fact("local_network") is False
+
+
+def test_no_fact_matches_more_than_64_rule_conditions(kb):
+    """durable-rules fails when one fact matches more than 64 conditions at once."""
+    rules = definition(kb)
+    per_name: dict[str, int] = {}
+    for rule in rules.values():
+        text = str(rule["all"])
+        for fact in kb.facts:
+            if f"'name': '{fact}'" in text or f"'name': '{fact}." in text:
+                per_name[fact] = per_name.get(fact, 0) + 1
+    assert max(per_name.values()) + 1 <= 64      # + the sink rule
+
+
+def test_an_action_failure_is_not_swallowed(kb):
+    """durable-rules stores an action's exception in the session state; run() must raise it."""
+    engine = RuleEngine(kb)
+    broken_rule = "test.employees.size.5-250.met"
+
+    def broken(c):
+        raise ValueError("boom")
+    bad = definition(kb)
+    for name, rule in bad.items():
+        rule["run"] = broken if name == broken_rule else (lambda c: None)
+    engine.name += "_broken"
+    engine.host.register_rulesets({engine.name: bad})
+    with pytest.raises(RuntimeError, match="a rule action failed"):
+        engine.run([{"id": "attr:employees", "t": "attr", "name": "employees", "value": 12}])
