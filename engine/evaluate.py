@@ -4,9 +4,11 @@
 the fact tests and the implications (engine/rules_runtime.py); this module reads the
 firings back into three-valued outcomes:
 - a condition is `met`, `failed` or `unknown` (its fact is absent: never `failed`);
-- a fiche is `ineligible` when an eligibility condition fails, else `unknown` when a
-  needed fact is unknown, else `conditional` when a prerequisite is missing, else
-  `eligible` (rule ids `status.<fiche>.<status>`).
+- a fiche is `ineligible` when an eligibility condition fails; `unknown` when an
+  eligibility condition is unknown; `conditional` when a prerequisite is missing (an
+  unknown prerequisite cannot change that); `unknown` when only prerequisites are
+  unknown; `eligible` otherwise (rule ids `status.<fiche>.<status>`). A status is thus
+  stated only when every way of filling the unknown facts would give it.
 """
 from __future__ import annotations
 
@@ -185,10 +187,12 @@ def fiche_status(fiche: int, outcomes: tuple[ConditionOutcome, ...]) -> str:
         return any(c.outcome == outcome and (kind is None or c.condition.kind == kind) for c in outcomes)
     if has("eligibility", "failed"):
         return "ineligible"
-    if has(None, "unknown"):
+    if has("eligibility", "unknown"):
         return "unknown"
     if has("prerequisite", "failed"):
-        return "conditional"
+        return "conditional"       # whatever the unknown prerequisites turn out to be
+    if has("prerequisite", "unknown"):
+        return "unknown"
     return "eligible"
 
 

@@ -115,3 +115,18 @@ def test_totals_are_the_sum_of_plan_budgets(profile):
     assert result["totals"]["coaching_days"]["min"] <= result["totals"]["coaching_days"]["max"]
     if all("total_da_ht" in s["budget"] or s["type"] == "coaching" for s in result["plan"] if s["kind"] == "fiche"):
         assert result["totals"]["investment_da_ht"]["min"] <= low <= result["totals"]["investment_da_ht"]["max"]
+
+
+@SETTINGS
+@given(profiles(), profiles(complete=True))
+def test_a_stated_status_holds_for_every_completion(profile, filler):
+    """Three-valued: a status other than `unknown` must not change when unknown facts become known."""
+    before = evaluate(check_profile(profile, KB), KB)
+    completed = dict(profile)
+    for key, value in filler.items():
+        if key not in profile and key not in before.facts and key not in ("goals", "fiches"):
+            completed[key] = value
+    after = evaluate(check_profile(completed, KB), KB)
+    for number, status in before.statuses.items():
+        if status.status != "unknown":
+            assert after.status(number) == status.status, (number, status.status, after.status(number))
