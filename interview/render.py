@@ -134,17 +134,27 @@ def check_text(result: dict, fiche_number: int, kb: Knowledge, lang: str = "fr")
     reasons = {r["condition"]: r for r in entry["reasons"]}
     out = [f"{w['fiche']} {fiche_number} : {fiche.title}",
            f"{w['status']} : {st[entry['status']]}  ({entry['rule']})", ""]
+    facts = result.get("facts", {})
     for c in entry["conditions"]:
         condition = conditions[c["id"]]
         mark = {"met": "✔", "failed": "✘", "unknown": "?"}[c["outcome"]]
         out.append(f"{mark} {c['id']} [{c['kind']}] — {oc[c['outcome']]}")
         reason = reasons.get(c["id"])
-        facts = ", ".join(condition.facts)
-        if reason:
-            out.append(f"    {facts} : attendu {reason['expected']!r}, constaté {reason['actual']!r}"
-                       if lang == "fr" else f"    {facts}: expected {reason['expected']!r}, actual {reason['actual']!r}")
-        else:
-            out.append(f"    {facts}")
+        shown = []
+        for fact in condition.facts:
+            known = facts.get(fact) if fact != "recommendations" else None
+            if fact == "recommendations":
+                value = result["profile"].get("recommendations")
+                shown.append(f"{fact} = {_json(value) if value is not None else '?'}")
+            elif known is None:
+                shown.append(f"{fact} = ?")
+            else:
+                source = "" if known["source"] == "profile" else (
+                    f" (déduit par {known['source']})" if lang == "fr" else f" (implied by {known['source']})")
+                shown.append(f"{fact} = {_json(known['value'])}{source}")
+        expected = (f" ; attendu {_json(reason['expected'])}" if lang == "fr" else f"; expected {_json(reason['expected'])}") \
+            if reason else ""
+        out.append("    " + ", ".join(shown) + expected)
         out.append(f"    « {condition.citation.text} » (fiche {condition.citation.fiche}, {condition.citation.section})")
         if condition.interpretation:
             out.append(f"    interprétation : {condition.interpretation}" if lang == "fr"
@@ -153,6 +163,11 @@ def check_text(result: dict, fiche_number: int, kb: Knowledge, lang: str = "fr")
         out.append(f"• intention (satisfaite par les objectifs) : « {citation.text} »" if lang == "fr"
                    else f"• intent (met by the goals): « {citation.text} »")
     return "\n".join(out) + "\n"
+
+
+def _json(value) -> str:
+    import json
+    return json.dumps(value, ensure_ascii=False)
 
 
 def fiche_text(kb: Knowledge, number: int, size: str | None = None) -> str:
