@@ -17,6 +17,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
+import orjson
+
 from engine.errors import InputError, PnmanError
 from engine.profile import decode_text
 
@@ -214,7 +216,7 @@ def run_batch(args) -> int:
     tmp = out_path.with_name(f".{out_path.name}.tmp")
     progress = Progress(TextColumn("assess"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         transient=False, disable=not sys.stderr.isatty() and not os.environ.get("PNMAN_PROGRESS"))
-    chunksize = max(1, min(64, len(rows) // (args.jobs * 8) or 1))
+    chunksize = max(1, min(256, len(rows) // (args.jobs * 8) or 1))
     with open(tmp, "w", encoding="utf-8") as handle, progress:
         task = progress.add_task("assess", total=len(rows))
         if args.jobs == 1:
@@ -228,7 +230,7 @@ def run_batch(args) -> int:
             for line in results:
                 if "error" in line:
                     print(f"pnman batch: {args.input}: row {line['row']}: {line['error']}", file=sys.stderr)
-                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                handle.write(orjson.dumps(line).decode("utf-8") + "\n")
                 summary.add(line)
                 progress.advance(task)
         finally:
