@@ -165,7 +165,9 @@ class _Builder:
             provider = self._planned_provider(fact)
             if provider:
                 self._edge(provider, key)
-                self.nodes[provider].because.append(f"plan.choice.{fact}.already_planned.for.f{number}")
+                reason = f"plan.choice.{fact}.already_planned.for.f{number}"
+                if reason not in self.nodes[provider].because:
+                    self.nodes[provider].because.append(reason)
                 return
         if any(t.outcome == "unknown" for t in outcome.tests):
             unknown = [t.test.fact for t in outcome.tests if t.outcome == "unknown"][0]
@@ -180,11 +182,11 @@ class _Builder:
         self._bring_fact(facts[0], False, number, key, outcome.condition.id)
 
     def _bring_fact(self, fact: str, unknown: bool, number: int, key: str, condition_id: str) -> None:
+        provider = self._planned_provider(fact)
+        if provider and provider != key:     # already brought by a planned fiche, known or not
+            self._edge(provider, key)
+            return
         if not unknown:
-            provider = self._planned_provider(fact)
-            if provider and provider != key:
-                self._edge(provider, key)
-                return
             for candidate in self.kb.providers(fact):
                 if candidate != number and self._usable(candidate) and candidate not in self.visiting:
                     pkey = self.add_fiche(candidate, f"plan.provider.{fact}.for.f{number}")
