@@ -74,15 +74,38 @@ def fiche_entry(evaluation: Evaluation, number: int) -> dict:
     }
 
 
+def trace(evaluation: Evaluation, kb: Knowledge) -> list[dict]:
+    """Every rule firing: the rule, the fact it matched, what it derived, and the guide behind it
+    (the conditions that use a fact test and their sentences; an implication's rationale)."""
+    citations = kb.test_citations()
+    implications = {r["id"]: r for r in kb.guide.get("implications", [])}
+    entries = []
+    for firing in evaluation.firings:
+        entry = {"rule": firing.rule, "facts": [firing.fact], "derived": firing.derived}
+        if firing.rule in implications:
+            entry["interpretation"] = implications[firing.rule]["interpretation"]
+        else:
+            test_id = firing.rule.rsplit(".", 1)[0]
+            conditions, cited = citations.get(test_id, ([], []))
+            entry["conditions"] = conditions
+            entry["citations"] = cited
+        entries.append(entry)
+    return entries
+
+
 def decision_digest(result: Mapping[str, Any]) -> str:
     """sha256 of the decision content: everything but the timestamp and program version."""
     content = {k: v for k, v in result.items() if k not in NON_DECISION_KEYS}
-    return "sha256:" + hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    return "sha256:" + hashlib.sha256(_canonical_bytes(content)).hexdigest()
+
+
+def _canonical_bytes(data: Any) -> bytes:
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
 
 
 def canonical_json(data: Any) -> str:
     """Compact UTF-8 JSON with sorted keys: the form the digest is computed on."""
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    return _canonical_bytes(data).decode("utf-8")
 
 
 def build_result(evaluation: Evaluation, plan: Plan, kb: Knowledge, *, timestamp: str | None = None,
@@ -102,7 +125,7 @@ def build_result(evaluation: Evaluation, plan: Plan, kb: Knowledge, *, timestamp
         "plan": list(plan.steps),
         "totals": plan.totals,
         "warnings": [w.as_dict() for w in plan.warnings],
-        "trace": [{"rule": f.rule, "facts": [f.fact], "derived": f.derived} for f in evaluation.firings],
+        "trace": trace(evaluation, kb),
     }
     result["decision_digest"] = decision_digest(result)
     return result

@@ -205,6 +205,23 @@ class Knowledge:
         object.__setattr__(self, "_tests", tests)
         return tests
 
+    def test_citations(self) -> dict[str, tuple[list[str], list[dict]]]:
+        """For each test id: the conditions that use it and their citations (computed once)."""
+        cached = self.__dict__.get("_test_citations")
+        if cached is not None:
+            return cached
+        found: dict[str, tuple[list[str], list[dict]]] = {}
+        for conditions in self.conditions.values():
+            for condition in conditions:
+                for test in condition.tests:
+                    ids, citations = found.setdefault(test.id, ([], []))
+                    ids.append(condition.id)
+                    citation = condition.citation.as_dict()
+                    if citation not in citations:
+                        citations.append(citation)
+        object.__setattr__(self, "_test_citations", found)
+        return found
+
     def providers(self, fact: str) -> list[int]:
         """Fiches that bring the fact about, in the guide's preference order."""
         preferred = self.guide.get("provider_preference", {}).get(fact)
