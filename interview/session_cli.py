@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from engine.assess import assess
+from engine.evaluate import evaluate
 from engine.errors import InputError
 from engine.knowledge import default as default_kb
 from engine.planner import requested_fiches
@@ -104,6 +105,13 @@ def _questionnaire(session, kb, questions, lang, defaults, out) -> None:
         if help_line:
             out.print(f"  {help_line}", style="dim", markup=False, highlight=False)
         default = session.answers.get(key, defaults.get(key))
+        implied = evaluate(session.answers, kb).facts.get(key)
+        if default is None and implied is not None and implied.source != "profile":
+            default = implied.value       # offered, not assumed: the answer given is what counts
+            note = "D’après vos réponses : {v} (déduit par {r}) ; confirmez ou corrigez." if lang == "fr" \
+                else "From your answers: {v} (implied by {r}); confirm or correct."
+            out.print("  " + note.format(v=render_answer(q, implied.value, lang), r=implied.source),
+                      style="dim", markup=False, highlight=False)
         value = prompts.ask(q, lang, default, prefix, kb)
         if value is prompts.BACK:
             previous = session.undo_last()

@@ -127,3 +127,16 @@ def test_english_interview(kb, home, capsys):
     out = capsys.readouterr().out
     assert "Action plan" in out and "Company" in out
     assert saved(home)["lang"] == "en"
+
+
+def test_an_implied_answer_is_offered_as_the_default(kb, home, capsys):
+    server = DOWN * 11 + SPACE + ENTER
+    two_recommendations = DOWN + SPACE + DOWN + SPACE + ENTER
+    keys = (ENTER + "7" + ENTER + server + ENTER + YES + YES + two_recommendations + YES
+            + YES + NO + "4" + ENTER + YES      # it_manager, uses_it, workstations, minimal skills
+            + ENTER                             # local network: « non » is preselected (implied)
+            + ENTER)                            # review: see the result
+    assert drive(kb, keys) == 0
+    session = saved(home)
+    assert session["answers"]["local_network"] is False
+    assert "D’après vos réponses : non" in capsys.readouterr().out
