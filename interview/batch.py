@@ -125,47 +125,62 @@ def read_rows(path: str, kb) -> Iterator[tuple[int, Any]]:
 
 
 _KB = None
+_FULL = False
 
 
-def _init_worker() -> None:
-    global _KB
+def _init_worker(full: bool = False) -> None:
+    global _KB, _FULL
     from engine.knowledge import default
     _KB = default()
+    _FULL = full
 
 
 def assess_row(item: tuple[int, Any]) -> dict:
     """Assess one row in a worker; errors become a row-level error, never a crash."""
     from engine.assess import assess
+    from engine.evaluate import evaluate
+    from engine.planner import build_plan
     from engine.profile import check_profile
     number, data = item
     if isinstance(data, str):
         return {"row": number, "error": data}
     try:
         profile = check_profile(data, _KB, file=f"row {number}")
-        result = assess(profile, _KB, timestamp="batch")
+        if _FULL:
+            return {"row": number, "record": assess(profile, _KB, timestamp="batch")}
+        evaluation = evaluate(profile, _KB)
+        return {"row": number, **compact(evaluation, build_plan(evaluation, _KB), _KB)}
     except PnmanError as exc:
         return {"row": number, "error": exc.detail if not exc.key else f"key '{exc.key}': {exc.detail}"}
     except RecursionError:
         return {"row": number, "error": "nested too deeply"}
-    return {"row": number, **compact(result)}
 
 
-def compact(result: dict) -> dict:
-    """What a portfolio needs of a result: statuses, plan, totals, warnings, blocking conditions."""
+def compact(evaluation, plan, kb) -> dict:
+    """What a portfolio needs: statuses, blocking conditions, plan, totals, warnings, and the
+    profile as read, so that any row can be assessed in full (`pnman assess`) and audited."""
     return {
-        "name": result["profile"].get("name"),
-        "size_class": result["size_class"],
-        "statuses": {str(e["fiche"]): e["status"] for e in result["fiches"]},
-        "blocking": sorted({r["condition"].split(".", 1)[1] for e in result["fiches"] for r in e["reasons"]
-                            if r["outcome"] == "failed" and r["kind"] == "eligibility"}),
+        "name": evaluation.profile.get("name"),
+        "size_class": evaluation.size_class,
+        "statuses": {str(n): s.status for n, s in evaluation.statuses.items()},
+        "blocking": sorted({c.condition.id.split(".", 1)[1] for s in evaluation.statuses.values()
+                            for c in s.failing("eligibility")}),
         "plan": [{"step": s["step"], "kind": s["kind"], **({"fiche": s["fiche"], "part": s.get("part")}
                                                            if s["kind"] == "fiche" else {"id": s["id"]})}
-                 for s in result["plan"]],
-        "totals": result["totals"],
-        "warnings": sorted({w["code"] for w in result["warnings"]}),
-        "knowledge_version": result["knowledge_version"],
-        "decision_digest": result["decision_digest"],
+                 for s in plan.steps],
+        "totals": plan.totals,
+        "warnings": sorted({w.code for w in plan.warnings}),
+        "knowledge_version": kb.version,
+        "profile": dict(evaluation.profile),
     }
+
+
+def _summary_view(record: dict) -> dict:
+    """The parts of a full record the summary counts."""
+    return {"statuses": {str(e["fiche"]): e["status"] for e in record["fiches"]},
+            "totals": record["totals"],
+            "blocking": sorted({r["condition"].split(".", 1)[1] for e in record["fiches"] for r in e["reasons"]
+                                if r["outcome"] == "failed" and r["kind"] == "eligibility"})}
 
 
 class Summary:
@@ -182,6 +197,8 @@ class Summary:
         if "error" in line:
             self.errors += 1
             return
+        if "record" in line:
+            line = _summary_view(line["record"])
         for fiche, status in line["statuses"].items():
             self.per_fiche.setdefault(fiche, Counter())[status] += 1
         self.investment[0] += line["totals"]["investment_da_ht"]["min"]
@@ -220,11 +237,12 @@ def run_batch(args) -> int:
     with open(tmp, "w", encoding="utf-8") as handle, progress:
         task = progress.add_task("assess", total=len(rows))
         if args.jobs == 1:
-            _init_worker()
+            _init_worker(args.full)
             results = map(assess_row, rows)
             pool = None
         else:
-            pool = multiprocessing.get_context("fork").Pool(args.jobs, initializer=_init_worker)
+            pool = multiprocessing.get_context("fork").Pool(args.jobs, initializer=_init_worker,
+                                                            initargs=(args.full,))
             results = pool.imap(assess_row, rows, chunksize=chunksize)
         try:
             for line in results:

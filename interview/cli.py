@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="a .csv (columns = profile keys, lists separated by ';') or .jsonl file")
     p.add_argument("-o", "--output", required=True, help="results, one JSON object per line (.jsonl)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default: %(default)s)")
+    p.add_argument("--full", action="store_true",
+                   help="write each company's full audit record (trace, citations, digest) instead of the summary line")
     p.add_argument("--lang", choices=("fr", "en"), default="fr")
     return parser
 

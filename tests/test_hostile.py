@@ -195,3 +195,19 @@ def test_fuzz_exit_0_or_2_never_a_traceback(tmp_path_factory, capsys, content, s
         statuses = {e["fiche"]: e["status"] for e in result["fiches"]}
         assert len(statuses) == 27
         assert all(statuses[s["fiche"]] != "ineligible" for s in result["plan"] if s["kind"] == "fiche")
+
+
+def test_batch_full_records_are_auditable(capsys, tmp_path, kb):
+    from engine.audit import audit
+    source = tmp_path / "p.jsonl"
+    from bench.portfolio import profiles as portfolio
+    source.write_text("\n".join(json.dumps(r) for r in portfolio(5, seed=2)) + "\n", encoding="utf-8")
+    out = tmp_path / "full.jsonl"
+    assert run(capsys, "batch", str(source), "-o", str(out), "--full")[0] == 0
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert all(audit(line["record"], kb)["verdict"] == "match" for line in lines)
+    compact = tmp_path / "compact.jsonl"
+    assert run(capsys, "batch", str(source), "-o", str(compact))[0] == 0
+    first = json.loads(compact.read_text(encoding="utf-8").splitlines()[0])
+    assert first["statuses"] == {str(e["fiche"]): e["status"] for e in lines[0]["record"]["fiches"]}
+    assert first["profile"] == lines[0]["record"]["profile"]
