@@ -110,22 +110,27 @@ def render_with_graphviz(dot_source: str, fmt: str) -> bytes:
     return done.stdout
 
 
-def plan_graph(plan, kb: Knowledge) -> tuple[nx.DiGraph, list[list[str]]]:
-    """The plan as a graph with labels, and its generations (steps that can run in parallel)."""
+def plan_graph(steps: list[dict]) -> tuple[nx.DiGraph, list[list[str]]]:
+    """A plan (its steps, as in a result) as a graph, and its generations: the steps on one
+    rank can run in parallel."""
     g = nx.DiGraph()
-    by_key = {}
-    for step in plan.steps:
+    main_key: dict[int, str] = {}
+    for step in steps:
         if step["kind"] == "fiche":
             key = f"fiche:{step['fiche']}" + (f":{step['part']}" if step.get("part") else "")
             part = {"preparation": " (préparation)", "post_erp": " (Post-ERP)"}.get(step.get("part"), "")
-            label = f"{step['step']}. Fiche {step['fiche']}{part} – {short_title(step['title'])}"
-            g.add_node(key, kind="fiche", label=label)
+            g.add_node(key, kind="fiche", label=f"{step['step']}. Fiche {step['fiche']}{part} – {short_title(step['title'])}")
+            if step.get("part") != "post_erp":
+                main_key[step["fiche"]] = key
         else:
-            key = step["id"]
-            g.add_node(key, kind="company_action", label=f"{step['step']}. {step['label']}")
-        by_key[key] = step
-    for a, b in plan.graph.edges():
-        if a in g and b in g:
-            g.add_edge(a, b)
+            g.add_node(step["id"], kind="company_action", label=f"{step['step']}. {step['label']}")
+    for step in steps:
+        if step["kind"] == "fiche":
+            key = f"fiche:{step['fiche']}" + (f":{step['part']}" if step.get("part") else "")
+            for before in step.get("after", []):
+                g.add_edge(main_key[before], key)
+        else:
+            for needer in step["needed_by"]:
+                g.add_edge(step["id"], main_key[needer])
     ranks = [sorted(gen) for gen in nx.topological_generations(g)]
     return g, ranks

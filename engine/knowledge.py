@@ -236,7 +236,7 @@ def _fact_tests(requires: dict, facts: dict, where: str) -> list[Test]:
     for fact, expected in requires.items():
         spec = facts.get(fact)
         if spec is None:
-            raise KnowledgeError(f"unknown profile fact (expected one of contract §2)", file=where, key=fact)
+            raise KnowledgeError("unknown profile fact (expected one of contract §2)", file=where, key=fact)
         ftype = spec["type"]
         if ftype == "bool" and isinstance(expected, bool):
             tests.append(Test(fact, "eq", expected))

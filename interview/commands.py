@@ -78,19 +78,21 @@ def cmd_assess(args) -> int:
 
 
 def cmd_check(args) -> int:
-    kb, result = _assess_profile(args.profile, args.lang)
-    entry = next(e for e in result["fiches"] if e["fiche"] == args.fiche)
+    from engine.assess import build_result, reason
+    from engine.evaluate import evaluate
+    from engine.planner import build_plan
+    from engine.profile import load_profile
+    kb = _kb()
+    evaluation = evaluate(load_profile(args.profile, kb), kb)
     if args.format == "json":
-        from engine.assess import reason
-        from engine.evaluate import evaluate
-        evaluation = evaluate(result["profile"], kb)
         status = evaluation.statuses[args.fiche]
-        emit(to_json({"fiche": args.fiche, "title": kb.fiche(args.fiche).title, "status": entry["status"],
-                      "rule": entry["rule"], "size_class": result["size_class"],
+        emit(to_json({"fiche": args.fiche, "title": kb.fiche(args.fiche).title, "status": status.status,
+                      "rule": status.rule, "size_class": evaluation.size_class,
                       "conditions": [reason(c) for c in status.conditions],
-                      "unknown_facts": entry["unknown_facts"],
+                      "unknown_facts": list(status.unknown_facts),
                       "intents": [c.as_dict() for c in kb.intents[args.fiche]]}), None)
     else:
+        result = build_result(evaluation, build_plan(evaluation, kb, args.lang), kb, lang=args.lang)
         emit(render.check_text(result, args.fiche, kb, args.lang), None)
     return 0
 
@@ -104,7 +106,7 @@ def cmd_graph(args) -> int:
         from engine.profile import load_profile
         profile = load_profile(args.profile, kb)
         plan = build_plan(evaluate(profile, kb), kb)
-        g, ranks = graph.plan_graph(plan, kb)
+        g, ranks = graph.plan_graph(list(plan.steps))
         title = f"Plan PNMAN – {profile.get('name') or 'entreprise'}"
     else:
         g, ranks = graph.knowledge_graph(kb), None

@@ -15,17 +15,13 @@ from engine.knowledge import Knowledge
 from .render import OUTCOME, STATUS, TYPE, WORDS, budget_text, da
 
 
-def _plan_svg(result: dict, kb: Knowledge) -> Markup | None:
+def _plan_svg(result: dict) -> Markup | None:
     """The plan graph as inline SVG, or None when Graphviz is not available."""
     import shutil
     if not result["plan"] or shutil.which("dot") is None:
         return None
     from engine import graph
-    from engine.evaluate import evaluate
-    from engine.planner import build_plan
-    from engine.profile import check_profile
-    plan = build_plan(evaluate(check_profile(result["profile"], kb), kb), kb)
-    g, ranks = graph.plan_graph(plan, kb)
+    g, ranks = graph.plan_graph(result["plan"])
     svg = graph.render_with_graphviz(graph.to_dot(g, "plan", ranks), "svg").decode("utf-8")
     svg = svg[svg.find("<svg"):]                       # drop the XML prolog and doctype
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)   # Graphviz comments may echo labels
@@ -33,24 +29,15 @@ def _plan_svg(result: dict, kb: Knowledge) -> Markup | None:
 
 
 def _ranks(result: dict) -> list[list[dict]]:
-    """Steps grouped by the earliest rank they can run at (a textual graph)."""
-    position = {}
-    ranks: list[list[dict]] = []
-    keyed = {}
+    """Steps grouped by rank (the steps of one rank can run in parallel): a textual graph."""
+    from engine import graph
+    _, ranks = graph.plan_graph(result["plan"])
+    by_key = {}
     for step in result["plan"]:
-        key = (step.get("fiche"), step.get("part")) if step["kind"] == "fiche" else step["id"]
-        keyed[key] = step
-    for step in result["plan"]:
-        if step["kind"] == "company_action":
-            rank = 0
-        else:
-            before = [position[k] for k in position if isinstance(k, tuple) and k[0] in step.get("after", [])]
-            rank = (max(before) + 1) if before else 1
-            position[(step["fiche"], step.get("part"))] = rank
-        while len(ranks) <= rank:
-            ranks.append([])
-        ranks[rank].append(step)
-    return [r for r in ranks if r]
+        key = (f"fiche:{step['fiche']}" + (f":{step['part']}" if step.get("part") else "")
+               if step["kind"] == "fiche" else step["id"])
+        by_key[key] = step
+    return [sorted((by_key[k] for k in rank), key=lambda s: s["step"]) for rank in ranks]
 
 
 def assessment_html(result: dict, kb: Knowledge, lang: str = "fr") -> str:
@@ -60,5 +47,5 @@ def assessment_html(result: dict, kb: Knowledge, lang: str = "fr") -> str:
     fiches = {n: kb.fiche(n) for n in kb.fiches}
     return template.render(r=result, kb=kb, fiches=fiches, w=WORDS[lang], st=STATUS[lang], oc=OUTCOME[lang],
                            types=TYPE[lang], lang=lang, da=da, budget_text=budget_text,
-                           svg=_plan_svg(result, kb), ranks=_ranks(result),
+                           svg=_plan_svg(result), ranks=_ranks(result),
                            caveats=kb.guide["caveats"])
