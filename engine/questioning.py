@@ -157,6 +157,8 @@ def next_question(answers: Mapping[str, Any], kb: Knowledge, *, asked: set[str] 
 
 def pending_estimate(answers: Mapping[str, Any], kb: Knowledge) -> int:
     """A cheap estimate of the questions left, for the progress display."""
+    if "goals" not in answers:
+        return len(OPENING) + 6 - len(answers)   # before the goals are known: a typical interview
     if not requested_fiches(answers, kb):
         return 0
     current = outcome(answers, kb)

@@ -137,11 +137,15 @@ def ask(q: Question, lang: str, default: Any, prefix: str, kb) -> Any:
     return ask_text(q, lang, default, prefix)
 
 
+def _short(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def review(items: list[tuple[str, str, str]], lang: str) -> str | None:
     """The review screen: pick an answer to change, or None to see the result."""
     done = "✔ Voir le résultat" if lang == "fr" else "✔ See the result"
     choices = [Choice(done, value="__done__")]
-    choices += [Choice(f"{label} — {answer}", value=key) for key, label, answer in items]
+    choices += [Choice(f"{_short(label)} — {_short(answer, 40)}", value=key) for key, label, answer in items]
     title = ("Vérifiez vos réponses (Entrée sur une réponse pour la modifier)" if lang == "fr"
              else "Review your answers (Enter on an answer to change it)")
     picked = _ask(questionary.select(title, choices=choices, default=choices[0]))
