@@ -116,10 +116,20 @@ def _acquire(path: Path):
     return handle
 
 
-def _set_aside(path: Path, why: str) -> InputError:
+def _aside(path: Path, tag: str) -> Path:
+    """A free name beside `path` for keeping an old or damaged session: never overwrite one."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.damaged-{stamp}")
-    os.replace(path, aside)
+    candidate = path.with_name(f"{path.name}.{tag}-{stamp}")
+    counter = 1
+    while candidate.exists():
+        counter += 1
+        candidate = path.with_name(f"{path.name}.{tag}-{stamp}-{counter}")
+    os.replace(path, candidate)
+    return candidate
+
+
+def _set_aside(path: Path, why: str) -> InputError:
+    aside = _aside(path, "damaged")
     return InputError(f"the session file is damaged ({why}); it was kept aside as {aside.name} and "
                       "nothing was overwritten. Start again with the same --session (without --resume) "
                       "or another name", file=str(path))
@@ -143,8 +153,7 @@ def open_session(name: str, kb: Knowledge, *, resume: bool, lang: str) -> Sessio
             session = _load(path, kb)
         else:
             if path.exists():
-                stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-                os.replace(path, path.with_name(f"{path.name}.previous-{stamp}"))
+                _aside(path, "previous")
             session = Session(name, path, lang=lang)
             session.save()
     except BaseException:

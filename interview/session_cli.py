@@ -13,6 +13,7 @@ from engine.questioning import next_question, pending_estimate
 from . import prompts, render
 from .output import console, to_json, write_atomic
 from .questions import help_for, load_questions, render_answer
+from .session import exists as session_exists
 from .session import open_session
 
 WORDS = {
@@ -56,7 +57,13 @@ def interactive(kb, *, session_name: str, resume: bool, lang: str) -> int:
     w = WORDS[lang]
     out = console()
     questions = load_questions(kb)
+    had_one = not resume and session_exists(session_name)
     session = open_session(session_name, kb, resume=resume, lang=lang)
+    if had_one:
+        out.print(("Une session « {n} » existait : elle est conservée à côté (….previous-…) ; "
+                   "pour la reprendre : pnman interview --session {n} --resume" if lang == "fr" else
+                   "A session '{n}' existed: it is kept beside the new one (….previous-…); "
+                   "to resume it instead: pnman interview --session {n} --resume").format(n=session_name))
     try:
         out.print(w["welcome"])
         if "name" not in session.answers and "name" not in session.asked:

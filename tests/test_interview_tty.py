@@ -140,3 +140,15 @@ def test_an_implied_answer_is_offered_as_the_default(kb, home, capsys):
     session = saved(home)
     assert session["answers"]["local_network"] is False
     assert "D’après vos réponses : non" in capsys.readouterr().out
+
+
+def test_a_new_interview_keeps_the_previous_session(kb, home, capsys):
+    assert drive(kb, ENTER + "7" + ENTER + CTRL_C) == 130
+    assert drive(kb, ENTER + "8" + ENTER + CTRL_C) == 130
+    assert drive(kb, ENTER + "9" + ENTER + CTRL_C) == 130
+    folder = home / "sessions"
+    previous = sorted(folder.glob("s.json.previous-*"))
+    kept = sorted(json.loads(p.read_text(encoding="utf-8"))["answers"]["employees"] for p in previous)
+    assert kept == [7, 8]                       # two quick restarts: neither old session is lost
+    assert saved(home)["answers"]["employees"] == 9
+    assert "--resume" in capsys.readouterr().out
