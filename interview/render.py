@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from engine.knowledge import Knowledge
@@ -78,7 +79,7 @@ def assessment_text(result: dict, kb: Knowledge, lang: str = "fr") -> str:
 
     def render(con: Console):
         profile = result["profile"]
-        con.print(f"[bold]{w['company']}[/bold] : {profile.get('name') or '—'}  ·  "
+        con.print(f"[bold]{w['company']}[/bold] : {escape(str(profile.get('name') or '—'))}  ·  "
                   f"{w['size']} : {result['size_class'] or w['none']}  ·  {w['knowledge']} : {result['knowledge_version']}",
                   markup=True)
         table = Table(title=w["statuses"], show_lines=False)

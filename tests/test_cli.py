@@ -201,3 +201,10 @@ def test_interview_without_a_terminal_says_how_to_run_headless(capsys, monkeypat
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     code, _, err = run(capsys, "interview")
     assert code == 2 and "--answers PROFILE --transcript" in err
+
+
+def test_markup_in_a_company_name_is_shown_as_text(capsys, tmp_path):
+    path = write(tmp_path, "p.yaml", 'name: "[/bold] [red]Société"\nemployees: 12\n')
+    code, out, err = run(capsys, "assess", path)
+    assert code == 0, err
+    assert "[/bold] [red]Société" in out
