@@ -63,7 +63,8 @@ def interactive(kb, *, session_name: str, resume: bool, lang: str) -> int:
         out.print(("Une session « {n} » existait : elle est conservée à côté (….previous-…) ; "
                    "pour la reprendre : pnman interview --session {n} --resume" if lang == "fr" else
                    "A session '{n}' existed: it is kept beside the new one (….previous-…); "
-                   "to resume it instead: pnman interview --session {n} --resume").format(n=session_name))
+                   "to resume it instead: pnman interview --session {n} --resume").format(n=session_name),
+                  markup=False, highlight=False)
     try:
         out.print(w["welcome"])
         if "name" not in session.answers and "name" not in session.asked:
@@ -88,7 +89,7 @@ def interactive(kb, *, session_name: str, resume: bool, lang: str) -> int:
         write_atomic(json_path, to_json(result))
         write_atomic(md_path, render.assessment_markdown(result, kb, lang))
         out.print(render.assessment_text(result, kb, lang), markup=False, highlight=False)
-        out.print(w["result"].format(json=json_path, md=md_path))
+        out.print(w["result"].format(json=json_path, md=md_path), markup=False, highlight=False)
         return 0
     except (KeyboardInterrupt, EOFError):
         print(w["interrupted"].format(n=len(session.answers), name=session.name), file=sys.stderr)
