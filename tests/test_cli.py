@@ -208,3 +208,14 @@ def test_markup_in_a_company_name_is_shown_as_text(capsys, tmp_path):
     code, out, err = run(capsys, "assess", path)
     assert code == 0, err
     assert "[/bold] [red]Société" in out
+
+
+def test_decision_content_is_byte_identical_across_processes():
+    outputs = set()
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-m", "interview.cli", "assess", str(ROOT / "examples" / "me-erp.yaml"),
+                               "--format", "json"], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                              env={**__import__("os").environ, "PYTHONHASHSEED": seed})
+        assert done.returncode == 0, done.stderr
+        outputs.add("\n".join(line for line in done.stdout.splitlines() if '"timestamp"' not in line))
+    assert len(outputs) == 1
