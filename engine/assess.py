@@ -7,10 +7,10 @@ replay it and tell tampering from a change of rules.
 from __future__ import annotations
 
 import hashlib
-
-import orjson
 from datetime import datetime, timezone
 from typing import Any, Mapping
+
+import orjson
 
 from . import __version__
 from .evaluate import ConditionOutcome, Evaluation, evaluate

@@ -193,23 +193,23 @@ class Knowledge:
 
     def tests(self) -> list[Test]:
         """Every distinct fact test used by a condition, in a stable order (computed once)."""
-        cached = self.__dict__.get("_tests")
-        if cached is not None:
-            return cached
+        return self._tests
+
+    @cached_property
+    def _tests(self) -> list[Test]:
         seen: dict[str, Test] = {}
         for conditions in self.conditions.values():
             for condition in conditions:
                 for test in condition.tests:
                     seen.setdefault(test.id, test)
-        tests = [seen[k] for k in sorted(seen)]
-        object.__setattr__(self, "_tests", tests)
-        return tests
+        return [seen[k] for k in sorted(seen)]
 
     def test_citations(self) -> dict[str, tuple[list[str], list[dict]]]:
         """For each test id: the conditions that use it and their citations (computed once)."""
-        cached = self.__dict__.get("_test_citations")
-        if cached is not None:
-            return cached
+        return self._test_citations
+
+    @cached_property
+    def _test_citations(self) -> dict[str, tuple[list[str], list[dict]]]:
         found: dict[str, tuple[list[str], list[dict]]] = {}
         for conditions in self.conditions.values():
             for condition in conditions:
@@ -219,7 +219,6 @@ class Knowledge:
                     citation = condition.citation.as_dict()
                     if citation not in citations:
                         citations.append(citation)
-        object.__setattr__(self, "_test_citations", found)
         return found
 
     def providers(self, fact: str) -> list[int]:

@@ -100,8 +100,8 @@ def _alternatives(key: str, kb: Knowledge) -> list[Any]:
     spec = kb.facts[key]
     if spec["type"] == "bool":
         return [True, False]
-    if key == "workstations_needed":
-        limits = [t.value for c in kb.conditions[13] for t in c.tests if t.fact == key]
+    if spec["type"] == "int":      # one value under and one over every ceiling the fiches set
+        limits = sorted({t.value for t in kb.tests() if t.fact == key and t.op == "max"})
         return [0] + [limit + 1 for limit in limits]
     if key == "recommendations":
         return [[], list(spec["choices"])]
@@ -133,15 +133,17 @@ def is_useful(key: str, answers: Mapping[str, Any], current: Outcome, kb: Knowle
     return False
 
 
-def next_question(answers: Mapping[str, Any], kb: Knowledge, *, asked: set[str] | None = None) -> str | None:
-    """The profile key to ask next, or None when no answer can change the outcome any more."""
+def next_question(answers: Mapping[str, Any], kb: Knowledge, *, asked: set[str] | None = None,
+                  current: Outcome | None = None) -> str | None:
+    """The profile key to ask next, or None when no answer can change the outcome any more.
+    `current` is outcome(answers) when the caller already has it."""
     asked = set(asked or ()) | {k for k in answers}
     for key in OPENING:
         if key not in asked:
             return key
     if not requested_fiches(answers, kb):
         return None
-    current = outcome(answers, kb)
+    current = current or outcome(answers, kb)
     weights = relevant_facts(answers, kb)
     candidates = []
     for key, weight in weights.items():
@@ -155,13 +157,13 @@ def next_question(answers: Mapping[str, Any], kb: Knowledge, *, asked: set[str] 
     return None
 
 
-def pending_estimate(answers: Mapping[str, Any], kb: Knowledge) -> int:
+def pending_estimate(answers: Mapping[str, Any], kb: Knowledge, current: Outcome | None = None) -> int:
     """A cheap estimate of the questions left, for the progress display."""
     if "goals" not in answers:
         return len(OPENING) + 6 - len(answers)   # before the goals are known: a typical interview
     if not requested_fiches(answers, kb):
         return 0
-    current = outcome(answers, kb)
+    current = current or outcome(answers, kb)
     unknown = set()
     for number in current.relevant:
         status = current.evaluation.statuses[number]

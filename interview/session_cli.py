@@ -4,11 +4,10 @@ from __future__ import annotations
 import sys
 
 from engine.assess import assess
-from engine.evaluate import evaluate
 from engine.errors import InputError
 from engine.knowledge import default as default_kb
 from engine.planner import requested_fiches
-from engine.questioning import next_question, pending_estimate
+from engine.questioning import next_question, outcome, pending_estimate
 
 from . import prompts, render
 from .output import console, to_json, write_atomic
@@ -102,18 +101,19 @@ def _questionnaire(session, kb, questions, lang, defaults, out) -> None:
     """Ask until no answer can change the outcome; supports going back."""
     w = WORDS[lang]
     while True:
-        key = next_question(session.answers, kb, asked=set(session.asked))
+        current = outcome(session.answers, kb)    # shared by the choice, the progress and the default
+        key = next_question(session.answers, kb, asked=set(session.asked), current=current)
         if key is None:
             return
         q = questions[key]
         number = sum(1 for k in session.asked if k != "name") + 1
-        total = max(number, number - 1 + pending_estimate(session.answers, kb))
+        total = max(number, number - 1 + pending_estimate(session.answers, kb, current))
         prefix = f"[{w['progress'].format(n=number, total=total)}] "
         help_line = help_for(q, kb, lang, [n for n, _ in requested_fiches(session.answers, kb)])
         if help_line:
             out.print(f"  {help_line}", style="dim", markup=False, highlight=False)
         default = session.answers.get(key, defaults.get(key))
-        implied = evaluate(session.answers, kb).facts.get(key)
+        implied = current.evaluation.facts.get(key)
         if default is None and implied is not None and implied.source != "profile":
             default = implied.value       # offered, not assumed: the answer given is what counts
             note = "D’après vos réponses : {v} (déduit par {r}) ; confirmez ou corrigez." if lang == "fr" \
