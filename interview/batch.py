@@ -137,7 +137,7 @@ def _init_worker(full: bool = False) -> None:
 
 def assess_row(item: tuple[int, Any]) -> dict:
     """Assess one row in a worker; errors become a row-level error, never a crash."""
-    from engine.assess import assess
+    from engine.assess import build_result
     from engine.evaluate import evaluate
     from engine.planner import build_plan
     from engine.profile import check_profile
@@ -146,10 +146,13 @@ def assess_row(item: tuple[int, Any]) -> dict:
         return {"row": number, "error": data}
     try:
         profile = check_profile(data, _KB, file=f"row {number}")
-        if _FULL:
-            return {"row": number, "record": assess(profile, _KB, timestamp="batch")}
         evaluation = evaluate(profile, _KB)
-        return {"row": number, **compact(evaluation, build_plan(evaluation, _KB), _KB)}
+        plan = build_plan(evaluation, _KB)
+        summary = compact(evaluation, plan, _KB)
+        if _FULL:   # the record for the file, its summary fields for the portfolio summary
+            return {"row": number, "record": build_result(evaluation, plan, _KB, timestamp="batch"),
+                    "summary": summary}
+        return {"row": number, **summary}
     except PnmanError as exc:
         return {"row": number, "error": exc.detail if not exc.key else f"key '{exc.key}': {exc.detail}"}
     except RecursionError:
@@ -175,14 +178,6 @@ def compact(evaluation, plan, kb) -> dict:
     }
 
 
-def _summary_view(record: dict) -> dict:
-    """The parts of a full record the summary counts."""
-    return {"statuses": {str(e["fiche"]): e["status"] for e in record["fiches"]},
-            "totals": record["totals"],
-            "blocking": sorted({r["condition"].split(".", 1)[1] for e in record["fiches"] for r in e["reasons"]
-                                if r["outcome"] == "failed" and r["kind"] == "eligibility"})}
-
-
 class Summary:
     def __init__(self):
         self.rows = 0
@@ -197,8 +192,7 @@ class Summary:
         if "error" in line:
             self.errors += 1
             return
-        if "record" in line:
-            line = _summary_view(line["record"])
+        line = line.get("summary", line)
         for fiche, status in line["statuses"].items():
             self.per_fiche.setdefault(fiche, Counter())[status] += 1
         self.investment[0] += line["totals"]["investment_da_ht"]["min"]
@@ -248,8 +242,9 @@ def run_batch(args) -> int:
             for line in results:
                 if "error" in line:
                     print(f"pnman batch: {args.input}: row {line['row']}: {line['error']}", file=sys.stderr)
-                handle.write(orjson.dumps(line).decode("utf-8") + "\n")
                 summary.add(line)
+                line.pop("summary", None)
+                handle.write(orjson.dumps(line).decode("utf-8") + "\n")
                 progress.advance(task)
         finally:
             if pool is not None:
