@@ -22,15 +22,15 @@ from bench import portfolio  # noqa: E402
 
 
 def in_process(count: int) -> float:
-    from engine.assess import assess
-    from engine.knowledge import default
-    from engine.profile import check_profile
+    from engine.facade import assess
+    from knowledge import default
+    from knowledge.profile import check_profile
     kb = default()
     profiles = [check_profile(p, kb) for p in portfolio.profiles(count, seed=11)]
-    assess(profiles[0], kb)                     # warm the engine
+    assess(profiles[0], kb).record()            # warm the engine
     start = time.perf_counter()
     for profile in profiles:
-        assess(profile, kb)
+        assess(profile, kb).record()
     return count / (time.perf_counter() - start)
 
 

@@ -13,15 +13,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.knowledge import default  # noqa: E402
+from knowledge import default  # noqa: E402
 
 
 def profiles(count: int, seed: int = 4):
     kb = default()
     rng = random.Random(seed)
-    bools = [k for k, s in kb.facts.items() if s["type"] == "bool"]
-    goals = sorted(kb.guide["goals"])
-    codes = kb.facts["recommendations"]["choices"]
+    bools = [k for k, s in kb.facts.items() if s.type == "bool"]
+    goals = sorted(kb.guide.goals)
+    codes = kb.facts["recommendations"].choices
     for index in range(count):
         profile = {"name": f"Entreprise {index + 1}", "employees": rng.choice([3, 5, 8, 12, 30, 49, 60, 120, 250, 300])}
         for key in bools:

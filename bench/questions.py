@@ -13,19 +13,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.knowledge import default  # noqa: E402
-from interview.headless import run_headless  # noqa: E402
+from knowledge import default  # noqa: E402
+from interview.questionnaire.headless import run_headless  # noqa: E402
 
 
 def random_profile(kb, rng: random.Random, goals: int, realistic: bool) -> dict:
     profile = {"employees": rng.choice([6, 12, 30, 60, 120])}
     for key, spec in kb.facts.items():
-        if spec["type"] == "bool":
-            profile[key] = rng.random() < (0.85 if realistic and spec["role"] == "eligibility" else 0.5)
-    codes = kb.facts["recommendations"]["choices"]
+        if spec.type == "bool":
+            profile[key] = rng.random() < (0.85 if realistic and spec.role == "eligibility" else 0.5)
+    codes = kb.facts["recommendations"].choices
     profile["recommendations"] = sorted(rng.sample(codes, rng.randint(1 if realistic else 0, len(codes))))
     profile["workstations_needed"] = rng.randint(1, 10)
-    profile["goals"] = rng.sample(sorted(kb.guide["goals"]), goals)
+    profile["goals"] = rng.sample(sorted(kb.guide.goals), goals)
     profile["fiches"] = []
     return profile
 

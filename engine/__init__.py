@@ -1,3 +1,4 @@
-"""pnman engine: knowledge loading, rules evaluation, planning, explanations, audit."""
+"""What pnman concludes from what holds: plan, record, explain, audit, validate, the
+questioning. No wording and no language here: decisions are codes and figures."""
 
 __version__ = "0.1.0"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .assess import NON_DECISION_KEYS, SCHEMA, assess, decision_digest
-from .errors import InputError, ProfileError
-from .knowledge import Knowledge
-from .profile import check_profile, read_document
+from knowledge.errors import InputError, ProfileError
+from knowledge.loader import Knowledge
+from knowledge.profile import check_profile, read_document
 
-IGNORED_ON_REPLAY = NON_DECISION_KEYS + ("knowledge_version",)
+from .facade import assess
+from .record import SCHEMA, decision_content, decision_digest
+
+IGNORED_ON_REPLAY = ("knowledge_version",)
 
 
 def read_result(source: str) -> dict:
@@ -83,10 +85,9 @@ def audit(result: dict, kb: Knowledge) -> dict:
     except ProfileError as exc:
         raise InputError(f"the recorded inputs are not a valid profile: {exc.detail}", file=source,
                          key=f"profile.{exc.key}" if exc.key else "profile") from None
-    lang = record.get("lang") if record.get("lang") in ("fr", "en") else "fr"
-    replay = assess(profile, kb, timestamp=record.get("timestamp"), lang=lang)
-    recorded_decisions = {k: v for k, v in record.items() if k not in IGNORED_ON_REPLAY}
-    replayed_decisions = {k: v for k, v in replay.items() if k not in IGNORED_ON_REPLAY}
+    replay = assess(profile, kb).record(timestamp=record.get("timestamp"))
+    recorded_decisions = {k: v for k, v in decision_content(record).items() if k not in IGNORED_ON_REPLAY}
+    replayed_decisions = {k: v for k, v in decision_content(replay).items() if k not in IGNORED_ON_REPLAY}
     differences = diff(recorded_decisions, replayed_decisions)
     if not intact:
         verdict = "altered"           # the content no longer matches its own digest

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .knowledge import SIZE_CODES, Budget, Days, Fiche
-from .messages import Warning, da, warning
+from knowledge.model import SIZE_CODES, Budget, Days, Fiche
+
+from .plan_warnings import PlanWarning
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class StepBudget:
     budget: dict
     investment: tuple[int, int]
     days: tuple[int, int]
-    warnings: tuple[Warning, ...]
+    warnings: tuple[PlanWarning, ...]
 
 
 def _nearest(table: dict, size: str) -> str | None:
@@ -33,24 +34,25 @@ def _nearest(table: dict, size: str) -> str | None:
     return None
 
 
-def _days(fiche: Fiche, table: dict[str, Days], size: str, label: str, lang: str) -> tuple[dict, tuple[int, int], list[Warning]]:
+def _days(fiche: Fiche, table: dict[str, Days], size: str, part: str) -> tuple[dict, tuple[int, int], list[PlanWarning]]:
     warnings = []
     used = size if size in table else _nearest(table, size)
     entry = table[used]
     budget = {"size_class": size, "days": entry.days, "tolerance": entry.tolerance, "text": entry.text}
     if used != size:
         budget["assumed_from"] = used
-        warnings.append(warning(
-            "missing_size_figure", fiche.fiche, lang,
-            {"size_class": size, "printed_for": sorted(table), "assumed_from": used, "days": entry.days},
-            part=label, size=size, used=used, text=entry.text))
+        warnings.append(PlanWarning(
+            "missing_size_figure", fiche.fiche,
+            {"size_class": size, "printed_for": sorted(table), "assumed_from": used, "days": entry.days,
+             "part": part, "text": entry.text}))
     return budget, (entry.days - entry.tolerance, entry.days + entry.tolerance), warnings
 
 
-def step_budget(fiche: Fiche, size: str | None, part: str | None = None, lang: str = "fr") -> StepBudget:
-    """The budget of one plan step (a fiche, or one part of fiche 9) for a size class."""
+def step_budget(fiche: Fiche, size: str | None, part: str | None = None) -> StepBudget:
+    """The budget of one plan step (a fiche, or one part of a fiche that straddles an
+    acquisition) for a size class."""
     b: Budget = fiche.budget
-    warnings: list[Warning] = []
+    warnings: list[PlanWarning] = []
     investment = (0, 0)
     days = (0, 0)
     if size is None:
@@ -67,10 +69,9 @@ def step_budget(fiche: Fiche, size: str | None, part: str | None = None, lang: s
         low, high = sorted((table.total_da_ht, table.lines_sum))
         investment = (low, high)
         if table.total_da_ht != table.lines_sum:
-            warnings.append(warning(
-                "total_mismatch", fiche.fiche, lang,
-                {"printed_total_da_ht": table.total_da_ht, "lines_sum_da_ht": table.lines_sum},
-                size=size, total=da(table.total_da_ht), lines=da(table.lines_sum), low=da(low), high=da(high)))
+            warnings.append(PlanWarning(
+                "total_mismatch", fiche.fiche,
+                {"size_class": size, "printed_total_da_ht": table.total_da_ht, "lines_sum_da_ht": table.lines_sum}))
     elif b.options:
         options = [o.model_dump() for o in b.options]
         budget = {"size_class": size, "options": options}
@@ -82,10 +83,11 @@ def step_budget(fiche: Fiche, size: str | None, part: str | None = None, lang: s
             budget["combination"] = "one option: min = lowest minimum, max = highest maximum"
         budget["min_da_ht"], budget["max_da_ht"] = investment
     elif b.days or b.post_erp_days:
-        if part == "post_erp":
-            budget, days, warnings_ = _days(fiche, b.post_erp_days, size, "Post-ERP", lang)
+        after = fiche.straddles.after if fiche.straddles else None
+        if part is not None and part == after:
+            budget, days, warnings_ = _days(fiche, b.post_erp_days, size, part)
         else:
-            budget, days, warnings_ = _days(fiche, b.days, size, "préparation" if lang == "fr" else "preparation", lang)
+            budget, days, warnings_ = _days(fiche, b.days, size, part or "main")
         warnings.extend(warnings_)
         if part:
             budget["part"] = part
@@ -101,47 +103,31 @@ def step_budget(fiche: Fiche, size: str | None, part: str | None = None, lang: s
     return StepBudget(budget, investment, days, tuple(warnings))
 
 
-def guide_anomalies(fiches: dict[int, Fiche]) -> list[Warning]:
+def guide_anomalies(fiches: dict[int, Fiche]) -> list[PlanWarning]:
     """What the guide's own figures say that does not add up (for `pnman validate`)."""
     found = []
     for number, fiche in fiches.items():
         b = fiche.budget
         for size, table in (b.by_size or {}).items():
             if table.total_da_ht != table.lines_sum:
-                found.append(Warning(
-                    "total_mismatch", number,
-                    f"Fiche {number}, classe {size} : total imprimé {da(table.total_da_ht)}, "
-                    f"somme des lignes {da(table.lines_sum)}.",
-                    {"size_class": size, "printed_total_da_ht": table.total_da_ht, "lines_sum_da_ht": table.lines_sum}))
-        for name, table in (("jours", b.days), ("jours Post-ERP", b.post_erp_days)):
+                found.append(PlanWarning("total_mismatch", number, {
+                    "size_class": size, "printed_total_da_ht": table.total_da_ht, "lines_sum_da_ht": table.lines_sum}))
+        for name, table in (("days", b.days), ("post_erp_days", b.post_erp_days)):
             if table:
                 missing = [s for s in SIZE_CODES if s not in table]
                 if missing:
-                    found.append(Warning(
-                        "missing_size_figure", number,
-                        f"Fiche {number} ({name}) : aucun chiffre imprimé pour {', '.join(missing)} "
-                        f"(imprimé pour {', '.join(s for s in SIZE_CODES if s in table)}).",
-                        {"missing": missing}))
+                    found.append(PlanWarning("missing_size_figure", number, {
+                        "table": name, "missing": missing, "printed_for": [s for s in SIZE_CODES if s in table]}))
         options = b.options or []
         ranged = [o for o in options if o.min_da_ht != o.max_da_ht]
         for first, second in zip(ranged, ranged[1:]):
             if second.min_da_ht < first.max_da_ht:
-                found.append(Warning(
-                    "odd_ranges", number,
-                    f"Fiche {number} : l’option « {second.label} » commence à {da(second.min_da_ht)}, sous le "
-                    f"plafond de l’option « {first.label} » ({da(first.max_da_ht)}).",
-                    {"first": first.model_dump(), "second": second.model_dump()}))
+                found.append(PlanWarning("odd_ranges", number, {"first": first.model_dump(), "second": second.model_dump()}))
             elif second.min_da_ht == first.max_da_ht:
-                found.append(Warning(
-                    "touching_ranges", number,
-                    f"Fiche {number} : les options « {first.label} » et « {second.label} » se touchent à "
-                    f"{da(first.max_da_ht)}.",
-                    {"boundary_da_ht": first.max_da_ht}))
-        for step in (b.by_size or {}).values():
-            for line in step.lines:
+                found.append(PlanWarning("touching_ranges", number, {
+                    "first": first.model_dump(), "second": second.model_dump(), "boundary_da_ht": first.max_da_ht}))
+        for table in (b.by_size or {}).values():
+            for line in table.lines:
                 if "DZD" in line.description:
-                    found.append(Warning(
-                        "currency_notation", number,
-                        f"Fiche {number} : une ligne écrit « DZD » là où le guide écrit ailleurs « DA » ({line.description[:60]}…).",
-                        None))
+                    found.append(PlanWarning("currency_notation", number, {"description": line.description}))
     return found

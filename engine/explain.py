@@ -9,36 +9,14 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Any
 
-from .assess import reason
-from .evaluate import evaluate
-from .knowledge import Knowledge, Test
-from .profile import check_profile
+from knowledge.conditions import Test
+from knowledge.loader import Knowledge
+from knowledge.profile import check_profile
+from rules.evaluate import evaluate
 
-# Facts the company cannot change: the guide excludes it (size, sector, already using IT).
-IMPOSSIBLE = {
-    "employees": {"fr": "la taille de l’entreprise (5 à 250 personnes) ne se change pas", "en": "company size cannot be changed"},
-    "industrial": {"fr": "le caractère industriel (secteur) ne se change pas", "en": "the industrial character (sector) cannot be changed"},
-    "uses_it": {"fr": "une entreprise qui utilise déjà l’informatique sort du cadre de la fiche", "en": "a company already using IT is outside this fiche"},
-}
+from .record import reason
+
 MAX_CANDIDATES = 14
-
-RULE_TEXT = {
-    "goal": {"fr": "objectif de l’entreprise « {x} »", "en": "company goal '{x}'"},
-    "request": {"fr": "fiche demandée directement", "en": "fiche requested directly"},
-    "plan.preparation": {"fr": "fiche de préparation placée avant son acquisition", "en": "preparation fiche placed before its acquisition"},
-    "plan.provider": {"fr": "apporte un pré-requis d’une autre fiche du plan", "en": "brings about a prerequisite of another planned fiche"},
-    "plan.choice": {"fr": "choisie parmi plusieurs fiches apportant le même pré-requis", "en": "chosen among several fiches bringing the same prerequisite"},
-    "plan.erp": {"fr": "partie Post-ERP, après l’acquisition de l’ERP", "en": "Post-ERP part, after the ERP acquisition"},
-    "status": {"fr": "statut de la fiche", "en": "status of the fiche"},
-}
-
-
-def describe_rule(rule: str, lang: str) -> str:
-    for prefix, text in RULE_TEXT.items():
-        if rule.startswith(prefix):
-            x = rule.split(".", 1)[1] if "." in rule else rule
-            return text[lang].format(x=x)
-    return rule
 
 
 def _favourable(test: Test, profile: dict) -> Any:
@@ -52,12 +30,7 @@ def _favourable(test: Test, profile: dict) -> Any:
     return None
 
 
-def _excluded(test: Test) -> bool:
-    """A failing test the company cannot turn: size, sector, or already using IT (fiche 13)."""
-    return test.fact in ("employees", "industrial") or (test.fact == "uses_it" and test.value is False)
-
-
-def _candidates(status, kb: Knowledge, profile: dict, lang: str):
+def _candidates(status, kb: Knowledge, profile: dict):
     changes, impossible = [], []
     seen = set()
     for outcome in status.conditions:
@@ -71,13 +44,12 @@ def _candidates(status, kb: Knowledge, profile: dict, lang: str):
             if key in seen:
                 continue
             seen.add(key)
-            label = kb.facts[test.fact].get("action", kb.facts[test.fact]["label"])[lang]
-            if result.outcome == "failed" and _excluded(test):
+            if result.outcome == "failed" and kb.unchangeable(test, outcome.condition):
                 impossible.append({"fact": test.fact, "condition": outcome.condition.id,
-                                   "why": IMPOSSIBLE[test.fact][lang], "possible": False})
+                                   "reason": "unchangeable", "possible": False})
                 continue
             changes.append({"fact": test.fact, "from": profile.get(test.fact), "to": _favourable(test, profile),
-                            "label": label, "condition": outcome.condition.id, "possible": True, "_test": test})
+                            "condition": outcome.condition.id, "possible": True, "_test": test})
     return changes, impossible
 
 
@@ -91,13 +63,13 @@ def _apply(profile: dict, changes: list[dict]) -> dict:
     return new
 
 
-def what_would_it_take(profile: dict, fiche: int, kb: Knowledge, lang: str = "fr") -> dict:
+def what_would_it_take(profile: dict, fiche: int, kb: Knowledge) -> dict:
     """The smallest sets of fact changes that make `fiche` eligible, verified by re-evaluation."""
     evaluation = evaluate(profile, kb)
     status = evaluation.statuses[fiche]
     if status.status == "eligible":
         return {"already_eligible": True, "options": [], "impossible": []}
-    changes, impossible = _candidates(status, kb, profile, lang)
+    changes, impossible = _candidates(status, kb, profile)
     if impossible:
         return {"already_eligible": False, "options": [], "impossible": impossible}
     options: list[list[dict]] = []
@@ -117,7 +89,7 @@ def what_would_it_take(profile: dict, fiche: int, kb: Knowledge, lang: str = "fr
     return {"already_eligible": False, "options": cleaned, "impossible": []}
 
 
-def explain(result: dict, fiche: int, kb: Knowledge, lang: str = "fr") -> dict:
+def explain(result: dict, fiche: int, kb: Knowledge) -> dict:
     """Why fiche N is, or is not, in the recorded plan: rules, facts, citations, what it would take."""
     profile = dict(check_profile(result["profile"], kb, file=result.get("_source", "<result>")))
     evaluation = evaluate(profile, kb)
@@ -133,7 +105,7 @@ def explain(result: dict, fiche: int, kb: Knowledge, lang: str = "fr") -> dict:
                 continue
             if step["kind"] == "company_action" and fiche in step.get("needed_by", []):
                 bringers.append({"step": step["step"], "kind": "company_action", "id": step["id"],
-                                 "label": step["label"], "fact": step.get("fact")})
+                                 "fact": step.get("fact"), "check_only": step.get("check_only", False)})
             elif step["kind"] == "fiche" and step["fiche"] in first.get("after", []):
                 provided = [f for f in kb.fiche(step["fiche"]).provides
                             if any(f in c.facts for c in kb.conditions[fiche])]
@@ -141,7 +113,7 @@ def explain(result: dict, fiche: int, kb: Knowledge, lang: str = "fr") -> dict:
                                  "title": step["title"], "provides": provided, "part": step.get("part")})
     used_rules = {t.rule for c in status.conditions for t in c.tests if t.rule}
     fired = [t for t in result.get("trace", []) if t["rule"] in used_rules]
-    take = what_would_it_take(profile, fiche, kb, lang) if status.status != "eligible" else \
+    take = what_would_it_take(profile, fiche, kb) if status.status != "eligible" else \
         {"already_eligible": True, "options": [], "impossible": []}
     return {
         "fiche": fiche,
@@ -151,8 +123,7 @@ def explain(result: dict, fiche: int, kb: Knowledge, lang: str = "fr") -> dict:
         "status_rule": status.rule,
         "in_plan": in_plan,
         "why": {
-            "steps": [{"step": s["step"], "part": s.get("part"), "because": s["because"],
-                       "because_text": [describe_rule(r, lang) for r in s["because"]]} for s in steps],
+            "steps": [{"step": s["step"], "part": s.get("part"), "because": s["because"]} for s in steps],
             "brought_by": bringers,
         },
         "conditions": [reason(c) for c in status.conditions],

@@ -1,14 +1,16 @@
 """From goals to an ordered action path.
 
-Walk back from the requested fiches over their unmet prerequisites:
+Walk back from the requested fiches over their unmet prerequisites, reading the
+dependency graph built with the knowledge:
 - a missing fact that a fiche brings about adds that fiche (the first one, in the
   knowledge's preference order, that the company may use);
 - a missing fact no usable fiche brings about becomes a company action;
 - an unknown fact becomes a company action to check it (the plan stays provisional);
-- a preparation fiche comes before its acquisition unless the company already has the
-  tool's cahier des charges; fiche 9 (ERP) straddles fiche 10: preparation before,
-  Post-ERP after.
+- a preparation fiche comes before its acquisition unless the company already has what
+  the preparation produces (the tool's cahier des charges); a fiche that straddles its
+  acquisition (`straddles`) has a part before it and a part after it.
 Every node records the rule that put it there; the order is a stable topological sort.
+Steps are codes and figures: the words are added at the edge.
 """
 from __future__ import annotations
 
@@ -16,12 +18,11 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .budget import step_budget
-from .messages import Warning, warning
-from .evaluate import ConditionOutcome, Evaluation
-from .knowledge import Knowledge
+from knowledge.loader import Knowledge
+from rules.evaluate import ConditionOutcome, Evaluation
 
-ERP_COACHING, ERP_ACQUISITION = 9, 10
+from .budget import step_budget
+from .plan_warnings import PlanWarning
 
 
 @dataclass
@@ -32,21 +33,22 @@ class Node:
     part: str | None = None
     fact: str | None = None
     check_only: bool = False        # the fact is unknown: check it rather than bring it
+    after_part: bool = False        # the part of a straddling fiche that follows the acquisition
     because: list[str] = field(default_factory=list)
     needed_by: list[int] = field(default_factory=list)
 
     def sort_key(self) -> str:
         if self.kind == "company_action":
             return f"0:{self.key}"
-        order = {"preparation": 0, None: 1, "post_erp": 2}[self.part]
-        return f"1:{self.fiche:02d}:{order}"
+        order = 2 if self.after_part else (1 if self.part is None else 0)
+        return f"1:{self.fiche:04d}:{order}"
 
 
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[dict, ...]
     totals: dict
-    warnings: tuple
+    warnings: tuple[PlanWarning, ...]
     graph: nx.DiGraph
     targets: tuple[int, ...]
 
@@ -55,7 +57,7 @@ def requested_fiches(profile, kb: Knowledge) -> list[tuple[int, str]]:
     """The fiches the profile asks for, with the rule id that asks (goal or direct request)."""
     out: list[tuple[int, str]] = []
     for goal in profile.get("goals") or []:
-        out.append((kb.guide["goals"][goal]["fiche"], f"goal.{goal}"))
+        out.append((kb.guide.goals[goal].fiche, f"goal.{goal}"))
     for number in profile.get("fiches") or []:
         out.append((number, f"request.fiche.{number}"))
     seen, unique = set(), []
@@ -66,14 +68,18 @@ def requested_fiches(profile, kb: Knowledge) -> list[tuple[int, str]]:
     return unique
 
 
+def _main_key(number: int, kb: Knowledge) -> str:
+    straddle = kb.fiche(number).straddles
+    return f"fiche:{number}" + (f":{straddle.before}" if straddle else "")
+
+
 class _Builder:
-    def __init__(self, evaluation: Evaluation, kb: Knowledge, lang: str):
-        self.lang = lang
+    def __init__(self, evaluation: Evaluation, kb: Knowledge):
         self.ev = evaluation
         self.kb = kb
         self.graph = nx.DiGraph()
         self.nodes: dict[str, Node] = {}
-        self.warnings: list[Warning] = []
+        self.warnings: list[PlanWarning] = []
         self.visiting: set[int] = set()
 
     # -- nodes -------------------------------------------------------------------------
@@ -93,16 +99,16 @@ class _Builder:
 
     def _planned_provider(self, fact: str) -> str | None:
         for node in self.nodes.values():
-            if node.kind == "fiche" and node.part != "post_erp" and fact in self.kb.fiche(node.fiche).provides:
+            if node.kind == "fiche" and not node.after_part and fact in self.kb.fiche(node.fiche).provides:
                 return node.key
         return None
 
     def add_fiche(self, number: int, because: str) -> str:
         """Plan a fiche (and, recursively, what it needs); returns the node key of its main step."""
-        part = "preparation" if number == ERP_COACHING else None
-        key = f"fiche:{number}" + (":preparation" if part else "")
+        straddle = self.kb.fiche(number).straddles
+        key = _main_key(number, self.kb)
         fresh = key not in self.nodes
-        node = self._node(Node(key, "fiche", fiche=number, part=part))
+        node = self._node(Node(key, "fiche", fiche=number, part=straddle.before if straddle else None))
         if because not in node.because:
             node.because.append(because)
         if not fresh or number in self.visiting:
@@ -111,52 +117,53 @@ class _Builder:
         status = self.ev.statuses[number]
         node.because.append(status.rule)
         if status.status == "unknown":
-            self.warnings.append(warning(
-                "unknown_status", number, self.lang, {"unknown_facts": list(status.unknown_facts)},
-                facts=", ".join(status.unknown_facts)))
+            self.warnings.append(PlanWarning("unknown_status", number, {"unknown_facts": list(status.unknown_facts)}))
         self._preparation(number, key)
         for outcome in status.conditions:
             if outcome.outcome != "met" and outcome.condition.kind == "prerequisite":
                 self._bring(outcome, number, key)
-        if number == ERP_ACQUISITION:
-            self._erp_post(key)
+        self._after_part(number, key)
         self.visiting.discard(number)
         return key
 
     # -- rules of the plan ---------------------------------------------------------------
     def _preparation(self, number: int, key: str) -> None:
-        """plan.preparation: the preparation fiche precedes its acquisition."""
-        fiche = self.kb.fiche(number)
-        if not fiche.pair or "preparation" not in fiche.pair:
+        """plan.preparation: the preparation fiche precedes its acquisition, unless the
+        company already has all that the preparation produces for it."""
+        prep = self.kb.graph.preparation(number)
+        if prep is None:
             return
-        prep = fiche.pair["preparation"]
-        has_specs = fiche.tool and self.ev.fact(f"specs_{fiche.tool}") is True
-        if prep != ERP_COACHING and has_specs:
+        specs = self.kb.fiche(number).specs
+        produces = specs in self.kb.fiche(prep).provides if specs else False
+        if produces and self.ev.fact(specs) is True:
             return
         if not self._usable(prep):
-            self.warnings.append(warning(
-                "preparation_ineligible", number, self.lang, {"preparation": prep},
-                prep=prep, failing=self._failing_text(prep)))
+            failing = [c.condition.id for c in self.ev.statuses[prep].failing("eligibility")]
+            self.warnings.append(PlanWarning("preparation_ineligible", number,
+                                             {"preparation": prep, "failing": failing}))
             return
         prep_key = self.add_fiche(prep, f"plan.preparation.f{prep}.before.f{number}")
         self._edge(prep_key, key)
 
-    def _erp_post(self, key: str) -> None:
-        """plan.erp.post: fiche 9's Post-ERP part follows the ERP acquisition."""
-        if not self._usable(ERP_COACHING) or f"fiche:{ERP_COACHING}:preparation" not in self.nodes:
+    def _after_part(self, number: int, key: str) -> None:
+        """plan.straddle.after: a preparation that straddles this acquisition has a part after it."""
+        prep = self.kb.graph.preparation(number)
+        straddle = self.kb.fiche(prep).straddles if prep is not None else None
+        if straddle is None or not self._usable(prep) or _main_key(prep, self.kb) not in self.nodes:
             return
-        post = self._node(Node(f"fiche:{ERP_COACHING}:post_erp", "fiche", fiche=ERP_COACHING, part="post_erp"))
-        post.because = [f"plan.erp.post_erp.after.f{ERP_ACQUISITION}", self.ev.statuses[ERP_COACHING].rule]
+        post = self._node(Node(f"fiche:{prep}:{straddle.after}", "fiche", fiche=prep, part=straddle.after,
+                               after_part=True))
+        post.because = [f"plan.{straddle.after}.after.f{number}", self.ev.statuses[prep].rule]
         self._edge(key, post.key)
 
     def _bring(self, outcome: ConditionOutcome, number: int, key: str) -> None:
         condition = outcome.condition
-        pending = [t for t in outcome.tests if t.outcome != "met"]
         if condition.any_of:
             self._bring_any(outcome, number, key)
             return
-        for test in pending:
-            self._bring_fact(test.test.fact, test.outcome == "unknown", number, key, condition.id)
+        for test in outcome.tests:
+            if test.outcome != "met":
+                self._bring_fact(test.test.fact, test.outcome == "unknown", number, key, condition.id)
 
     def _bring_any(self, outcome: ConditionOutcome, number: int, key: str) -> None:
         """plan.choice: one of several facts is enough (website or e-commerce site)."""
@@ -200,39 +207,36 @@ class _Builder:
             action.needed_by.append(number)
         self._edge(action.key, key)
 
-    def _failing_text(self, fiche: int) -> str:
-        failing = self.ev.statuses[fiche].failing("eligibility")
-        return "; ".join(c.condition.id for c in failing) or "statut inéligible"
+
+def _limit_warnings(steps: list[dict], evaluation: Evaluation, kb: Knowledge) -> list[PlanWarning]:
+    """A planned fiche's ceiling on a quantity the company wants (fiche 13: 4 or 8 computers)."""
+    size = evaluation.size_class
+    found = []
+    for number in sorted({s["fiche"] for s in steps if s["kind"] == "fiche"}):
+        limit = kb.fiche(number).budget.workstation_limit
+        wanted = evaluation.profile.get(limit.fact) if limit else None
+        if limit is None or size is None or wanted is None:
+            continue
+        cap = getattr(limit, size)
+        if wanted > cap:
+            found.append(PlanWarning("workstation_limit", number, {
+                "fact": limit.fact, "workstations_needed": wanted, "limit": cap, "size_class": size,
+                "text": limit.text}))
+    return found
 
 
-def _label(kb: Knowledge, node: Node, lang: str) -> str:
-    spec = kb.facts[node.fact]
-    if node.check_only:
-        prefix = "Vérifier : " if lang == "fr" else "Check: "
-        return prefix + spec["label"][lang]
-    return spec.get("action", spec["label"])[lang]
-
-
-def build_plan(evaluation: Evaluation, kb: Knowledge, lang: str = "fr") -> Plan:
-    builder = _Builder(evaluation, kb, lang)
+def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
+    builder = _Builder(evaluation, kb)
     targets = []
     for number, rule in requested_fiches(evaluation.profile, kb):
-        status = evaluation.status(number)
-        if status == "ineligible":
+        if evaluation.status(number) == "ineligible":
             failing = evaluation.statuses[number].failing("eligibility")
-            builder.warnings.append(warning(
-                "goal_ineligible", number, lang, {"failing": [c.condition.id for c in failing]},
-                rule=rule, failing="; ".join(c.condition.id for c in failing)))
+            builder.warnings.append(PlanWarning("goal_ineligible", number,
+                                                {"rule": rule, "failing": [c.condition.id for c in failing]}))
             continue
         targets.append(number)
         builder.add_fiche(number, rule)
     graph = builder.graph
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = None
-    if cycle:  # pragma: no cover - the knowledge graph is checked acyclic at load
-        raise RuntimeError(f"the plan has a cycle: {cycle}")
     order = list(nx.lexicographical_topological_sort(graph, key=lambda k: builder.nodes[k].sort_key()))
     steps = []
     size = evaluation.size_class
@@ -242,11 +246,11 @@ def build_plan(evaluation: Evaluation, kb: Knowledge, lang: str = "fr") -> Plan:
         node = builder.nodes[key]
         if node.kind == "company_action":
             steps.append({"step": index, "kind": "company_action", "id": node.key, "fact": node.fact,
-                          "label": _label(kb, node, lang), "needed_by": sorted(node.needed_by),
-                          "check_only": node.check_only, "because": list(node.because)})
+                          "needed_by": sorted(node.needed_by), "check_only": node.check_only,
+                          "because": list(node.because)})
             continue
         fiche = kb.fiche(node.fiche)
-        cost = step_budget(fiche, size, node.part, lang)
+        cost = step_budget(fiche, size, node.part)
         inv_min += cost.investment[0]
         inv_max += cost.investment[1]
         day_min += cost.days[0]
@@ -259,22 +263,13 @@ def build_plan(evaluation: Evaluation, kb: Knowledge, lang: str = "fr") -> Plan:
         if node.part:
             step["part"] = node.part
         steps.append(step)
-    # Fiche 13 covers at most 4 or 8 workstations depending on size.
-    limit = kb.fiche(13).budget.workstation_limit
-    wanted = evaluation.profile.get("workstations_needed")
-    if limit and size and wanted is not None and any(s["kind"] == "fiche" and s["fiche"] == 13 for s in steps):
-        cap = getattr(limit, size)
-        if wanted > cap:
-            warnings.append(warning(
-                "workstation_limit", 13, lang, {"workstations_needed": wanted, "limit": cap},
-                wanted=wanted, cap=cap, size=size, text=limit.text))
+    warnings.extend(_limit_warnings(steps, evaluation, kb))
     for contradiction in evaluation.contradictions:
-        warnings.append(warning("contradictory_facts", None, lang, contradiction, **contradiction))
+        warnings.append(PlanWarning("contradictory_facts", None, dict(contradiction)))
     unique, seen = [], set()
     for w in warnings:
-        ident = (w.code, w.fiche, w.message)
-        if ident not in seen:
-            seen.add(ident)
+        if w.identity not in seen:
+            seen.add(w.identity)
             unique.append(w)
     totals = {"investment_da_ht": {"min": inv_min, "max": inv_max},
               "coaching_days": {"min": day_min, "max": day_max}}

@@ -10,24 +10,29 @@ can still be asked when its own answer would change the outcome (the profile's s
 value wins over an implication), so that the interview's result equals the assessment
 of the full profile, contradictory profiles included.
 
-Ranking (why this order): hard conditions first — size, membership, approved
-diagnostic, recommendation domains, general conditions, sector — because a company that
-cannot benefit should learn it early and why; then the facts that decide most, i.e.
-cited by the most conditions of the fiches in play; facts only implied come last (they
-are usually confirmations); ties keep the contract's key order.
+Ranking (why this order, declared in knowledge/questions.yaml): the opening questions
+(who the company is, what it wants); then by priority — hard conditions first, because a
+company that cannot benefit should learn it early and why; then the facts that decide
+most, i.e. cited by the most conditions of the fiches in play; facts only implied come
+last (they are usually confirmations); ties keep the contract's key order.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .assess import canonical_json
-from .evaluate import Evaluation, evaluate
-from .knowledge import Knowledge
-from .planner import Plan, build_plan, requested_fiches
+from knowledge.loader import Knowledge
+from rules.evaluate import Evaluation
 
-OPENING = ("employees", "goals", "fiches")
-HARD_ORDER = ("pnman_member", "diagnostic_approved", "recommendations", "general_conditions", "industrial")
+from .facade import assess
+from .planner import Plan, requested_fiches
+from .record import canonical_json
+
+
+def opening_questions(kb: Knowledge) -> tuple[str, ...]:
+    """Who the company is and what it wants: asked first, in the declared order."""
+    opening = [(spec.opening, key) for key, spec in kb.questions.items() if spec.opening is not None]
+    return tuple(key for _, key in sorted(opening))
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,8 @@ class Outcome:
 
 def outcome(answers: Mapping[str, Any], kb: Knowledge) -> Outcome:
     """Evaluate the answers so far and reduce the result to what the company acts on."""
-    evaluation = evaluate(answers, kb)
-    plan = build_plan(evaluation, kb)
+    assessment = assess(answers, kb)
+    evaluation, plan = assessment.evaluation, assessment.plan
     relevant = {n for n, _ in requested_fiches(answers, kb)}
     relevant.update(s["fiche"] for s in plan.steps if s["kind"] == "fiche")
     signature = canonical_json({
@@ -52,44 +57,24 @@ def outcome(answers: Mapping[str, Any], kb: Knowledge) -> Outcome:
     return Outcome(evaluation, plan, signature, tuple(sorted(relevant)))
 
 
-def fiches_in_play(answers: Mapping[str, Any], kb: Knowledge) -> set[int]:
-    """The requested fiches, their preparation fiches and every fiche that could bring a
-    prerequisite of a fiche in play (walking the dependency data)."""
-    todo = [n for n, _ in requested_fiches(answers, kb)]
-    seen: set[int] = set()
-    while todo:
-        number = todo.pop()
-        if number in seen:
-            continue
-        seen.add(number)
-        fiche = kb.fiche(number)
-        if fiche.pair:
-            todo.extend(fiche.pair.values())
-        for condition in kb.conditions[number]:
-            if condition.kind == "prerequisite":
-                for fact in condition.facts:
-                    todo.extend(kb.providers(fact))
-    return seen
-
-
 def relevant_facts(answers: Mapping[str, Any], kb: Knowledge) -> dict[str, int]:
-    """Facts that can matter for the fiches in play, with how many conditions cite them."""
-    play = fiches_in_play(answers, kb)
+    """Facts that can matter for the fiches in play (the requested fiches and every fiche
+    the dependency graph puts before them), with how many conditions cite them."""
+    play = kb.graph.in_play(n for n, _ in requested_fiches(answers, kb))
     weight: dict[str, int] = {}
     for number in play:
         for condition in kb.conditions[number]:
             for fact in condition.facts:
                 weight[fact] = weight.get(fact, 0) + 1
-        tool = kb.fiche(number).tool
-        if tool:
-            weight.setdefault(f"specs_{tool}", 1)
+        specs = kb.fiche(number).specs
+        if specs:
+            weight.setdefault(specs, 1)
     # Premises of implications can decide an implied fact: they matter too.
     changed = True
     while changed:
         changed = False
-        for rule in kb.guide.get("implications", []):
-            ((premise, _),) = rule["if"].items()
-            ((target, _),) = rule["then"].items()
+        for rule in kb.implications:
+            premise, target = rule.premise[0], rule.conclusion[0]
             if target in weight and premise not in weight:
                 weight[premise] = 1
                 changed = True
@@ -98,20 +83,19 @@ def relevant_facts(answers: Mapping[str, Any], kb: Knowledge) -> dict[str, int]:
 
 def _alternatives(key: str, kb: Knowledge) -> list[Any]:
     spec = kb.facts[key]
-    if spec["type"] == "bool":
+    if spec.type == "bool":
         return [True, False]
-    if spec["type"] == "int":      # one value under and one over every ceiling the fiches set
+    if spec.type == "int":      # one value under and one over every ceiling the fiches set
         limits = sorted({t.value for t in kb.tests() if t.fact == key and t.op == "max"})
         return [0] + [limit + 1 for limit in limits]
-    if key == "recommendations":
-        return [[], list(spec["choices"])]
+    if spec.type == "list" and spec.choices:
+        return [[], list(spec.choices)]
     return []
 
 
 def _rank(key: str, weight: int, implied: bool, kb: Knowledge) -> tuple:
     order = list(kb.facts)
-    hard = HARD_ORDER.index(key) if key in HARD_ORDER else len(HARD_ORDER)
-    return (implied, hard, -weight, order.index(key))
+    return (implied, kb.questions[key].priority, -weight, order.index(key))
 
 
 def is_useful(key: str, answers: Mapping[str, Any], current: Outcome, kb: Knowledge) -> bool:
@@ -138,7 +122,7 @@ def next_question(answers: Mapping[str, Any], kb: Knowledge, *, asked: set[str] 
     """The profile key to ask next, or None when no answer can change the outcome any more.
     `current` is outcome(answers) when the caller already has it."""
     asked = set(asked or ()) | {k for k in answers}
-    for key in OPENING:
+    for key in opening_questions(kb):
         if key not in asked:
             return key
     if not requested_fiches(answers, kb):
@@ -147,7 +131,7 @@ def next_question(answers: Mapping[str, Any], kb: Knowledge, *, asked: set[str] 
     weights = relevant_facts(answers, kb)
     candidates = []
     for key, weight in weights.items():
-        if key in asked or kb.facts[key]["role"] in ("identity", "request"):
+        if key in asked or kb.facts[key].role in ("identity", "request"):
             continue
         implied = key in current.evaluation.facts
         candidates.append((_rank(key, weight, implied, kb), key))
@@ -160,7 +144,7 @@ def next_question(answers: Mapping[str, Any], kb: Knowledge, *, asked: set[str] 
 def pending_estimate(answers: Mapping[str, Any], kb: Knowledge, current: Outcome | None = None) -> int:
     """A cheap estimate of the questions left, for the progress display."""
     if "goals" not in answers:
-        return len(OPENING) + 6 - len(answers)   # before the goals are known: a typical interview
+        return len(opening_questions(kb)) + 6 - len(answers)   # before the goals are known: a typical interview
     if not requested_fiches(answers, kb):
         return 0
     current = current or outcome(answers, kb)

@@ -6,21 +6,23 @@ encoded) are kept apart: the first make the command fail, the second are informa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from knowledge.errors import InputError
+from knowledge.guidetext import GuideText, find_guide
+from knowledge.loader import Knowledge
 from rules.compile import fact_ids
+from rules.runtime import check_fact_ids
 
 from .budget import guide_anomalies
-from .messages import Warning
-from .guidetext import GuideText, find_guide
-from .knowledge import Knowledge
-from .rules_runtime import check_fact_ids
+from .plan_warnings import PlanWarning
 
 
 @dataclass
 class Report:
-    checks: list[tuple[str, str]] = field(default_factory=list)      # (check, result)
-    errors: list[str] = field(default_factory=list)
-    findings: list[Warning] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)        # {"check": code, "figures": {...}}
+    errors: list[dict] = field(default_factory=list)        # {"where": ..., "text": ...}
+    findings: list[PlanWarning] = field(default_factory=list)
     interpretations: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -69,41 +71,46 @@ def _quotations(kb: Knowledge):
     for number, conditions in kb.conditions.items():
         for condition in conditions:
             yield f"condition {condition.id}", condition.citation.text
-    yield "guide general_conditions", kb.guide["general_conditions"]["text"]
+    for number, fiche in kb.fiches.items():
+        if fiche.straddles:
+            yield f"fiche {number} straddles", fiche.straddles.text
+    yield "guide general_conditions", kb.guide.general_conditions.text
     for cls in kb.size_classes:
-        yield f"guide size_classes.{cls['code']}", cls["text"]
-    for i, caveat in enumerate(kb.guide["caveats"]):
-        yield f"guide caveats[{i}]", caveat["text"]
+        yield f"guide size_classes.{cls.code}", cls.text
+    for i, caveat in enumerate(kb.guide.caveats):
+        yield f"guide caveats[{i}]", caveat.text
 
 
 def validate(kb: Knowledge, guide_path: str | None = None) -> Report:
     report = Report()
-    report.checks.append(("schema and references", f"27 fiches, {sum(len(c) for c in kb.conditions.values())} conditions, "
-                                                    f"{len(kb.tests())} fact tests, knowledge {kb.version}"))
-    check_fact_ids(fact_ids(kb))
-    report.checks.append(("durable-rules fact ids", f"{len(fact_ids(kb))} ids, no 32-bit hash collision"))
-    report.checks.append(("dependency graph", "acyclic"))
+    report.checks.append({"check": "schema", "figures": {
+        "fiches": len(kb.fiches), "conditions": sum(len(c) for c in kb.conditions.values()),
+        "tests": len(kb.tests()), "version": kb.version}})
+    ids = fact_ids(kb)
+    check_fact_ids(ids)
+    report.checks.append({"check": "fact_ids", "figures": {"ids": len(ids)}})
+    report.checks.append({"check": "graph", "figures": {"edges": kb.graph.fiche_order.number_of_edges()}})
+    if guide_path is not None and not Path(guide_path).is_file():
+        raise InputError("no such guide text file (expected guide-pnman-tic.txt)", file=guide_path, key="--guide")
     path = find_guide(guide_path)
     if path is None:
-        report.checks.append(("citations", "skipped: the guide text was not found (set PNMAN_GUIDE or --guide)"))
+        report.checks.append({"check": "citations_skipped", "figures": {}})
     else:
         guide = GuideText.load(path)
         count = 0
         for where, text in _quotations(kb):
             count += 1
             if not guide.contains(text):
-                report.errors.append(f"{where}: not found verbatim in the guide: « {text[:90]} »")
-        report.checks.append(("citations", f"{count} quotations checked against {path}"))
+                report.errors.append({"where": where, "text": text[:90]})
+        report.checks.append({"check": "citations", "figures": {"count": count, "path": str(path)}})
     report.findings.extend(guide_anomalies(kb.fiches))
     for number, fiche in kb.fiches.items():
         if fiche.type == "investment":
             for condition in kb.conditions[number]:
                 for test in condition.tests:
                     if test.fact == "recommendations" and test.value == "tic_coaching":
-                        report.findings.append(Warning(
-                            "investment_with_coaching_domain", number,
-                            f"Fiche {number} est une fiche d’investissement mais sa population cible exige des "
-                            f"recommandations « de coaching dans le domaine des TIC » ; encodé tel qu’imprimé.", None))
+                        report.findings.append(PlanWarning("investment_with_coaching_domain", number,
+                                                           {"condition": condition.id}))
     for number, conditions in kb.conditions.items():
         grouped: dict[str, list[str]] = {}
         for condition in conditions:
@@ -113,8 +120,8 @@ def validate(kb: Knowledge, guide_path: str | None = None) -> Report:
             report.interpretations.append((", ".join(ids), text))
         for note in kb.fiche(number).interpretations:
             report.interpretations.append((f"f{number}", note))
-    for rule in kb.guide.get("implications", []):
-        report.interpretations.append((rule["id"], rule["interpretation"]))
-    report.interpretations.append(("general.size_class", kb.guide["size_classes"]["interpretation"]))
-    report.interpretations.append(("general.general_conditions", kb.guide["general_conditions"]["interpretation"]))
+    for rule in kb.implications:
+        report.interpretations.append((rule.id, rule.interpretation))
+    report.interpretations.append(("general.size_class", kb.guide.size_classes.interpretation))
+    report.interpretations.append(("general.general_conditions", kb.guide.general_conditions.interpretation))
     return report

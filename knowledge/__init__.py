@@ -1,1 +1,5 @@
-"""The guide's knowledge as data (YAML); loaded and checked by engine.knowledge."""
+"""The guide as data (YAML) and the code that reads it: model, strict loader, dependency
+graph, profile reader, export and wording catalogues. Imports nothing else of pnman's."""
+from .loader import KNOWLEDGE_DIR, Knowledge, default, load
+
+__all__ = ["KNOWLEDGE_DIR", "Knowledge", "default", "load"]

@@ -2,7 +2,7 @@
 
 Rules are named after what they decide, so a trace reads like the guide:
 - `implies.<…>` fill a fact the profile leaves unknown from one it states
-  (knowledge/guide.yaml, `implications`);
+  (knowledge/guide.yaml, `implications`); never onto a fact the profile states;
 - `test.<fact>.<op>.<value>.met|failed` decide one fact test used by the fiches'
   conditions. Conditions share tests, so a fact fires at most a few rules however many
   fiches cite it (durable-rules fails when one fact matches more than 64 conditions).
@@ -11,7 +11,8 @@ different from "false".
 """
 from __future__ import annotations
 
-from engine.knowledge import Knowledge, Test
+from knowledge.conditions import Test
+from knowledge.loader import Knowledge
 
 BEGIN = "__begin__"
 SINK = "__sink__"
@@ -50,9 +51,9 @@ def definition(kb: Knowledge) -> dict:
         # Every fact is "handled" (durable raises on a fact no rule can match), never fires.
         SINK: {"all": [{"a": {"$ex": {"t": 1}}}, {"b": {"t": "__never__"}}]},
     }
-    for rule in kb.guide.get("implications", []):
-        ((premise, value),) = rule["if"].items()
-        rules[rule["id"]] = {"all": [{"m": {"$and": [{"name": premise}, {"value": value}]}}], "pri": 1}
+    for rule in kb.implications:
+        premise, value = rule.premise
+        rules[rule.id] = {"all": [{"m": {"$and": [{"name": premise}, {"value": value}]}}], "pri": 1}
     for test in kb.tests():
         met, failed = _test_patterns(test)
         rules[f"{test.id}.met"] = {"all": [{"m": met}], "pri": 2}
@@ -64,10 +65,9 @@ def fact_ids(kb: Knowledge) -> list[str]:
     """Every fact id an evaluation can assert, for the hash-collision check."""
     ids = {BEGIN}
     for fact, spec in kb.facts.items():
-        if spec["type"] == "list":
-            ids.update(f"attr:{fact}.{code}" for code in spec.get("choices", []))
+        if spec.type == "list":
+            ids.update(f"attr:{fact}.{code}" for code in spec.choices)
         ids.add(f"attr:{fact}")
-    for rule in kb.guide.get("implications", []):
-        for fact in rule["then"]:
-            ids.add(f"implied:{fact}:{rule['id']}")
+    for rule in kb.implications:
+        ids.add(f"implied:{rule.conclusion[0]}:{rule.id}")
     return sorted(ids)

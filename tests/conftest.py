@@ -10,12 +10,20 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from engine import knowledge  # noqa: E402
+import knowledge  # noqa: E402
+from engine.facade import assess  # noqa: E402
+from interview.render.l10n import Words, localise  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def kb():
     return knowledge.default()
+
+
+def record_of(profile, kb, *, timestamp: str | None = "fixed", lang: str | None = None) -> dict:
+    """The engine's record of a checked profile; localised when a language is given."""
+    record = assess(profile, kb).record(timestamp=timestamp)
+    return localise(record, Words(lang, kb)) if lang else record
 
 
 def step_label(step: dict) -> str:

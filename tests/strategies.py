@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from engine import knowledge
+import knowledge
 
 KB = knowledge.default()
-BOOL_KEYS = sorted(k for k, s in KB.facts.items() if s["type"] == "bool")
-GOALS = sorted(KB.guide["goals"])
-RECOMMENDATIONS = KB.facts["recommendations"]["choices"]
+BOOL_KEYS = sorted(k for k, s in KB.facts.items() if s.type == "bool")
+GOALS = sorted(KB.guide.goals)
+RECOMMENDATIONS = KB.facts["recommendations"].choices
 
 employees = st.one_of(st.sampled_from([0, 4, 5, 9, 10, 49, 50, 250, 251]), st.integers(0, 400))
 
@@ -32,5 +32,5 @@ def profiles(draw, complete: bool = False, max_goals: int = 3):
     if goals:
         profile["goals"] = goals
     if draw(st.integers(0, 4)) == 0:
-        profile["fiches"] = draw(st.lists(st.integers(1, 27), max_size=2, unique=True))
+        profile["fiches"] = draw(st.lists(st.integers(1, len(KB.fiches)), max_size=2, unique=True))
     return profile

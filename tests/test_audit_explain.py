@@ -7,11 +7,12 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from engine.assess import assess, decision_digest
+from conftest import record_of
 from engine.audit import audit
 from engine.explain import explain, what_would_it_take
-from engine.profile import check_profile
-from interview.cli import main
+from engine.record import decision_digest
+from interview.cli.main import main
+from knowledge.profile import check_profile
 from strategies import KB, profiles
 
 ERP = {"name": "Groupe Agro-Sétif", "employees": 120, "industrial": True, "pnman_member": True,
@@ -23,7 +24,7 @@ ERP = {"name": "Groupe Agro-Sétif", "employees": 120, "industrial": True, "pnma
 
 @pytest.fixture()
 def record(kb):
-    return assess(check_profile(ERP, kb), kb)
+    return record_of(check_profile(ERP, kb), kb, timestamp=None, lang="fr")
 
 
 def _write(tmp_path, data, name="record.json"):
@@ -102,17 +103,17 @@ def test_explain_why_not_and_impossible(kb, record):
     assert not x["in_plan"] and x["status"] == "ineligible"
     assert x["what_would_it_take"]["impossible"][0]["fact"] == "uses_it"
     small = dict(ERP, employees=3)
-    x = explain(assess(check_profile(small, kb), kb), 10, kb)
+    x = explain(record_of(check_profile(small, kb), kb), 10, kb)
     assert any(i["fact"] == "employees" for i in x["what_would_it_take"]["impossible"])
 
 
 def test_explain_unknown_and_eligible(kb):
-    record = assess(check_profile({"employees": 20, "goals": ["security"]}, kb), kb)
+    record = record_of(check_profile({"employees": 20, "goals": ["security"]}, kb), kb)
     x = explain(record, 21, kb)
     assert x["status"] == "unknown" and x["unknown"]
     assert x["what_would_it_take"]["options"]
     eligible = dict(ERP, specs_erp=True, erp_consultant=True, goals=["erp"])
-    x = explain(assess(check_profile(eligible, kb), kb), 10, kb)
+    x = explain(record_of(check_profile(eligible, kb), kb), 10, kb)
     assert x["status"] == "eligible" and x["what_would_it_take"]["already_eligible"]
 
 
@@ -135,12 +136,29 @@ def test_what_it_would_take_really_makes_the_fiche_eligible(profile):
             changed = dict(checked)
             for change in option:
                 changed[change["fact"]] = change["to"]
-            result = assess(check_profile(changed, KB), KB, timestamp="t")
+            result = record_of(check_profile(changed, KB), KB)
             assert result["fiches"][number - 1]["status"] == "eligible", (number, option)
 
 
-def test_an_english_record_replays_in_english(kb):
-    record = assess(check_profile(dict(ERP, employees=60), kb), kb, lang="en")
+def test_an_english_record_replays_without_its_language(kb):
+    record = record_of(check_profile(dict(ERP, employees=60), kb), kb, lang="en")
     assert record["lang"] == "en"
     assert any("the guide prints no number of days" in w["message"] for w in record["warnings"])
     assert audit(copy.deepcopy(record), kb)["verdict"] == "match"
+
+
+def test_french_and_english_records_share_their_decision_digest(kb):
+    profile = check_profile(dict(ERP, employees=60), kb)
+    french, english = (record_of(profile, kb, lang=lang) for lang in ("fr", "en"))
+    assert french["warnings"][0]["message"] != english["warnings"][0]["message"]
+    assert french["decision_digest"] == english["decision_digest"] == decision_digest(french) == decision_digest(english)
+
+
+def test_a_rewritten_message_is_not_a_decision_but_a_rewritten_status_is(kb):
+    record = record_of(check_profile(dict(ERP, employees=60), kb), kb, lang="fr")
+    reworded = copy.deepcopy(record)
+    reworded["warnings"][0]["message"] = "autre formulation"
+    assert audit(reworded, kb)["verdict"] == "match"
+    tampered = copy.deepcopy(record)
+    tampered["fiches"][9]["status"] = "eligible"
+    assert audit(tampered, kb)["verdict"] == "altered"

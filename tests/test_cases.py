@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import step_label
-from engine.assess import assess
-from engine.profile import check_profile
+from conftest import record_of, step_label
+from knowledge.profile import check_profile
 
 CASES = Path(__file__).parent / "cases"
 BASES = yaml.safe_load((CASES / "_bases.yaml").read_text(encoding="utf-8"))
@@ -29,7 +28,7 @@ def test_there_are_enough_cases():
 @pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.stem)
 def test_case(path, kb):
     profile, expect = load_case(path)
-    result = assess(check_profile(profile, kb, file=path.name), kb, timestamp="fixed")
+    result = record_of(check_profile(profile, kb, file=path.name), kb)
     fiches = {e["fiche"]: e for e in result["fiches"]}
     if "size_class" in expect:
         assert result["size_class"] == expect["size_class"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from interview.cli import main
+from interview.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = str(ROOT / "examples" / "pme-industrielle.yaml")
@@ -134,8 +134,10 @@ def test_check_lists_every_condition_with_citations(capsys):
 
 
 def test_bad_fiche_number_exits_2(capsys):
+    code, _, err = run(capsys, "check", EXAMPLE, "--fiche", "28")
+    assert code == 2 and "expected a fiche number from 1 to 27, found 28" in err
     with pytest.raises(SystemExit) as exc:
-        main(["check", EXAMPLE, "--fiche", "28"])
+        main(["check", EXAMPLE, "--fiche", "x"])
     assert exc.value.code == 2
 
 

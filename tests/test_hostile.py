@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from interview.cli import main
-from interview.output import write_atomic
+from interview.cli.main import main
+from interview.cli.output import write_atomic
 from strategies import KB, profiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,8 +97,8 @@ WRITER = """
 import os, sys
 sys.path.insert(0, {root!r})
 os.environ["PNMAN_HOME"] = {home!r}
-from engine.knowledge import default
-from interview.session import open_session
+from knowledge import default
+from interview.questionnaire.session import open_session
 kb = default()
 s = open_session("crash", kb, resume={resume}, lang="fr")
 print("ready", flush=True)
@@ -132,7 +132,7 @@ def test_batch_reports_bad_rows_and_keeps_going(capsys, tmp_path):
                       "D,40,netwrk,true,true\n"
                       "E,7,start_it,non,\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    code, stdout, err = run(capsys, "batch", str(source), "-o", str(out))
+    code, stdout, err = run(capsys, "batch", str(source), "-o", str(out), "--lang", "en")
     assert code == 0
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line["row"] for line in lines] == [2, 3, 4, 5, 6]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import KnowledgeError
-from engine.knowledge import KNOWLEDGE_DIR, load
+from knowledge.errors import KnowledgeError
+from knowledge.loader import KNOWLEDGE_DIR, load
 
 
 @pytest.fixture()

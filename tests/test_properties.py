@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from engine.assess import assess, canonical_json
-from engine.evaluate import evaluate
-from engine.profile import check_profile
+from conftest import record_of
+from engine.record import canonical_json
+from knowledge.profile import check_profile
+from rules.evaluate import evaluate
 from strategies import KB, profiles
 
 RANK = {"ineligible": 0, "unknown": 1, "conditional": 2, "eligible": 3}
@@ -13,7 +14,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 
 def _assess(profile):
-    return assess(check_profile(profile, KB), KB, timestamp="fixed")
+    return record_of(check_profile(profile, KB), KB)
 
 
 @SETTINGS

@@ -7,9 +7,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from engine.assess import assess
-from engine.profile import check_profile
-from interview.report_html import assessment_html
+from conftest import record_of
+from interview.render.html import assessment_html
+from interview.render.l10n import Words
+from knowledge.profile import check_profile
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source", "path", "polygon",
         "ellipse", "polyline", "line", "rect", "circle", "stop"}
@@ -48,8 +49,7 @@ class _Checker(HTMLParser):
 
 @pytest.fixture(scope="module")
 def page(kb):
-    result = assess(check_profile(HOSTILE, kb), kb)
-    return assessment_html(result, kb)
+    return assessment_html(record_of(check_profile(HOSTILE, kb), kb, lang="fr"), Words("fr", kb))
 
 
 def test_well_formed_and_self_contained(page):
@@ -73,7 +73,7 @@ def test_contents(page):
 
 
 def test_english(kb):
-    page = assessment_html(assess(check_profile(HOSTILE, kb), kb), kb, "en")
+    page = assessment_html(record_of(check_profile(HOSTILE, kb), kb, lang="en"), Words("en", kb))
     assert "Action plan" in page and 'lang="en"' in page
 
 

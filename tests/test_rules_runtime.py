@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import KnowledgeError
-from engine.evaluate import evaluate
-from engine.rules_runtime import RuleEngine, check_fact_ids, fnv1a_32
+from knowledge.errors import KnowledgeError
+from rules.evaluate import evaluate
+from rules.runtime import RuleEngine, check_fact_ids, fnv1a_32
 from rules.compile import definition, fact_ids
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
-from engine.errors import InputError
+from knowledge.errors import InputError
 
 
 def console(file=None) -> Console:

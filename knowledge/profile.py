@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from .errors import InputError, ProfileError
-from .knowledge import Knowledge
+from .loader import Knowledge
 from .yamlio import MAX_BYTES, DuplicateKeyError, parse_text
 
 
@@ -60,68 +60,75 @@ def read_document(source: str, *, what: str = "file") -> Any:
         raise InputError(str(exc), file=label) from None
 
 
-def _pattern_keys(kb: Knowledge) -> dict[str, dict]:
-    return dict(kb.facts)
+def _bounds(spec) -> tuple[int, int]:
+    return (spec.min if spec.min is not None else 0), (spec.max if spec.max is not None else 10**9)
 
 
-def _expected(spec: dict) -> str:
-    kind = spec["type"]
+def _expected(spec, kb: Knowledge) -> str:
+    kind = spec.type
     if kind == "bool":
         return "true or false"
     if kind == "int":
-        return f"a whole number from {spec.get('min', 0)} to {spec.get('max')}"
+        low, high = _bounds(spec)
+        return f"a whole number from {low} to {high}"
     if kind == "string":
         return "a text"
     if kind == "intlist":
-        return "a list of fiche numbers from 1 to 27"
+        return f"a list of fiche numbers from 1 to {len(kb.fiches)}"
     return "a list"
+
+
+def check_value(key: str, value: Any, kb: Knowledge, *, file: str = "<profile>") -> None:
+    """Check one answer against its fact's type and bounds (None, unknown, is always fine)."""
+    spec = kb.facts.get(key)
+    if spec is None:
+        close = difflib.get_close_matches(key, list(kb.facts), n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else "; see the profile keys in the contract (§2)"
+        raise ProfileError(f"unknown key{hint}", file=file, key=key)
+    if value is None:
+        return
+    kind = spec.type
+    if kind == "bool" and not isinstance(value, bool):
+        raise ProfileError(f"expected true or false, found {value!r}", file=file, key=key)
+    if kind == "int":
+        low, high = _bounds(spec)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ProfileError(f"expected {_expected(spec, kb)}, found {value!r}", file=file, key=key)
+        if not low <= value <= high:
+            raise ProfileError(f"expected {_expected(spec, kb)}, found {value}", file=file, key=key)
+    if kind == "string":
+        if not isinstance(value, str):
+            raise ProfileError(f"expected a text, found {value!r}", file=file, key=key)
+        if spec.max_length is not None and len(value) > spec.max_length:
+            raise ProfileError(f"expected a text of at most {spec.max_length} characters", file=file, key=key)
+    if kind in ("list", "intlist"):
+        if not isinstance(value, list):
+            raise ProfileError(f"expected {_expected(spec, kb)}, found {value!r}", file=file, key=key)
+        if len(value) > 100:
+            raise ProfileError("expected a list of at most 100 items", file=file, key=key)
+        for item in value:
+            if kind == "intlist":
+                if isinstance(item, bool) or not isinstance(item, int) or item not in kb.fiches:
+                    raise ProfileError(f"expected fiche numbers from 1 to {len(kb.fiches)}, found {item!r}",
+                                       file=file, key=key)
+                continue
+            allowed = list(kb.guide.goals) if key == "goals" else list(spec.choices)
+            if not isinstance(item, str) or item not in allowed:
+                close = difflib.get_close_matches(str(item), allowed, n=1, cutoff=0.6)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ProfileError(f"'{item}' is not one of {', '.join(allowed)}{hint}", file=file, key=key)
 
 
 def check_profile(data: Any, kb: Knowledge, *, file: str = "<profile>") -> Mapping[str, Any]:
     """Validate a parsed profile; return it unchanged (read-only) or raise ProfileError."""
     if not isinstance(data, dict):
         raise ProfileError(f"the top level must be a mapping of profile keys, found {type(data).__name__}", file=file)
-    facts = _pattern_keys(kb)
-    goals = kb.guide["goals"]
     for key, value in data.items():
         if not isinstance(key, str):
             raise ProfileError("keys must be text", file=file, key=str(key))
-        spec = facts.get(key)
-        if spec is None:
-            close = difflib.get_close_matches(key, list(facts), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else "; see the profile keys in the contract (§2)"
-            raise ProfileError(f"unknown key{hint}", file=file, key=key)
-        kind = spec["type"]
-        if value is None:
-            if key == "employees":
-                break  # reported below: the headcount is required
-            continue  # an explicit null is the same as an absent key: unknown
-        if kind == "bool" and not isinstance(value, bool):
-            raise ProfileError(f"expected true or false, found {value!r}", file=file, key=key)
-        if kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ProfileError(f"expected {_expected(spec)}, found {value!r}", file=file, key=key)
-            if not spec.get("min", 0) <= value <= spec.get("max", 10**9):
-                raise ProfileError(f"expected {_expected(spec)}, found {value}", file=file, key=key)
-        if kind == "string" and not isinstance(value, str):
-            raise ProfileError(f"expected a text, found {value!r}", file=file, key=key)
-        if kind == "string" and len(value) > 500:
-            raise ProfileError("expected a text of at most 500 characters", file=file, key=key)
-        if kind in ("list", "intlist"):
-            if not isinstance(value, list):
-                raise ProfileError(f"expected {_expected(spec)}, found {value!r}", file=file, key=key)
-            if len(value) > 100:
-                raise ProfileError("expected a list of at most 100 items", file=file, key=key)
-            for item in value:
-                if kind == "intlist":
-                    if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= 27:
-                        raise ProfileError(f"expected fiche numbers from 1 to 27, found {item!r}", file=file, key=key)
-                    continue
-                allowed = list(goals) if key == "goals" else spec.get("choices", [])
-                if not isinstance(item, str) or item not in allowed:
-                    close = difflib.get_close_matches(str(item), allowed, n=1, cutoff=0.6)
-                    hint = f" (did you mean '{close[0]}'?)" if close else ""
-                    raise ProfileError(f"'{item}' is not one of {', '.join(allowed)}{hint}", file=file, key=key)
+        if key == "employees" and value is None:
+            break  # reported below: the headcount is required
+        check_value(key, value, kb, file=file)
     if "employees" not in data or data["employees"] is None:
         raise ProfileError("is required: the headcount (a whole number ≥ 0)", file=file, key="employees")
     return MappingProxyType(dict(data))

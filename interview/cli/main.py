@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.errors import PnmanError
+from knowledge.errors import PnmanError
+from knowledge.locales import available_languages
+from knowledge.model import SIZE_CODES
 
 FORMATS_ASSESS = ("text", "json", "markdown", "html")
 
@@ -23,22 +25,21 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _fiche_number(text: str) -> int:
+    """A whole number; whether the guide has that fiche is checked once the knowledge is loaded."""
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fiche number from 1 to 27, found {text!r}") from None
-    if not 1 <= value <= 27:
-        raise argparse.ArgumentTypeError(f"expected a fiche number from 1 to 27, found {value}")
-    return value
+        raise argparse.ArgumentTypeError(f"expected a fiche number, found {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pnman", description="PNMAN guide n°4 (TIC): eligibility, action plan, explanations, audit.")
     parser.add_argument("--version", action="version", version=_version())
+    langs = available_languages()
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("interview", help="guided questionnaire (French first), saves the session, shows the plan")
-    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.add_argument("--lang", choices=langs, default=langs[0])
     p.add_argument("--session", default="default", help="session name (default: %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue the saved session")
     p.add_argument("--answers", help="headless: answer every question from this PROFILE")
@@ -48,37 +49,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("profile", help="profile file (.yaml, .yml, .json) or - for stdin")
     p.add_argument("--format", choices=FORMATS_ASSESS, default="text")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
-    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.add_argument("--lang", choices=langs, default=langs[0])
 
     p = sub.add_parser("check", help="one fiche: every condition met / not met / unknown, with citations")
     p.add_argument("profile")
     p.add_argument("--fiche", type=_fiche_number, required=True)
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.add_argument("--lang", choices=langs, default=langs[0])
 
     p = sub.add_parser("explain", help="why fiche N is (or is not) in the plan, rule by rule")
     p.add_argument("result", help="a result file written by 'pnman assess --format json -o'")
     p.add_argument("--fiche", type=_fiche_number, required=True)
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.add_argument("--lang", choices=langs, default=langs[0])
 
     p = sub.add_parser("audit", help="replay an assessment from its recorded inputs and compare")
     p.add_argument("result")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", choices=langs, default=langs[0])
 
     p = sub.add_parser("fiches", help="browse the knowledge base")
     p.add_argument("number", nargs="?", type=_fiche_number)
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--size", choices=("TPE", "PE", "ME"))
+    p.add_argument("--size", choices=SIZE_CODES)
+    p.add_argument("--lang", choices=langs, default=langs[0])
 
     p = sub.add_parser("graph", help="the dependency graph (whole guide, or the profile's plan)")
     p.add_argument("profile", nargs="?")
     p.add_argument("--format", choices=("dot", "svg", "png", "mermaid"), default="dot")
     p.add_argument("-o", "--output")
+    p.add_argument("--lang", choices=langs, default=langs[0])
 
     p = sub.add_parser("validate", help="check the knowledge base and report the guide's own inconsistencies")
     p.add_argument("--guide", help="path to guide-pnman-tic.txt (default: $PNMAN_GUIDE or ../shared/seed)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", choices=langs, default=langs[0])
 
     p = sub.add_parser("batch", help="assess many profiles (CSV or JSONL) with worker processes")
     p.add_argument("input", help="a .csv (columns = profile keys, lists separated by ';') or .jsonl file")
@@ -86,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default: %(default)s)")
     p.add_argument("--full", action="store_true",
                    help="write each company's full audit record (trace, citations, digest) instead of the summary line")
-    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.add_argument("--lang", choices=langs, default=langs[0])
     return parser
 
 

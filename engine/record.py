@@ -1,8 +1,12 @@
-"""The assessment result (contract §4): statuses of all 27 fiches, the plan, totals, warnings.
+"""The assessment record (contract §4): statuses of every fiche, the plan, totals, warnings.
 
-The result is also an audit record: it carries the inputs as read, the knowledge
+The record is also an audit record: it carries the inputs as read, the knowledge
 version, the rule trace and a digest of its decision content, so `pnman audit` can
 replay it and tell tampering from a change of rules.
+
+The engine's record has no wording. The faces add the words for a person (`lang`, a
+step's `label`, a warning's `message`); those fields are listed in LOCALISED and left
+out of the digest, so the French and the English record of one profile share it.
 """
 from __future__ import annotations
 
@@ -12,21 +16,34 @@ from typing import Any, Mapping
 
 import orjson
 
+from knowledge.loader import Knowledge
+from rules.evaluate import ConditionOutcome, Evaluation
+
 from . import __version__
-from .evaluate import ConditionOutcome, Evaluation, evaluate
-from .knowledge import Knowledge
-from .planner import Plan, build_plan
+from .plan_warnings import PlanWarning
 
 SCHEMA = "pnman-assessment/1"
 # Keys that are not decision content: they may differ between two runs of the same input.
 NON_DECISION_KEYS = ("timestamp", "program_version", "decision_digest")
+# Wording added at the edge, per language: top-level keys, and keys inside list items.
+LOCALISED = {"": ("lang",), "plan": ("label",), "warnings": ("message",)}
+# Where an id in a record comes from: durable-rules firings (the trace), conditions of
+# the knowledge, or Python (statuses, plan rules, goals and requests).
+ENGINE_PREFIXES = ("test.", "implies.")
+PYTHON_PREFIXES = ("status.", "plan.", "goal.", "request.")
+
+
+def rule_origin(rule: str) -> str:
+    """`engine` for a durable-rules firing, `python` for an id pnman derives, `condition`
+    for a condition of the knowledge."""
+    if rule.startswith(ENGINE_PREFIXES):
+        return "engine"
+    if rule.startswith(PYTHON_PREFIXES):
+        return "python"
+    return "condition"
 
 
 def _expected(test) -> Any:
-    if test.op == "eq":
-        return test.value
-    if test.op == "contains":
-        return test.value
     if test.op == "max":
         return f"<= {test.value}"
     if test.op == "size":
@@ -37,8 +54,7 @@ def _expected(test) -> Any:
 def reason(outcome: ConditionOutcome) -> dict:
     """One failing, pending (or met) condition, with the guide's sentence behind it."""
     condition = outcome.condition
-    deciding = outcome.deciding
-    first = deciding[0]
+    first = outcome.deciding[0]
     entry = {
         "condition": condition.id,
         "fact": first.test.fact,
@@ -67,6 +83,7 @@ def fiche_entry(evaluation: Evaluation, number: int) -> dict:
         "fiche": number,
         "status": status.status,
         "rule": status.rule,
+        "rule_origin": rule_origin(status.rule),
         "reasons": [reason(c) for c in status.conditions if c.outcome != "met"],
         "unknown_facts": list(status.unknown_facts),
         "conditions": [{"id": c.condition.id, "kind": c.condition.kind, "outcome": c.outcome,
@@ -78,12 +95,14 @@ def trace(evaluation: Evaluation, kb: Knowledge) -> list[dict]:
     """Every rule firing: the rule, the fact it matched, what it derived, and the guide behind it
     (the conditions that use a fact test and their sentences; an implication's rationale)."""
     citations = kb.test_citations()
-    implications = {r["id"]: r for r in kb.guide.get("implications", [])}
     entries = []
     for firing in evaluation.firings:
-        entry = {"rule": firing.rule, "facts": [firing.fact], "derived": firing.derived}
-        if firing.rule in implications:
-            entry["interpretation"] = implications[firing.rule]["interpretation"]
+        entry = {"rule": firing.rule, "origin": "engine", "facts": [firing.fact], "derived": firing.derived}
+        implication = kb.implication.get(firing.rule)
+        if implication is not None:
+            entry["interpretation"] = implication.interpretation
+            if firing.suppressed:
+                entry["suppressed"] = "the profile states this fact: its value is kept"
         else:
             test_id = firing.rule.rsplit(".", 1)[0]
             conditions, cited = citations.get(test_id, ([], []))
@@ -93,10 +112,24 @@ def trace(evaluation: Evaluation, kb: Knowledge) -> list[dict]:
     return entries
 
 
-def decision_digest(result: Mapping[str, Any]) -> str:
-    """sha256 of the decision content: everything but the timestamp and program version."""
-    content = {k: v for k, v in result.items() if k not in NON_DECISION_KEYS}
-    return "sha256:" + hashlib.sha256(_canonical_bytes(content)).hexdigest()
+def plan_steps(steps) -> list[dict]:
+    """Plan steps with the origin of each `because` id beside it."""
+    return [dict(step, because_origin=[rule_origin(r) for r in step["because"]]) for step in steps]
+
+
+def decision_content(record: Mapping[str, Any]) -> dict:
+    """The record without what may differ between runs or languages: what the digest covers."""
+    content = {k: v for k, v in record.items() if k not in NON_DECISION_KEYS and k not in LOCALISED[""]}
+    for key, fields in LOCALISED.items():
+        if key and isinstance(content.get(key), list):
+            content[key] = [{k: v for k, v in item.items() if k not in fields} if isinstance(item, dict) else item
+                            for item in content[key]]
+    return content
+
+
+def decision_digest(record: Mapping[str, Any]) -> str:
+    """sha256 of the decision content: no timestamp, program version or wording."""
+    return "sha256:" + hashlib.sha256(_canonical_bytes(decision_content(record))).hexdigest()
 
 
 def _canonical_bytes(data: Any) -> bytes:
@@ -108,31 +141,26 @@ def canonical_json(data: Any) -> str:
     return _canonical_bytes(data).decode("utf-8")
 
 
-def build_result(evaluation: Evaluation, plan: Plan, kb: Knowledge, *, timestamp: str | None = None,
-                 lang: str = "fr") -> dict:
-    profile = dict(evaluation.profile)
-    result = {
+def now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def build_record(evaluation: Evaluation, steps, totals: dict, warnings: tuple[PlanWarning, ...], kb: Knowledge, *,
+                 timestamp: str | None = None) -> dict:
+    record = {
         "schema": SCHEMA,
-        "lang": lang,
         "knowledge_version": kb.version,
         "program_version": __version__,
-        "timestamp": timestamp or datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        "profile": profile,
+        "timestamp": timestamp or now(),
+        "profile": dict(evaluation.profile),
         "size_class": evaluation.size_class,
         "facts": {name: {"value": fv.value, "source": fv.source}
                   for name, fv in sorted(evaluation.facts.items())},
         "fiches": [fiche_entry(evaluation, n) for n in sorted(evaluation.statuses)],
-        "plan": list(plan.steps),
-        "totals": plan.totals,
-        "warnings": [w.as_dict() for w in plan.warnings],
+        "plan": plan_steps(steps),
+        "totals": totals,
+        "warnings": [w.as_dict() for w in warnings],
         "trace": trace(evaluation, kb),
     }
-    result["decision_digest"] = decision_digest(result)
-    return result
-
-
-def assess(profile: Mapping[str, Any], kb: Knowledge, *, lang: str = "fr", timestamp: str | None = None) -> dict:
-    """Evaluate a checked profile and plan its goals: the full result record."""
-    evaluation = evaluate(profile, kb)
-    plan = build_plan(evaluation, kb, lang=lang)
-    return build_result(evaluation, plan, kb, timestamp=timestamp, lang=lang)
+    record["decision_digest"] = decision_digest(record)
+    return record

@@ -1,7 +1,7 @@
 """Decide, for one profile, what holds: fact values, condition outcomes, fiche statuses.
 
-`evaluate(profile) -> Evaluation` is the engine's one interface. durable-rules decides
-the fact tests and the implications (engine/rules_runtime.py); this module reads the
+`evaluate(profile) -> Evaluation` is the rules layer's one interface. durable-rules decides
+the fact tests and the implications (rules/runtime.py); this module reads the
 firings back into three-valued outcomes:
 - a condition is `met`, `failed` or `unknown` (its fact is absent: never `failed`);
 - a fiche is `ineligible` when an eligibility condition fails; `unknown` when an
@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
 
-from rules.compile import fact_name
+from knowledge.conditions import Condition, Test
+from knowledge.loader import Knowledge
 
-from .knowledge import Condition, Knowledge, Test
-from .rules_runtime import Firing, RuleEngine
+from .compile import fact_name
+from .runtime import Firing, RuleEngine
 
 STATUSES = ("eligible", "conditional", "ineligible", "unknown")
 
@@ -109,10 +110,10 @@ def profile_facts(profile: Mapping[str, Any], kb: Knowledge) -> list[dict]:
     for key in sorted(profile):
         value = profile[key]
         spec = kb.facts.get(key)
-        if value is None or spec is None or spec["role"] in ("identity", "request"):
+        if value is None or spec is None or spec.role in ("identity", "request"):
             continue
-        if spec["type"] == "list":
-            for code in spec.get("choices", []):
+        if spec.type == "list":
+            for code in spec.choices:
                 facts.append({"id": f"attr:{key}.{code}", "t": "attr", "name": f"{key}.{code}", "value": code in value})
         else:
             facts.append({"id": f"attr:{key}", "t": "attr", "name": key, "value": value})
@@ -120,13 +121,13 @@ def profile_facts(profile: Mapping[str, Any], kb: Knowledge) -> list[dict]:
 
 
 def _resolve(asserted: list[dict], firings: list[Firing], kb: Knowledge):
-    """Effective facts: the profile's own values win; implications fill the gaps."""
+    """Effective facts: the profile's own values win; implications fill the gaps (a
+    suppressed firing, onto a stated fact, only shows up as a contradiction)."""
     facts: dict[str, FactValue] = {f["name"]: FactValue(f["value"], "profile", f["id"]) for f in asserted}
     implied: dict[str, list[tuple[Any, str, str]]] = {}
-    rules = {r["id"]: r for r in kb.guide.get("implications", [])}
     for firing in firings:
         if firing.derived:
-            ((target, value),) = rules[firing.rule]["then"].items()
+            target, value = kb.implication[firing.rule].conclusion
             implied.setdefault(target, []).append((value, firing.rule, firing.derived))
     contradictions = []
     for target in sorted(implied):

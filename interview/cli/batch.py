@@ -19,9 +19,10 @@ from typing import Any, Iterator
 
 import orjson
 
-from engine.errors import InputError, PnmanError
-from engine.profile import decode_text
+from knowledge.errors import InputError, PnmanError
+from knowledge.profile import decode_text
 
+from ..render.l10n import Words
 from .output import to_json
 
 TRUE = {"true", "vrai", "oui", "yes", "1", "o", "y"}
@@ -35,7 +36,7 @@ def _cell(key: str, text: str, spec: dict) -> Any:
     text = text.strip()
     if text == "":
         return None
-    kind = spec["type"]
+    kind = spec.type
     if kind == "bool":
         low = text.lower()
         if low in TRUE:
@@ -126,31 +127,31 @@ def read_rows(path: str, kb) -> Iterator[tuple[int, Any]]:
 
 _KB = None
 _FULL = False
+_WORDS = None
 
 
-def _init_worker(full: bool = False) -> None:
-    global _KB, _FULL
-    from engine.knowledge import default
+def _init_worker(full: bool = False, lang: str = "fr") -> None:
+    global _KB, _FULL, _WORDS
+    from knowledge import default
     _KB = default()
     _FULL = full
+    _WORDS = Words(lang, _KB)
 
 
 def assess_row(item: tuple[int, Any]) -> dict:
     """Assess one row in a worker; errors become a row-level error, never a crash."""
-    from engine.assess import build_result
-    from engine.evaluate import evaluate
-    from engine.planner import build_plan
-    from engine.profile import check_profile
+    from engine.facade import assess
+    from knowledge.profile import check_profile
+
+    from ..render.l10n import localise
     number, data = item
     if isinstance(data, str):
         return {"row": number, "error": data}
     try:
-        profile = check_profile(data, _KB, file=f"row {number}")
-        evaluation = evaluate(profile, _KB)
-        plan = build_plan(evaluation, _KB)
-        summary = compact(evaluation, plan, _KB)
+        assessment = assess(check_profile(data, _KB, file=f"row {number}"), _KB)
+        summary = compact(assessment.evaluation, assessment.plan, _KB)
         if _FULL:   # the record for the file, its summary fields for the portfolio summary
-            return {"row": number, "record": build_result(evaluation, plan, _KB, timestamp="batch"),
+            return {"row": number, "record": localise(assessment.record(timestamp="batch"), _WORDS),
                     "summary": summary}
         return {"row": number, **summary}
     except PnmanError as exc:
@@ -212,7 +213,7 @@ class Summary:
 
 
 def run_batch(args) -> int:
-    from engine.knowledge import default
+    from knowledge import default
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     kb = default()
     if args.jobs < 1 or args.jobs > 64:
@@ -231,12 +232,12 @@ def run_batch(args) -> int:
     with open(tmp, "w", encoding="utf-8") as handle, progress:
         task = progress.add_task("assess", total=len(rows))
         if args.jobs == 1:
-            _init_worker(args.full)
+            _init_worker(args.full, args.lang)
             results = map(assess_row, rows)
             pool = None
         else:
             pool = multiprocessing.get_context("fork").Pool(args.jobs, initializer=_init_worker,
-                                                            initargs=(args.full,))
+                                                            initargs=(args.full, args.lang))
             results = pool.imap(assess_row, rows, chunksize=chunksize)
         try:
             for line in results:
@@ -254,23 +255,21 @@ def run_batch(args) -> int:
         os.fsync(handle.fileno())
     os.replace(tmp, out_path)
     data = summary.as_dict()
-    sys.stdout.write(_summary_text(data))
+    sys.stdout.write(_summary_text(data, Words(args.lang, kb)))
     summary_path = out_path.with_name(out_path.stem + ".summary.json")
     summary_path.write_text(to_json(data), encoding="utf-8")
     return 0
 
 
-def _summary_text(data: dict) -> str:
-    from .render import da
-    lines = [f"{data['rows']} companies assessed, {data['errors']} rows rejected"]
-    lines.append("Statuses per fiche (eligible / conditional / unknown / ineligible):")
+def _summary_text(data: dict, w) -> str:
+    lines = [w("batch.assessed", rows=data["rows"], errors=data["errors"]), w("batch.statuses")]
     for fiche, counts in data["statuses_per_fiche"].items():
         lines.append(f"  fiche {int(fiche):2d}: {counts.get('eligible', 0):6d} / {counts.get('conditional', 0):6d} / "
                      f"{counts.get('unknown', 0):6d} / {counts.get('ineligible', 0):6d}")
     inv, days = data["investment_da_ht"], data["coaching_days"]
-    lines.append(f"Investment ceilings of all plans: {da(inv['min'])} – {da(inv['max'])}")
-    lines.append(f"Coaching days of all plans: {days['min']} – {days['max']}")
+    lines.append(w("batch.investment", low=w.da(inv["min"]), high=w.da(inv["max"])))
+    lines.append(w("batch.days", low=days["min"], high=days["max"]))
     top = data["most_common_blocking_condition"]
     if top:
-        lines.append(f"Most common blocking condition: {top['condition']} ({top['companies']} companies)")
+        lines.append(w("batch.blocking", condition=top["condition"], companies=top["companies"]))
     return "\n".join(lines) + "\n"

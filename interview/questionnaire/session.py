@@ -1,7 +1,9 @@
 """Interview sessions that survive: saved after every answer, atomically, one writer at a time.
 
 A session is a small JSON file in the user's data directory (platformdirs, or
-$PNMAN_HOME). Each save goes through a temporary file, fsync and rename, so killing the
+$PNMAN_HOME). It keeps and stores the answers; what may be answered, and when, is the
+interview's business (machine.Interview changes `answers` and `asked`, then calls
+`save`). Each save goes through a temporary file, fsync and rename, so killing the
 process loses at most the answer being typed. A lock file keeps two interviews off the
 same session. A damaged file is never overwritten: it is moved aside and reported.
 """
@@ -16,11 +18,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InputError, ProfileError
-from engine.knowledge import Knowledge
-from engine.profile import check_profile
+from knowledge.errors import InputError, ProfileError
+from knowledge.loader import Knowledge
+from knowledge.profile import check_profile
 
-from .output import write_atomic
+from ..files import write_atomic
 
 SCHEMA = "pnman-session/1"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -63,25 +65,6 @@ class Session:
     def save(self) -> None:
         self.updated = _now()
         write_atomic(self.path, json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n")
-
-    def record(self, key: str, value: Any) -> None:
-        """Store one answer (None: « je ne sais pas ») and save at once."""
-        if key not in self.asked:
-            self.asked.append(key)
-        if value is None:
-            self.answers.pop(key, None)
-        else:
-            self.answers[key] = value
-        self.save()
-
-    def undo_last(self) -> tuple[str, Any] | None:
-        """Forget the last answered question (for « retour »); returns it with its old answer."""
-        if not self.asked:
-            return None
-        key = self.asked.pop()
-        value = self.answers.pop(key, None)
-        self.save()
-        return key, value
 
     def close(self) -> None:
         if self._lock is not None:

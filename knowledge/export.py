@@ -1,7 +1,8 @@
 """The knowledge base as plain data (contract §5), for `pnman fiches --format json`."""
 from __future__ import annotations
 
-from .knowledge import Fiche, Knowledge
+from .loader import Knowledge
+from .model import Fiche
 
 
 def budget_export(fiche: Fiche, size: str | None = None) -> dict:
@@ -36,10 +37,12 @@ def fiche_export(kb: Knowledge, number: int, size: str | None = None) -> dict:
         "fiche": fiche.fiche,
         "title": fiche.title,
         "axis": fiche.axis,
-        "axis_name": kb.guide["axes"][fiche.axis],
+        "axis_name": kb.guide.axes[fiche.axis],
         "type": fiche.type,
         "tool": fiche.tool,
         "pair": dict(fiche.pair) if fiche.pair else None,
+        "specs": fiche.specs,
+        "straddles": fiche.straddles.model_dump() if fiche.straddles else None,
         "budget": budget_export(fiche, size),
         "objectives": list(fiche.objectives),
         "expected_results": list(fiche.expected_results),

@@ -1,0 +1,1 @@
+"""Every face of pnman: the command line, the renderers and the questionnaire."""

@@ -1,0 +1,1 @@
+"""The `pnman` command line: parse, call the engine, render."""

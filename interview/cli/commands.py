@@ -1,0 +1,163 @@
+"""One function per `pnman` subcommand: read inputs, call the engine, localise, render."""
+from __future__ import annotations
+
+import sys
+
+from knowledge import default as default_kb
+from knowledge.errors import InputError, PnmanError
+
+from ..render.l10n import Words, localise
+from .output import emit, to_json
+
+
+def _words(args) -> Words:
+    return Words(getattr(args, "lang", None) or "fr", default_kb())
+
+
+def _fiche(words: Words, number: int | None) -> int | None:
+    """A fiche number the guide has, or exit 2 naming the range."""
+    if number is not None and number not in words.kb.fiches:
+        raise InputError(f"expected a fiche number from 1 to {len(words.kb.fiches)}, found {number}", key="--fiche")
+    return number
+
+
+def _assess_file(source: str, words: Words):
+    from engine.facade import assess
+    from knowledge.profile import load_profile
+    return assess(load_profile(source, words.kb), words.kb)
+
+
+def cmd_fiches(args) -> int:
+    from knowledge.export import fiche_export, knowledge_export
+
+    from ..render.text import fiche_text, fiches_list_text
+    w = _words(args)
+    number = _fiche(w, args.number)
+    if args.format == "json":
+        emit(to_json(fiche_export(w.kb, number, args.size) if number else knowledge_export(w.kb, args.size)), None)
+    elif number:
+        emit(fiche_text(w.kb, number, w, args.size), None)
+    else:
+        emit(fiches_list_text(w.kb, w), None)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from engine.validate import validate
+    from knowledge.errors import KnowledgeError
+    try:
+        w = _words(args)
+    except KnowledgeError as exc:
+        print(f"pnman validate: the knowledge base is broken: {exc}", file=sys.stderr)
+        return 1
+    report = validate(w.kb, args.guide)
+    findings = [f.as_dict() for f in report.findings]
+    if args.format == "json":
+        emit(to_json({"ok": report.ok,
+                      "checks": [dict(c, result=w(f"validate.checks.{c['check']}", **c["figures"])) for c in report.checks],
+                      "errors": [w("validate.error", **e) for e in report.errors],
+                      "guide_findings": [dict(f, message=w.finding(f)) for f in findings],
+                      "interpretations": [{"id": i, "text": t} for i, t in report.interpretations]}), None)
+        return 0 if report.ok else 1
+    lines = [w("validate.heading")]
+    lines += ["  ✔ " + w("validate.checks." + c["check"], **c["figures"]) for c in report.checks]
+    if report.errors:
+        lines.append(w("validate.errors", count=len(report.errors)))
+        lines += [f"  ✘ {w('validate.error', **e)}" for e in report.errors]
+    lines.append(w("validate.findings", count=len(findings)))
+    lines += [f"  • [{f['code']}] {w.finding(f)}" for f in findings]
+    lines.append(w("validate.interpretations", count=len(report.interpretations)))
+    lines += [f"  • {i} : {t}" for i, t in report.interpretations]
+    emit("\n".join(lines) + "\n", None)
+    return 0 if report.ok else 1
+
+
+def cmd_assess(args) -> int:
+    w = _words(args)
+    record = localise(_assess_file(args.profile, w).record(), w)
+    if args.format == "json":
+        content = to_json(record)
+    elif args.format == "markdown":
+        from ..render.markdown import assessment_markdown
+        content = assessment_markdown(record, w)
+    elif args.format == "html":
+        from ..render.html import assessment_html
+        content = assessment_html(record, w)
+    else:
+        from ..render.text import assessment_text
+        content = assessment_text(record, w)
+    emit(content, args.output)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from engine.record import reason
+    w = _words(args)
+    fiche = _fiche(w, args.fiche)
+    assessment = _assess_file(args.profile, w)
+    if args.format == "json":
+        status = assessment.evaluation.statuses[fiche]
+        emit(to_json({"fiche": fiche, "title": w.kb.fiche(fiche).title, "status": status.status,
+                      "rule": status.rule, "size_class": assessment.evaluation.size_class,
+                      "conditions": [reason(c) for c in status.conditions],
+                      "unknown_facts": list(status.unknown_facts),
+                      "intents": [c.as_dict() for c in w.kb.intents[fiche]]}), None)
+    else:
+        from ..render.text import check_text
+        emit(check_text(localise(assessment.record(), w), fiche, w), None)
+    return 0
+
+
+def cmd_graph(args) -> int:
+    from ..render import graph
+    w = _words(args)
+    if args.profile:
+        assessment = _assess_file(args.profile, w)
+        record = localise(assessment.record(), w)
+        g, ranks = graph.plan_graph(record["plan"], w)
+        title = w("graph.plan_title", name=assessment.profile.get("name") or w("graph.company"))
+    else:
+        g, ranks = graph.labelled_knowledge_graph(w.kb, w), None
+        title = w("graph.guide_title")
+    if args.format == "mermaid":
+        content = graph.to_mermaid(g)
+    else:
+        content = graph.to_dot(g, title, ranks)
+        if args.format in ("svg", "png"):
+            if args.format == "png" and not args.output:
+                raise PnmanError("--format png writes binary data: give an output file with -o")
+            content = graph.render_with_graphviz(content, args.format)
+    emit(content, args.output)
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from engine.audit import read_result
+    from engine.explain import explain
+
+    from ..render.explain import explanation_text, localise_explanation
+    w = _words(args)
+    fiche = _fiche(w, args.fiche)
+    explanation = localise_explanation(explain(read_result(args.result), fiche, w.kb), w)
+    emit(to_json(explanation) if args.format == "json" else explanation_text(explanation, w), None)
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from engine.audit import audit, read_result
+
+    from ..render.explain import audit_text
+    w = _words(args)
+    report = audit(read_result(args.result), w.kb)
+    emit(to_json(report) if args.format == "json" else audit_text(report, w), None)
+    return 0 if report["match"] else 1
+
+
+def cmd_interview(args) -> int:
+    from ..questionnaire.terminal import run_interview
+    return run_interview(args)
+
+
+def cmd_batch(args) -> int:
+    from .batch import run_batch
+    return run_batch(args)

@@ -1,0 +1,1 @@
+"""Renderers: text, Markdown, HTML, graph pictures, and the one localisation step."""

@@ -1,0 +1,110 @@
+"""Text rendering of explanations (`pnman explain`) and audit reports (`pnman audit`)."""
+from __future__ import annotations
+
+from .l10n import Words
+
+RULE_WORDS = (("goal.", "rules.goal"), ("request.", "rules.request"), ("plan.preparation", "rules.plan_preparation"),
+              ("plan.provider", "rules.plan_provider"), ("plan.choice", "rules.plan_choice"),
+              ("plan.", "rules.plan_after"), ("status.", "rules.status"))
+
+
+def describe_rule(rule: str, w: Words) -> str:
+    """A plan rule id in words (the id itself stays beside it for an auditor)."""
+    for prefix, key in RULE_WORDS:
+        if rule.startswith(prefix):
+            return w(key, x=rule.split(".", 1)[1] if "." in rule else rule)
+    return rule
+
+
+def _reason_lines(reason: dict, w: Words) -> list[str]:
+    lines = [w("explain.reason", condition=reason["condition"], outcome=w.outcome(reason["outcome"]),
+               rule=reason.get("rule") or w("explain.no_rule")),
+             w("explain.fact", fact=reason["fact"], expected=w.value(reason["expected"]), actual=w.value(reason["actual"]))]
+    if reason.get("derived_by"):
+        lines.append(w("explain.derived", rule=reason["derived_by"]))
+    lines.append("      " + w.citation(reason["citation"]))
+    if reason.get("interpretation"):
+        lines.append(w("explain.interpretation", text=reason["interpretation"]))
+    return lines
+
+
+def localise_explanation(x: dict, w: Words) -> dict:
+    """The explanation with the words for a person beside each code (for --format json too)."""
+    x = dict(x, lang=w.lang)
+    x["why"] = dict(x["why"], steps=[dict(s, because_text=[describe_rule(r, w) for r in s["because"]])
+                                     for s in x["why"]["steps"]],
+                    brought_by=[dict(b, label=w.step_label(b)) if b["kind"] == "company_action" else b
+                                for b in x["why"]["brought_by"]])
+    take = dict(x["what_would_it_take"])
+    take["impossible"] = [dict(i, why=w(f"facts.{i['fact']}.unchangeable")) for i in take["impossible"]]
+    take["options"] = [[dict(c, label=w.action(c["fact"])) for c in option] for option in take["options"]]
+    x["what_would_it_take"] = take
+    x["warnings"] = [dict(warning, message=w.warning(warning)) for warning in x["warnings"]]
+    return x
+
+
+def explanation_text(x: dict, w: Words) -> str:
+    """`x` as localise_explanation returns it."""
+    out = [f"{w('report.fiche')} {x['fiche']} : {x['title']}",
+           w("explain.status", status=w.status(x["status"]), rule=x["status_rule"])]
+    if x["recorded_status"] != x["status"]:
+        out.append(w("explain.recorded", status=w.status(x["recorded_status"])))
+    out.append("")
+    if x["in_plan"]:
+        out.append(w("explain.why_in_plan"))
+        for step in x["why"]["steps"]:
+            part = f" ({w.part(step['part'])})" if step.get("part") else ""
+            out.append(w("explain.step", step=step["step"], part=part))
+            for rule, text in zip(step["because"], step["because_text"]):
+                out.append(f"    – {rule} : {text}")
+        if x["why"]["brought_by"]:
+            out.append(w("explain.brought_by"))
+            for b in x["why"]["brought_by"]:
+                if b["kind"] == "company_action":
+                    out.append(w("explain.brought_action", step=b["step"], label=b["label"], id=b["id"]))
+                else:
+                    out.append(w("explain.brought_fiche", step=b["step"], fiche=b["fiche"],
+                                 provides=w.join(b["provides"]) or w("explain.preparation")))
+    else:
+        out.append(w("explain.not_in_plan"))
+    out.append("")
+    for key, reasons in (("explain.why_not", x["why_not"]), ("explain.unknown", x["unknown"]),
+                         ("explain.met", [r for r in x["conditions"] if r["outcome"] == "met"])):
+        if reasons:
+            out.append(w(key))
+            for reason in reasons:
+                out.extend(_reason_lines(reason, w))
+    take = x["what_would_it_take"]
+    out.append("")
+    out.append(w("explain.take"))
+    if take["already_eligible"]:
+        out.append(w("explain.already"))
+    elif take["impossible"]:
+        for item in take["impossible"]:
+            out.append(w("explain.impossible", why=item["why"], condition=item["condition"]))
+    elif not take["options"]:
+        out.append(w("explain.no_option"))
+    else:
+        for i, option in enumerate(take["options"], start=1):
+            out.append(w("explain.option", n=i))
+            for change in option:
+                out.append(f"    – {change['label']} ({change['fact']} : {w.value(change['from'])} → {w.value(change['to'])})")
+    for warning in x["warnings"]:
+        out.append(f"⚠ [{warning['code']}] {warning['message']}")
+    return "\n".join(out) + "\n"
+
+
+def audit_text(report: dict, w: Words) -> str:
+    kv = report["knowledge_version"]
+    out = [w(f"audit.{report['verdict']}"),
+           w("audit.recorded", value=report["decision_digest"]["recorded"]),
+           w("audit.content", value=report["decision_digest"]["recomputed_from_record"]),
+           w("audit.knowledge", recorded=kv["recorded"], current=kv["current"])
+           + ("" if kv["same"] else w("audit.knowledge_changed"))]
+    if report["differences"]:
+        out.append(w("audit.differences", count=len(report["differences"])))
+        for d in report["differences"]:
+            note = f" ({w.cat.get('audit.notes.' + d['note'], d['note'])})" if d.get("note") else ""
+            out.append(w("audit.difference", path=d["path"], recorded=w.value(d["recorded"]),
+                         recomputed=w.value(d["recomputed"]), note=note))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,112 @@
+"""Graph pictures for `pnman graph` and the report: dot, mermaid, and svg/png via Graphviz.
+
+The dependency graph itself is the knowledge's (built at load); a plan's graph is made
+from the steps of a record. This module only gives them labels and a drawing.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import networkx as nx
+
+from knowledge.errors import PnmanError
+from knowledge.loader import Knowledge
+
+from .l10n import Words
+
+
+def short_title(title: str) -> str:
+    return title if len(title) <= 48 else title[:45] + "…"
+
+
+def labelled_knowledge_graph(kb: Knowledge, w: Words) -> nx.DiGraph:
+    """The guide's dependency graph with a person's labels on its nodes."""
+    g = kb.graph.full.copy()
+    for node, data in g.nodes(data=True):
+        if data["kind"] == "fiche":
+            data["label"] = f"{data['fiche']}. {short_title(kb.fiche(data['fiche']).title)}"
+        else:
+            data["label"] = w.fact(data["fact"])
+    return g
+
+
+def step_key(step: dict) -> str:
+    if step["kind"] != "fiche":
+        return step["id"]
+    return f"fiche:{step['fiche']}" + (f":{step['part']}" if step.get("part") else "")
+
+
+def plan_graph(steps: list[dict], w: Words) -> tuple[nx.DiGraph, list[list[str]]]:
+    """A plan (the steps of a localised record) as a graph, and its generations: the steps
+    on one rank can run in parallel."""
+    g = nx.DiGraph()
+    main_key: dict[int, str] = {}
+    after_parts = {s["part"] for s in steps if s["kind"] == "fiche" and s.get("part")
+                   and w.kb.fiche(s["fiche"]).straddles and w.kb.fiche(s["fiche"]).straddles.after == s["part"]}
+    for step in steps:
+        key = step_key(step)
+        if step["kind"] == "fiche":
+            part = f" ({w.part(step['part'])})" if step.get("part") else ""
+            g.add_node(key, kind="fiche", label=w("graph.step", step=step["step"], fiche=step["fiche"], part=part,
+                                                   title=short_title(step["title"])))
+            if step.get("part") not in after_parts:
+                main_key[step["fiche"]] = key
+        else:
+            g.add_node(key, kind="company_action", label=w("graph.action", step=step["step"], label=step["label"]))
+    for step in steps:
+        if step["kind"] == "fiche":
+            for before in step.get("after", []):
+                g.add_edge(main_key[before], step_key(step))
+        else:
+            for needer in step["needed_by"]:
+                g.add_edge(step["id"], main_key[needer])
+    ranks = [sorted(gen) for gen in nx.topological_generations(g)]
+    return g, ranks
+
+
+def _dot_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def to_dot(g: nx.DiGraph, title: str, ranks: list[list[str]] | None = None) -> str:
+    lines = [f'digraph "{_dot_escape(title)}" {{', "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];']
+    for node, data in sorted(g.nodes(data=True)):
+        shape = "box" if data.get("kind") == "fiche" else "ellipse"
+        style = ', style="rounded,filled", fillcolor="#e8f0fe"' if data.get("kind") == "fiche" else ""
+        if data.get("kind") == "company_action":
+            style = ', style="filled", fillcolor="#fff4e0"'
+        lines.append(f'  "{_dot_escape(node)}" [label="{_dot_escape(data.get("label", node))}", shape={shape}{style}];')
+    for rank in ranks or []:
+        members = " ".join(f'"{_dot_escape(n)}";' for n in rank)
+        lines.append(f"  {{ rank=same; {members} }}")
+    for a, b in sorted(g.edges()):
+        lines.append(f'  "{_dot_escape(a)}" -> "{_dot_escape(b)}";')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_mermaid(g: nx.DiGraph) -> str:
+    ids = {node: f"n{i}" for i, node in enumerate(sorted(g.nodes()))}
+    lines = ["flowchart LR"]
+    for node, data in sorted(g.nodes(data=True)):
+        label = str(data.get("label", node)).replace('"', "'")
+        if data.get("kind") == "fiche":
+            lines.append(f'  {ids[node]}["{label}"]')
+        else:
+            lines.append(f'  {ids[node]}("{label}")')
+    for a, b in sorted(g.edges()):
+        lines.append(f"  {ids[a]} --> {ids[b]}")
+    return "\n".join(lines) + "\n"
+
+
+def render_with_graphviz(dot_source: str, fmt: str) -> bytes:
+    """svg/png through Graphviz's `dot`; a clear error when it is not installed."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise PnmanError(f"--format {fmt} needs Graphviz's 'dot' program, which is not installed "
+                         "(Debian: apt-get install graphviz); --format dot or mermaid work without it")
+    done = subprocess.run([exe, f"-T{fmt}"], input=dot_source.encode("utf-8"), capture_output=True, timeout=60)
+    if done.returncode != 0:
+        raise PnmanError(f"Graphviz failed: {done.stderr.decode('utf-8', 'replace').strip()[:300]}")
+    return done.stdout

@@ -1,0 +1,152 @@
+"""The one localisation step: codes and figures in, a person's words out.
+
+The engine's records carry no wording; `localise` adds `lang`, a step's `label` and a
+warning's `message` (the fields engine.record.LOCALISED leaves out of the digest), and
+`Words` gives every renderer the catalogue's sentences with figures filled in.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Iterable
+
+from knowledge.loader import Knowledge
+from knowledge.locales import Catalogue, catalogue
+
+
+class Words:
+    """A language's catalogue with the formatting every face shares."""
+
+    def __init__(self, lang: str, kb: Knowledge):
+        self.lang = lang
+        self.kb = kb
+        self.cat: Catalogue = catalogue(lang)
+
+    def __call__(self, key: str, **figures: Any) -> str:
+        return self.cat.text(key, **figures)
+
+    # -- figures -----------------------------------------------------------------------
+    def number(self, value: int | float) -> str:
+        return f"{value:,}".replace(",", self.cat.text("format.thousands"))
+
+    def da(self, amount: int) -> str:
+        return self("format.da", amount=self.number(amount))
+
+    def da_range(self, low: int, high: int) -> str:
+        return self("format.range", low=self.da(low), high=self.da(high))
+
+    def days_range(self, low, high) -> str:
+        return self("format.days_range", low=low, high=high)
+
+    def join(self, items: Iterable[Any]) -> str:
+        return self.cat.text("format.list_separator").join(str(i) for i in items)
+
+    def value(self, value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    # -- codes ---------------------------------------------------------------------------
+    def status(self, code: str) -> str:
+        return self(f"status.{code}")
+
+    def outcome(self, code: str) -> str:
+        return self(f"outcome.{code}")
+
+    def fiche_type(self, code: str) -> str:
+        return self(f"type.{code}")
+
+    def part(self, code: str | None) -> str:
+        return self(f"parts.{code or 'main'}")
+
+    def fact(self, key: str) -> str:
+        return self(f"facts.{key}.label")
+
+    def action(self, key: str) -> str:
+        return self.cat.get(f"facts.{key}.action") or self.fact(key)
+
+    def goal(self, code: str) -> str:
+        return self(f"goals.{code}")
+
+    def citation(self, citation: dict) -> str:
+        return self("format.citation", **citation)
+
+    def size_range(self) -> str:
+        classes = self.kb.size_classes
+        return f"{min(c.min for c in classes)}–{max(c.max for c in classes)}"
+
+    def answer(self, kind: str, value: Any, key: str = "") -> str:
+        """An answer as a person reads it (the review screen, the transcript)."""
+        if value is None:
+            return self("answers.unknown")
+        if kind == "bool":
+            return self("answers.yes" if value else "answers.no")
+        if kind == "goals":
+            return self.join(self.goal(v) for v in value) or self("answers.none")
+        if kind == "list":
+            return self.join(self.cat.get(f"choices.{key}.{v}", str(v)) for v in value) or self("answers.none")
+        if kind == "fiches":
+            return self.join(value) or self("answers.none")
+        return str(value)
+
+    # -- whole sentences -------------------------------------------------------------------
+    def step_label(self, step: dict) -> str:
+        """A company action in words (« Vérifier : … » when the fact is only unknown)."""
+        if step.get("check_only"):
+            return self("report.check", label=self.fact(step["fact"]))
+        return self.action(step["fact"])
+
+    def warning(self, warning: dict) -> str:
+        code, figures = warning["code"], dict(warning.get("figures") or {})
+        fields = _warning_fields(self, code, figures)
+        return self(f"warnings.{code}", fiche=warning.get("fiche"), **fields)
+
+    def finding(self, finding: dict) -> str:
+        code, figures = finding["code"], dict(finding.get("figures") or {})
+        fields = _finding_fields(self, code, figures)
+        return self(f"findings.{code}", fiche=finding.get("fiche"), **fields)
+
+
+def _warning_fields(w: Words, code: str, f: dict) -> dict:
+    if code == "missing_size_figure":
+        return {"part": w.part(f.get("part")), "size": f["size_class"], "used": f["assumed_from"], "text": f["text"]}
+    if code == "total_mismatch":
+        low, high = sorted((f["printed_total_da_ht"], f["lines_sum_da_ht"]))
+        return {"size": f["size_class"], "total": w.da(f["printed_total_da_ht"]), "lines": w.da(f["lines_sum_da_ht"]),
+                "low": w.da(low), "high": w.da(high)}
+    if code == "unknown_status":
+        return {"facts": w.join(f["unknown_facts"])}
+    if code == "preparation_ineligible":
+        return {"prep": f["preparation"], "failing": "; ".join(f["failing"]) or w("warnings.ineligible_status")}
+    if code == "goal_ineligible":
+        return {"rule": f["rule"], "failing": "; ".join(f["failing"])}
+    if code == "workstation_limit":
+        return {"wanted": f["workstations_needed"], "cap": f["limit"], "size": f["size_class"], "text": f["text"]}
+    if code == "contradictory_facts":
+        return {"fact": f["fact"], "stated": f["stated"], "implied": f["implied"], "rule": f["rule"]}
+    return f
+
+
+def _finding_fields(w: Words, code: str, f: dict) -> dict:
+    if code == "total_mismatch":
+        return {"size": f["size_class"], "total": w.da(f["printed_total_da_ht"]), "lines": w.da(f["lines_sum_da_ht"])}
+    if code == "missing_size_figure":
+        return {"table": w(f"findings.tables.{f['table']}"), "missing": w.join(f["missing"]),
+                "printed": w.join(f["printed_for"])}
+    if code in ("odd_ranges", "touching_ranges"):
+        first, second = f["first"], f["second"]
+        return {"first": first["label"], "second": second["label"], "second_min": w.da(second["min_da_ht"]),
+                "first_max": w.da(first["max_da_ht"]), "boundary": w.da(first["max_da_ht"])}
+    if code == "currency_notation":
+        return {"description": f["description"][:60]}
+    return f
+
+
+def localise(record: dict, words: Words) -> dict:
+    """A copy of an engine record with the words for a person: lang, labels, messages."""
+    out = copy.deepcopy(record)
+    out["lang"] = words.lang
+    for step in out.get("plan", []):
+        if step.get("kind") == "company_action":
+            step["label"] = words.step_label(step)
+    for warning in out.get("warnings", []):
+        warning["message"] = words.warning(warning)
+    return out

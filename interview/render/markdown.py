@@ -1,0 +1,41 @@
+"""A result as Markdown (the interview writes it beside the session), user text escaped."""
+from __future__ import annotations
+
+from .l10n import Words
+from .text import budget_text, step_title, totals_text
+
+
+def md(text: str) -> str:
+    """Escape user text for Markdown tables and inline use."""
+    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("*", "\\*").replace("_", "\\_").replace("`", "\\`").replace("\n", " "))
+
+
+def assessment_markdown(record: dict, w: Words) -> str:
+    kb = w.kb
+    profile = record["profile"]
+    out = [f"# PNMAN – {w('report.plan')} : {md(profile.get('name') or '—')}", "",
+           f"- {w('report.size')} : {record['size_class'] or w('report.none', range=w.size_range())}",
+           f"- {w('report.knowledge')} : `{record['knowledge_version']}`", ""]
+    out += [f"## {w('report.plan')}", ""]
+    if not record["plan"]:
+        out.append(w("report.no_plan"))
+    for step in record["plan"]:
+        if step["kind"] == "company_action":
+            out.append(f"{step['step']}. **{w('report.company_action')}** : {md(step['label'])} "
+                       f"({w('report.needed_by')} {w.join(step['needed_by'])})")
+        else:
+            out.append(f"{step['step']}. **{step_title(step, w)}** – {md(step['title'])} "
+                       f"({w.fiche_type(step['type'])}, {w.status(step['status'])}) — {budget_text(step['budget'], w)}")
+    out += ["", f"**{w('report.totals')}** — {totals_text(record, w)}", ""]
+    out += [f"## {w('report.statuses', count=len(record['fiches']))}", "",
+            f"| {w('report.fiche')} | {w('report.title')} | {w('report.status')} | {w('report.reasons')} |",
+            "|---:|---|---|---|"]
+    for entry in record["fiches"]:
+        reasons = "<br>".join(f"`{r['condition']}` ({w.outcome(r['outcome'])}) : « {md(r['citation']['text'])} »"
+                              for r in entry["reasons"])
+        out.append(f"| {entry['fiche']} | {md(kb.fiche(entry['fiche']).title)} | {w.status(entry['status'])} | {reasons} |")
+    if record["warnings"]:
+        out += ["", f"## {w('report.warnings')}", ""]
+        out += [f"- `{x['code']}` {md(x['message'])}" for x in record["warnings"]]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,256 @@
+"""Load the knowledge base: read every file strictly, derive the conditions, build the graph.
+
+A broken file is a `KnowledgeError` naming the file and the key, never a raw KeyError:
+the CLI turns it into exit 2.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from .conditions import Citation, Condition, Test, derive_conditions
+from .errors import KnowledgeError
+from .graph import DependencyGraph
+from .model import SIZE_CODES, FactSpec, Fiche, Guide, Implication, QuestionSpec
+from .yamlio import DuplicateKeyError, load_knowledge_yaml
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent
+Model = TypeVar("Model")
+
+
+@dataclass(frozen=True, eq=False)
+class Knowledge:
+    guide: Guide
+    facts: dict[str, FactSpec]
+    questions: dict[str, QuestionSpec]
+    fiches: dict[int, Fiche]
+    conditions: dict[int, tuple[Condition, ...]]
+    intents: dict[int, tuple[Citation, ...]]
+    version: str
+    graph: DependencyGraph
+    files: dict[int, str] = field(default_factory=dict)
+    directory: Path = KNOWLEDGE_DIR
+
+    def fiche(self, number: int) -> Fiche:
+        return self.fiches[number]
+
+    @property
+    def size_classes(self):
+        return self.guide.size_classes.classes
+
+    def size_class(self, employees: int | None) -> str | None:
+        if employees is None:
+            return None
+        for cls in self.size_classes:
+            if cls.min <= employees <= cls.max:
+                return cls.code
+        return None
+
+    @property
+    def implications(self) -> list[Implication]:
+        return self.guide.implications
+
+    @cached_property
+    def implication(self) -> dict[str, Implication]:
+        return {rule.id: rule for rule in self.guide.implications}
+
+    def tests(self) -> list[Test]:
+        """Every distinct fact test used by a condition, in a stable order (computed once)."""
+        return self._tests
+
+    @cached_property
+    def _tests(self) -> list[Test]:
+        seen: dict[str, Test] = {}
+        for conditions in self.conditions.values():
+            for condition in conditions:
+                for test in condition.tests:
+                    seen.setdefault(test.id, test)
+        return [seen[k] for k in sorted(seen)]
+
+    def test_citations(self) -> dict[str, tuple[list[str], list[dict]]]:
+        """For each test id: the conditions that use it and their citations (computed once)."""
+        return self._test_citations
+
+    @cached_property
+    def _test_citations(self) -> dict[str, tuple[list[str], list[dict]]]:
+        found: dict[str, tuple[list[str], list[dict]]] = {}
+        for conditions in self.conditions.values():
+            for condition in conditions:
+                for test in condition.tests:
+                    ids, citations = found.setdefault(test.id, ([], []))
+                    ids.append(condition.id)
+                    citation = condition.citation.as_dict()
+                    if citation not in citations:
+                        citations.append(citation)
+        return found
+
+    def providers(self, fact: str) -> list[int]:
+        """Fiches that bring the fact about, in the guide's preference order."""
+        return self.graph.providers(fact)
+
+    def unchangeable(self, test: Test, condition: Condition) -> bool:
+        """A failing test the company cannot turn: its size, its sector, or a scope that excludes it."""
+        return condition.excludes or self.facts[test.fact].unchangeable
+
+
+def _format_validation(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    message = err["msg"]
+    if err["type"] == "extra_forbidden":
+        message = "unknown key (not in the schema, see knowledge/README.md)"
+    elif err["type"] == "missing":
+        message = "required key is missing"
+    return key, message
+
+
+def _read(path: Path) -> Any:
+    if not path.is_file():
+        raise KnowledgeError("knowledge file is missing", file=str(path))
+    try:
+        return load_knowledge_yaml(path)
+    except DuplicateKeyError as exc:
+        raise KnowledgeError(str(exc), file=str(path)) from exc
+    except Exception as exc:  # yaml errors: keep the parser's message
+        raise KnowledgeError(f"cannot be read as YAML: {exc}", file=str(path)) from exc
+
+
+def _validated(schema: Any, data: Any, path: Path) -> Any:
+    """Data checked against a pydantic model (or a mapping of models), naming file and key."""
+    if not isinstance(data, dict):
+        raise KnowledgeError("top level must be a mapping", file=str(path))
+    try:
+        if isinstance(schema, type) and issubclass(schema, BaseModel):
+            return schema.model_validate(data)
+        return TypeAdapter(schema).validate_python(data, strict=True)
+    except ValidationError as exc:
+        key, message = _format_validation(exc)
+        raise KnowledgeError(message, file=str(path), key=key) from None
+
+
+def _check_fiches(fiches: dict[int, Fiche], facts: dict[str, FactSpec], files: dict[int, str], folder: Path) -> None:
+    missing = sorted(set(range(1, max(fiches) + 1)) - set(fiches))
+    if missing or min(fiches) < 1:
+        raise KnowledgeError(f"fiches must be numbered from 1 without gaps; missing {missing}", file=str(folder))
+    for number, fiche in fiches.items():
+        where = files[number]
+        for fact in fiche.provides:
+            if fact not in facts:
+                raise KnowledgeError(f"provides an unknown fact '{fact}'", file=where, key="provides")
+        if fiche.specs is not None and (fiche.specs not in facts or facts[fiche.specs].type != "bool"):
+            raise KnowledgeError(f"'{fiche.specs}' is not a yes/no fact of facts.yaml", file=where, key="specs")
+        if fiche.pair:
+            for role, other in fiche.pair.items():
+                back = "preparation" if role == "acquisition" else "acquisition"
+                partner = fiches.get(other)
+                if partner is None:
+                    raise KnowledgeError(f"pair names fiche {other}, which does not exist", file=where, key="pair")
+                if not partner.pair or partner.pair.get(back) != number:
+                    raise KnowledgeError(f"pair {role}: {other} is not mirrored by fiche {other} ({back}: {number})",
+                                         file=where, key="pair")
+        if fiche.straddles and (not fiche.pair or fiche.pair.get("acquisition") != fiche.straddles.acquisition):
+            raise KnowledgeError("straddles must name the fiche's own acquisition (pair.acquisition)",
+                                 file=where, key="straddles.acquisition")
+        budget = fiche.budget
+        if fiche.type == "investment" and not (budget.by_size or budget.options):
+            raise KnowledgeError("an investment fiche needs by_size or options", file=where, key="budget")
+        if fiche.type == "coaching" and not (budget.days or budget.day_options):
+            raise KnowledgeError("a coaching fiche needs days or day_options", file=where, key="budget")
+        if budget.post_erp_days and not fiche.straddles:
+            raise KnowledgeError("post_erp_days needs `straddles` (the part after the acquisition)",
+                                 file=where, key="budget.post_erp_days")
+        limit = budget.workstation_limit
+        if limit and (limit.fact not in facts or facts[limit.fact].type != "int"):
+            raise KnowledgeError(f"'{limit.fact}' is not a whole-number fact of facts.yaml",
+                                 file=where, key="budget.workstation_limit.fact")
+
+
+def _check_guide(guide: Guide, facts: dict[str, FactSpec], fiches: dict[int, Fiche], path: Path) -> None:
+    codes = tuple(c.code for c in guide.size_classes.classes)
+    if codes != SIZE_CODES:
+        raise KnowledgeError(f"size classes must be {', '.join(SIZE_CODES)} in this order", file=str(path),
+                             key="size_classes.classes")
+    for goal, spec in guide.goals.items():
+        for role, number in (("fiche", spec.fiche), ("preparation", spec.preparation)):
+            if number is not None and number not in fiches:
+                raise KnowledgeError(f"goal names fiche {number}, which does not exist", file=str(path),
+                                     key=f"goals.{goal}.{role}")
+    for rule in guide.implications:
+        for part, mapping in (("if", rule.if_), ("then", rule.then)):
+            if len(mapping) != 1:
+                raise KnowledgeError("expected exactly one fact", file=str(path), key=f"implications.{rule.id}.{part}")
+            for fact, value in mapping.items():
+                if fact not in facts:
+                    raise KnowledgeError(f"unknown fact '{fact}'", file=str(path), key=f"implications.{rule.id}.{part}")
+                if facts[fact].type != "bool" or not isinstance(value, bool):
+                    raise KnowledgeError("implications relate yes/no facts: expected true or false",
+                                         file=str(path), key=f"implications.{rule.id}.{part}.{fact}")
+    for fact, order in guide.provider_preference.items():
+        for number in order:
+            if number not in fiches or fact not in fiches[number].provides:
+                raise KnowledgeError(f"fiche {number} does not provide '{fact}'", file=str(path),
+                                     key=f"provider_preference.{fact}")
+
+
+def _check_questions(questions: dict[str, QuestionSpec], facts: dict[str, FactSpec], path: Path) -> None:
+    for key in facts:
+        if key not in questions:
+            raise KnowledgeError("no question for this profile fact", file=str(path), key=key)
+    for key in questions:
+        if key not in facts:
+            raise KnowledgeError("a question for an unknown profile fact (expected a key of facts.yaml)",
+                                 file=str(path), key=key)
+
+
+def _version(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return "kb-" + digest.hexdigest()[:16]
+
+
+def load(directory: Path | str = KNOWLEDGE_DIR) -> Knowledge:
+    """Load and check the knowledge base in `directory`."""
+    directory = Path(directory)
+    guide_path, facts_path = directory / "guide.yaml", directory / "facts.yaml"
+    questions_path = directory / "questions.yaml"
+    guide: Guide = _validated(Guide, _read(guide_path), guide_path)
+    facts: dict[str, FactSpec] = _validated(dict[str, FactSpec], _read(facts_path), facts_path)
+    questions: dict[str, QuestionSpec] = _validated(dict[str, QuestionSpec], _read(questions_path), questions_path)
+    fiche_paths = sorted((directory / "fiches").glob("*.yaml"))
+    if not fiche_paths:
+        raise KnowledgeError("no fiche files (fiches/NN-*.yaml)", file=str(directory / "fiches"))
+    fiches: dict[int, Fiche] = {}
+    files: dict[int, str] = {}
+    conditions: dict[int, tuple[Condition, ...]] = {}
+    intents: dict[int, tuple[Citation, ...]] = {}
+    for path in fiche_paths:
+        fiche: Fiche = _validated(Fiche, _read(path), path)
+        prefix = path.name.split("-", 1)[0]
+        if not prefix.isdigit() or int(prefix) != fiche.fiche:
+            raise KnowledgeError(f"file name must start with the fiche number {fiche.fiche:02d}", file=str(path), key="fiche")
+        if fiche.fiche in fiches:
+            raise KnowledgeError(f"fiche {fiche.fiche} is also defined in {files[fiche.fiche]}", file=str(path), key="fiche")
+        fiches[fiche.fiche] = fiche
+        files[fiche.fiche] = str(path)
+        conditions[fiche.fiche], intents[fiche.fiche] = derive_conditions(fiche, guide, facts, str(path))
+    fiches = dict(sorted(fiches.items()))
+    _check_fiches(fiches, facts, files, directory / "fiches")
+    _check_guide(guide, facts, fiches, guide_path)
+    _check_questions(questions, facts, questions_path)
+    graph = DependencyGraph(fiches, conditions, guide.provider_preference)
+    version = _version([guide_path, facts_path, *fiche_paths])
+    return Knowledge(guide, facts, questions, fiches, conditions, intents, version, graph, files, directory)
+
+
+@lru_cache(maxsize=1)
+def default() -> Knowledge:
+    """The shipped knowledge base, loaded once per process."""
+    return load(KNOWLEDGE_DIR)

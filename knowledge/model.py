@@ -1,0 +1,230 @@
+"""The schema of every knowledge file: fiches, guide.yaml, facts.yaml, questions.yaml.
+
+Strict (unknown keys, wrong types and missing keys are errors) because every decision
+pnman makes rests on these files; the loader turns a violation into an error naming
+the file and the key.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SIZE_CODES = ("TPE", "PE", "ME")
+SizeCode = Literal["TPE", "PE", "ME"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+# -- fiches -------------------------------------------------------------------------------
+class BudgetLine(Strict):
+    category: str
+    description: str
+    amount_da_ht: int
+
+
+class SizeTable(Strict):
+    lines: list[BudgetLine]
+    total_da_ht: int
+
+    @property
+    def lines_sum(self) -> int:
+        return sum(line.amount_da_ht for line in self.lines)
+
+
+class Days(Strict):
+    days: int
+    tolerance: int = 0
+    text: str
+
+
+class DayOption(Strict):
+    label: str
+    min_days: int
+    max_days: int
+    text: str
+
+
+class PricedOption(Strict):
+    label: str
+    description: Optional[str] = None
+    min_da_ht: int
+    max_da_ht: int
+    sizes: Optional[str] = None         # as printed; None: every size class
+
+
+class WorkstationLimit(Strict):
+    """A ceiling on a profile quantity, by size class (fiche 13: 4 or 8 computers)."""
+    fact: str
+    TPE: int
+    PE: int
+    ME: int
+    text: str
+
+
+class Budget(Strict):
+    text: list[str] = []
+    by_size: Optional[dict[SizeCode, SizeTable]] = None
+    days: Optional[dict[SizeCode, Days]] = None
+    post_erp_days: Optional[dict[SizeCode, Days]] = None
+    options: Optional[list[PricedOption]] = None
+    options_cumulative: bool = False        # options may be combined (their ceilings add up)
+    day_options: Optional[list[DayOption]] = None
+    per_expert: bool = False
+    experts_count: int = 1
+    workstation_limit: Optional[WorkstationLimit] = None
+
+
+class Entry(Strict):
+    text: str
+    section: Optional[str] = None
+    intent: bool = False
+    requires: Optional[dict[str, Any]] = None
+    requires_any: Optional[list[dict[str, Any]]] = None
+    # The guide puts a company for which this entry fails outside the fiche, and the
+    # company cannot bring it about (fiche 13: « n'utilise pas encore l'informatique »).
+    excludes: bool = False
+    interpretation: Optional[str] = None
+
+
+class Step(Strict):
+    title: str
+    items: list[str] = []
+
+
+class Activities(Strict):
+    intro: Optional[str] = None
+    steps: list[Step] = []
+
+
+class Expert(Strict):
+    role: Optional[str] = None
+    qualification: list[str]
+    general_experience: str
+    specific_experience: list[str]
+
+
+class Straddle(Strict):
+    """A coaching fiche whose parts surround an acquisition (fiche 9 around fiche 10)."""
+    acquisition: int
+    before: str                     # the part planned before the acquisition
+    after: str                      # the part planned after it
+    text: str                       # the guide's sentence that says so
+
+
+class Fiche(Strict):
+    fiche: int
+    title: str
+    short_title: Optional[str] = None
+    axis: Literal[1, 2, 3, 4]
+    type: Literal["investment", "coaching"]
+    tool: Optional[str] = None
+    specs: Optional[str] = None         # the fact « a cahier des charges exists » for the tool
+    pair: Optional[dict[Literal["acquisition", "preparation"], int]] = None
+    straddles: Optional[Straddle] = None
+    objectives: list[str]
+    expected_results: list[str]
+    population: list[Entry]
+    prerequisites: list[Entry]
+    scope: list[Entry] = []
+    activities: Optional[Activities] = None
+    experts: list[Expert] = []
+    budget: Budget
+    provides: list[str] = []
+    interpretations: list[str] = []
+
+
+# -- guide.yaml ---------------------------------------------------------------------------
+class GuideIdentity(Strict):
+    number: int
+    title: str
+    programme: str
+
+
+class SectionRef(Strict):
+    fiche: int
+    section: str
+
+
+class SizeClass(Strict):
+    code: SizeCode
+    min: int
+    max: int
+    text: str
+
+
+class SizeClasses(Strict):
+    citation: SectionRef
+    classes: list[SizeClass]
+    interpretation: str
+
+
+class GeneralConditions(Strict):
+    text: str
+    section: str
+    interpretation: str
+
+
+class Caveat(Strict):
+    section: str
+    text: str
+
+
+class Goal(Strict):
+    fiche: int
+    preparation: Optional[int] = None
+
+
+class Implication(Strict):
+    id: str
+    if_: dict[str, Any] = Field(alias="if")
+    then: dict[str, Any]
+    interpretation: str
+
+    @property
+    def premise(self) -> tuple[str, Any]:
+        ((fact, value),) = self.if_.items()
+        return fact, value
+
+    @property
+    def conclusion(self) -> tuple[str, Any]:
+        ((fact, value),) = self.then.items()
+        return fact, value
+
+
+class Guide(Strict):
+    guide: GuideIdentity
+    size_classes: SizeClasses
+    general_conditions: GeneralConditions
+    caveats: list[Caveat]
+    axes: dict[int, str]
+    recommendation_codes: dict[str, str]
+    goals: dict[str, Goal]
+    implications: list[Implication] = []
+    provider_preference: dict[str, list[int]] = {}
+
+
+# -- facts.yaml ---------------------------------------------------------------------------
+class FactSpec(Strict):
+    type: Literal["string", "int", "bool", "list", "intlist"]
+    role: Literal["identity", "request", "eligibility", "prerequisite"]
+    min: Optional[int] = None
+    max: Optional[int] = None
+    max_length: Optional[int] = None
+    choices: list[str] = []
+    # The company cannot change it (its size, its sector): never proposed as a change.
+    unchangeable: bool = False
+
+
+# -- questions.yaml -----------------------------------------------------------------------
+class QuestionSpec(Strict):
+    kind: Literal["bool", "int", "goals", "fiches", "list", "text"]
+    required: bool = False
+    # Opening questions come first, in this order (who the company is, what it wants).
+    opening: Optional[int] = None
+    # Among the other questions, a lower priority is asked earlier; ties go to the facts
+    # that decide most. Hard conditions come first: a company that cannot benefit
+    # should learn it early, and why.
+    priority: int = 50
