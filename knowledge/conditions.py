@@ -54,7 +54,7 @@ class Condition:
 
 
 def size_range(guide: Guide) -> str:
-    """The headcounts the guide's size classes cover, as `min-max` (5-250)."""
+    """The headcounts the guide's size classes cover, as `min-max`."""
     classes = guide.size_classes.classes
     return f"{min(c.min for c in classes)}-{max(c.max for c in classes)}"
 

@@ -6,6 +6,7 @@ the CLI turns it into exit 2.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -252,5 +253,6 @@ def load(directory: Path | str = KNOWLEDGE_DIR) -> Knowledge:
 
 @lru_cache(maxsize=1)
 def default() -> Knowledge:
-    """The shipped knowledge base, loaded once per process."""
-    return load(KNOWLEDGE_DIR)
+    """The knowledge base, loaded once per process: the shipped one, or the folder named by
+    $PNMAN_KNOWLEDGE (a copy with a fiche added or a figure changed, for trying it out)."""
+    return load(os.environ.get("PNMAN_KNOWLEDGE") or KNOWLEDGE_DIR)

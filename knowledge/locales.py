@@ -14,6 +14,9 @@ from .yamlio import DuplicateKeyError, load_knowledge_yaml
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 SOURCE_LANGUAGE = "fr"
+# The fields the localisation step adds to a record (top-level keys, and keys inside the
+# items of a list): wording, never decision content, so the digest leaves them out.
+LOCALISED = {"": ("lang",), "plan": ("label",), "warnings": ("message",)}
 
 
 def available_languages(directory: Path = LOCALES_DIR) -> tuple[str, ...]:

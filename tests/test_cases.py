@@ -60,3 +60,5 @@ def test_case(path, kb):
         assert code in codes, codes
     for fact, value in (expect.get("facts") or {}).items():
         assert result["facts"][fact]["value"] == value
+    for fact in expect.get("absent_facts") or []:
+        assert fact not in result["facts"], result["facts"][fact]

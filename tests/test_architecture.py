@@ -1,0 +1,145 @@
+"""The layers as the folder names promise: knowledge → rules → engine → interview.
+
+Imports go one way, never in a circle; durable-rules is behind one module; the engine
+and the rules carry no language; no count of fiches is written in code.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from knowledge.locales import LOCALES_DIR, SOURCE_LANGUAGE, available_languages, catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ("knowledge", "rules", "engine", "interview")
+ALLOWED = {"knowledge": set(), "rules": {"knowledge"}, "engine": {"knowledge", "rules"},
+           "interview": {"knowledge", "rules", "engine"}}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for layer in LAYERS:
+        for path in (ROOT / layer).rglob("*.py"):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """The pnman modules a module imports (absolute or relative), at any depth of its code."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        else:
+            continue
+        for target in targets:
+            while target and target not in MODULES:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                out.add(target)
+    return out
+
+
+GRAPH = nx.DiGraph((name, target) for name, path in MODULES.items() for target in _imports(name, path))
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_imports_go_one_way(layer):
+    wrong = sorted((a, b) for a, b in GRAPH.edges if a.split(".")[0] == layer
+                   and b.split(".")[0] != layer and b.split(".")[0] not in ALLOWED[layer])
+    assert wrong == []
+
+
+def test_no_import_cycle_between_modules_or_folders():
+    assert list(nx.simple_cycles(GRAPH)) == []
+    folders = nx.DiGraph((a.rsplit(".", 1)[0] if a.count(".") > 1 else a.split(".")[0],
+                          b.rsplit(".", 1)[0] if b.count(".") > 1 else b.split(".")[0]) for a, b in GRAPH.edges)
+    folders.remove_edges_from(nx.selfloop_edges(folders))
+    assert list(nx.simple_cycles(folders)) == []
+
+
+def test_durable_rules_is_behind_one_module():
+    users = sorted(name for name, path in MODULES.items() if re.search(r"^\s*(from|import) durable\b",
+                                                                      path.read_text(encoding="utf-8"), re.M))
+    assert users == ["rules.runtime"]
+
+
+@pytest.mark.parametrize("layer", ["engine", "rules"])
+def test_no_language_in_decisions(layer):
+    """What `grep -rn lang engine rules` shows: nothing."""
+    hits = [f"{path.name}:{n}" for path in (ROOT / layer).rglob("*.py")
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "lang" in line]
+    assert hits == []
+
+
+def test_no_count_of_fiches_or_fiche_number_in_code():
+    hits = []
+    for name, path in MODULES.items():
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if re.search(r"\b27\b|range\(1, 28\)|\bfiche\(1[03]\)|== 1[03]\b|\b5-250\b|specs_\{", code):
+                hits.append(f"{name}:{n}: {line.strip()}")
+    assert hits == []
+
+
+# -- the catalogues -------------------------------------------------------------------------
+def _placeholders(text) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(str(text)) if field}
+
+
+@pytest.mark.parametrize("lang", [code for code in available_languages() if code != SOURCE_LANGUAGE])
+def test_every_catalogue_has_every_french_key_with_the_same_placeholders(lang):
+    french, other = catalogue(SOURCE_LANGUAGE), catalogue(lang)
+    assert sorted(french.keys - other.keys) == []
+    assert sorted(other.keys - french.keys) == []
+    different = [k for k in french.keys if _placeholders(french.raw(k)) != _placeholders(other.raw(k))]
+    assert different == []
+
+
+def test_every_code_the_engine_emits_has_wording():
+    french = catalogue(SOURCE_LANGUAGE)
+    codes = {m.group(1) for path in (ROOT / "engine").rglob("*.py")
+             for m in re.finditer(r'PlanWarning\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8"))}
+    assert codes and not [c for c in codes if not (french.has(f"warnings.{c}") or french.has(f"findings.{c}"))]
+    checks = {m.group(1) for m in re.finditer(r'"check": "([a-z_]+)"', (ROOT / "engine/validate.py").read_text())}
+    assert checks and not [c for c in checks if not french.has(f"validate.checks.{c}")]
+
+
+def test_every_fact_question_goal_and_choice_has_wording(kb):
+    for lang in available_languages():
+        words = catalogue(lang)
+        missing = [f"facts.{k}.label" for k in kb.facts if not words.has(f"facts.{k}.label")]
+        missing += [f"questions.{k}.text" for k in kb.questions if not words.has(f"questions.{k}.text")]
+        missing += [f"goals.{g}" for g in kb.guide.goals if not words.has(f"goals.{g}")]
+        missing += [f"choices.recommendations.{c}" for c in kb.facts["recommendations"].choices
+                    if not words.has(f"choices.recommendations.{c}")]
+        missing += [f"facts.{k}.unchangeable" for k, spec in kb.facts.items()
+                    if spec.unchangeable and not words.has(f"facts.{k}.unchangeable")]
+        assert missing == [], lang
+
+
+def test_lang_choices_come_from_the_catalogues():
+    from interview.cli.main import build_parser
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    langs = next(a for a in sub.choices["assess"]._actions if a.dest == "lang")
+    assert tuple(langs.choices) == available_languages() == tuple(
+        sorted((p.stem for p in LOCALES_DIR.glob("*.yaml")), key=lambda c: c != SOURCE_LANGUAGE))
