@@ -26,7 +26,7 @@ class Assessment:
         return self.evaluation.profile
 
     def record(self, *, timestamp: str | None = None) -> dict:
-        """The full, language-free record (contract §4) with its trace and digest."""
+        """The full record, with no wording, (contract §4) with its trace and digest."""
         return build_record(self.evaluation, self.plan.steps, self.plan.totals, self.plan.warnings, self.kb,
                             timestamp=timestamp)
 

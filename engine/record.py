@@ -4,9 +4,10 @@ The record is also an audit record: it carries the inputs as read, the knowledge
 version, the rule trace and a digest of its decision content, so `pnman audit` can
 replay it and tell tampering from a change of rules.
 
-The engine's record has no wording. The faces add the words for a person (`lang`, a
-step's `label`, a warning's `message`); those fields are listed in LOCALISED and left
-out of the digest, so the French and the English record of one profile share it.
+The engine's record has no wording. The faces add the words for a person (a step's
+`label`, a warning's `message`, the catalogue used); knowledge.locales.LOCALISED lists
+those fields and the digest leaves them out, so the French and the English record of
+one profile share it.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any, Mapping
 import orjson
 
 from knowledge.loader import Knowledge
+from knowledge.locales import LOCALISED
 from rules.evaluate import ConditionOutcome, Evaluation
 
 from . import __version__
@@ -25,8 +27,6 @@ from .plan_warnings import PlanWarning
 SCHEMA = "pnman-assessment/1"
 # Keys that are not decision content: they may differ between two runs of the same input.
 NON_DECISION_KEYS = ("timestamp", "program_version", "decision_digest")
-# Wording added at the edge, per language: top-level keys, and keys inside list items.
-LOCALISED = {"": ("lang",), "plan": ("label",), "warnings": ("message",)}
 # Where an id in a record comes from: durable-rules firings (the trace), conditions of
 # the knowledge, or Python (statuses, plan rules, goals and requests).
 ENGINE_PREFIXES = ("test.", "implies.")
@@ -118,7 +118,7 @@ def plan_steps(steps) -> list[dict]:
 
 
 def decision_content(record: Mapping[str, Any]) -> dict:
-    """The record without what may differ between runs or languages: what the digest covers."""
+    """The record without what may differ between runs or wordings: what the digest covers."""
     content = {k: v for k, v in record.items() if k not in NON_DECISION_KEYS and k not in LOCALISED[""]}
     for key, fields in LOCALISED.items():
         if key and isinstance(content.get(key), list):

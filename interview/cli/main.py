@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answers", help="headless: answer every question from this PROFILE")
     p.add_argument("--transcript", help="headless: write the questions asked and the result to this JSON file")
 
-    p = sub.add_parser("assess", help="eligibility of all 27 fiches and the ordered plan for the profile's goals")
+    p = sub.add_parser("assess", help="eligibility of every fiche of the guide and the ordered plan for the profile's goals")
     p.add_argument("profile", help="profile file (.yaml, .yml, .json) or - for stdin")
     p.add_argument("--format", choices=FORMATS_ASSESS, default="text")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")

@@ -20,7 +20,7 @@ class Words:
     def __init__(self, lang: str, kb: Knowledge):
         self.lang = lang
         self.kb = kb
-        self.cat: Catalogue = catalogue(lang)
+        self.cat: Catalogue = catalogue(lang, kb.directory / "locales")
 
     def __call__(self, key: str, **figures: Any) -> str:
         return self.cat.text(key, **figures)
