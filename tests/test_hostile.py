@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interview.cli.main import main
-from interview.cli.output import write_atomic
+from interview.files import write_atomic
 from strategies import KB, profiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,8 +105,10 @@ print("ready", flush=True)
 i = 0
 while True:
     i += 1
-    s.record("employees", i % 250)
-    s.record("name", "x" * (i % 500))
+    s.answers["employees"] = i % 250
+    s.save()
+    s.answers["name"] = "x" * (i % 500)
+    s.save()
 """
 
 

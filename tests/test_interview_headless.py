@@ -3,17 +3,23 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from engine.assess import assess
-from engine.profile import check_profile
-from engine.questioning import OPENING, _alternatives, outcome
-from interview.headless import run_headless
+from engine.facade import assess
+from engine.questioning import _alternatives, opening_questions, outcome
+from interview.questionnaire.headless import run_headless as _run_headless
+from interview.render.l10n import Words, localise
+from knowledge.profile import check_profile
 from strategies import KB, profiles
 
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("PNMAN_EXAMPLES", 60)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+OPENING = opening_questions(KB)
+
+
+def run_headless(profile, kb, lang="fr"):
+    return _run_headless(profile, kb, Words(lang, kb))
 
 
 def _relevant_view(result: dict) -> dict:
-    goals = {KB.guide["goals"][g]["fiche"] for g in result["profile"].get("goals") or []}
+    goals = {KB.guide.goals[g].fiche for g in result["profile"].get("goals") or []}
     goals |= set(result["profile"].get("fiches") or [])
     planned = {s["fiche"] for s in result["plan"] if s["kind"] == "fiche"}
     statuses = {e["fiche"]: e["status"] for e in result["fiches"] if e["fiche"] in goals | planned}
@@ -23,7 +29,7 @@ def _relevant_view(result: dict) -> dict:
 @SETTINGS
 @given(profiles(complete=True, max_goals=2))
 def test_transcript_result_is_sound_for_complete_profiles(profile):
-    full = assess(check_profile(profile, KB), KB, timestamp="fixed")
+    full = localise(assess(check_profile(profile, KB), KB).record(timestamp="fixed"), Words("fr", KB))
     transcript = run_headless(profile, KB)
     headless = transcript["result"]
     assert _relevant_view(headless) == _relevant_view(full)

@@ -8,9 +8,9 @@ from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from engine.errors import InputError
-from interview import session as session_mod
-from interview.session_cli import interactive
+from interview.questionnaire import session as session_mod
+from interview.questionnaire.terminal import interactive
+from knowledge.errors import InputError
 
 UP, DOWN, ENTER, SPACE, CTRL_C = "\x1b[A", "\x1b[B", "\r", " ", "\x03"
 YES = UP + UP + ENTER          # the cursor starts on « Je ne sais pas »

@@ -1,0 +1,214 @@
+"""The interview as a state machine without a user interface: one loop, many faces.
+
+The terminal (questionary), the headless runner and the web API all drive the same
+`Interview`: `next()` says what to ask as data (a `Step`), `answer()` and `back()` move
+the session, `review()` lists what was answered, `finish()` gives the record. Which
+question comes next is the engine's decision (engine.questioning); this module adds
+the words of the chosen language and keeps the session consistent: an answer is
+checked before anything changes, and the session is saved after every change.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from engine.facade import assess
+from engine.planner import requested_fiches
+from engine.questioning import Outcome, next_question, outcome, pending_estimate
+from knowledge.errors import ProfileError
+from knowledge.loader import Knowledge
+from knowledge.profile import check_value
+
+from ..render.l10n import Words, localise
+
+# Our answer kinds (knowledge/questions.yaml) as the web API names them (contract §7).
+API_KINDS = {"bool": "bool", "int": "int", "goals": "multi", "list": "multi", "fiches": "multi", "text": "text"}
+WHERE = "<interview>"      # how an error names the source of a refused answer
+
+
+class State(Protocol):
+    """What the interview keeps between steps: a session file, or memory alone."""
+    lang: str
+    answers: dict[str, Any]      # what is known; « je ne sais pas » leaves the key out
+    asked: list[str]             # every key answered, in order, « je ne sais pas » included
+    status: str
+
+    def save(self) -> None: ...
+
+
+@dataclass
+class MemoryState:
+    """A state that lives as long as the object (headless runs, tests)."""
+    lang: str = "fr"
+    answers: dict[str, Any] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+    status: str = "in_progress"
+
+    def save(self) -> None:
+        """Nothing to store."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question as data, ready for any face (a prompt, a web form, a transcript).
+
+    `kind` is the web API's (bool, int, choice, multi; text for the company name) and
+    `input` ours (bool, int, goals, fiches, list, text): a face that types fiche numbers
+    rather than ticking them needs to know. `default` is what to preselect: an earlier
+    answer, else the value other answers imply, with the rule that implies it in
+    `implied_by` (offered, never assumed: only the answer given counts).
+    """
+    key: str
+    text: str
+    help: str
+    kind: str
+    input: str
+    choices: tuple[dict, ...]
+    default: Any
+    implied_by: str | None
+    min: int | None
+    max: int | None
+    required: bool
+    progress: dict
+
+    def as_dict(self) -> dict:
+        """JSON-ready: the contract's QUESTION object (§7) and our extra fields."""
+        return asdict(self) | {"choices": [dict(c) for c in self.choices], "progress": dict(self.progress)}
+
+
+_STALE = object()
+
+
+class Interview:
+    """One interview over a session. Not thread-safe: one writer per session (the lock)."""
+
+    def __init__(self, kb: Knowledge, words: Words, state: State):
+        self.kb = kb
+        self.words = words
+        self.state = state
+        self._undone: dict[str, Any] = {}   # answers taken back, offered again as defaults
+        self._next: Any = _STALE            # the pending step, until the answers change
+
+    # -- asking ----------------------------------------------------------------------------
+    def next(self) -> Step | None:
+        """The question to ask now, or None when no answer can change the outcome any more."""
+        if self._next is _STALE:
+            # One evaluation per step, shared by the choice, the progress and the default.
+            current = outcome(self.state.answers, self.kb)
+            key = next_question(self.state.answers, self.kb, asked=set(self.state.asked), current=current)
+            self._next = None if key is None else self._step(key, current)
+        return self._next
+
+    def question(self, key: str) -> Step:
+        """Any question as a step, e.g. to change an answer from the review."""
+        self._known(key)
+        return self._step(key, outcome(self.state.answers, self.kb))
+
+    def _step(self, key: str, current: Outcome) -> Step:
+        spec, question, w = self.kb.facts[key], self.kb.questions[key], self.words
+        answers = self.state.answers
+        default = answers.get(key, self._undone.get(key))
+        implied_by = None
+        implied = current.evaluation.facts.get(key)
+        if default is None and implied is not None and implied.source != "profile":
+            default, implied_by = implied.value, implied.source
+        number = sum(1 for k in self.state.asked if self.kb.facts[k].role != "identity") + 1
+        total = max(number, number - 1 + pending_estimate(answers, self.kb, current))
+        return Step(key=key, text=w(f"questions.{key}.text"), help=self._help(key),
+                    kind=API_KINDS[question.kind], input=question.kind, choices=self._choices(key),
+                    default=default, implied_by=implied_by,
+                    min=spec.min if spec.type == "int" else None, max=spec.max if spec.type == "int" else None,
+                    required=question.required, progress={"n": number, "total": total})
+
+    def _choices(self, key: str) -> tuple[dict, ...]:
+        kind, w = self.kb.questions[key].kind, self.words
+        if kind == "bool":
+            return ({"value": True, "label": w("prompts.yes")}, {"value": False, "label": w("prompts.no")})
+        if kind == "goals":
+            return tuple({"value": code, "label": w.goal(code)} for code in self.kb.guide.goals)
+        if kind == "list":
+            return tuple({"value": code, "label": w.cat.get(f"choices.{key}.{code}", code)}
+                         for code in self.kb.facts[key].choices)
+        if kind == "fiches":   # the guide's own titles: quoted in French in every language
+            return tuple({"value": n, "label": f"{n} – {fiche.short_title or fiche.title}"}
+                         for n, fiche in self.kb.fiches.items())
+        return ()
+
+    def _help(self, key: str) -> str:
+        """The question's own help, else the guide's sentence that makes it matter: from a
+        requested fiche when one cites the fact, else from the first fiche that does."""
+        own = self.words.cat.get(f"questions.{key}.help")
+        if own:
+            return own
+        requested = [n for n, _ in requested_fiches(self.state.answers, self.kb)]
+        for number in requested + [n for n in self.kb.conditions if n not in requested]:
+            for condition in self.kb.conditions[number]:
+                if key in condition.facts:
+                    return self.words.citation(condition.citation.as_dict())
+        return ""
+
+    # -- answering -------------------------------------------------------------------------
+    def answer(self, key: str, value: Any) -> None:
+        """Record one answer (None: « je ne sais pas », the key stays unknown) and save.
+
+        Accepted: the question asked now, a question already answered (changed from the
+        review), or the company's identity (the name) at any time. Anything else would
+        let a face skip the questioning, so it is refused; a refused or invalid answer
+        raises ProfileError and changes nothing.
+        """
+        self._known(key)
+        identity = self.kb.facts[key].role == "identity"
+        if not identity and key not in self.state.asked:
+            pending = self.next()
+            if pending is None or pending.key != key:
+                expected = f"the question now is '{pending.key}'" if pending else "no question is left"
+                raise ProfileError(f"is not the question asked ({expected})", file=WHERE, key=key)
+        if value is None and self.kb.questions[key].required:
+            raise ProfileError("an answer is required here (« je ne sais pas » is not possible)", file=WHERE, key=key)
+        check_value(key, value, self.kb, file=WHERE)
+        if value is None:
+            self.state.answers.pop(key, None)
+        else:
+            self.state.answers[key] = value
+        if key not in self.state.asked:
+            self.state.asked.append(key)
+        self._undone.pop(key, None)
+        self._changed()
+
+    def back(self) -> Step | None:
+        """Take back the last question asked and return the step to ask now (that question
+        again, its old answer as the default); None when there is nothing to take back.
+        The company name is not part of the questioning: going back never removes it."""
+        questions = [k for k in self.state.asked if self.kb.facts[k].role != "identity"]
+        if not questions:
+            return None
+        key = questions[-1]
+        self.state.asked.remove(key)
+        self._undone[key] = self.state.answers.pop(key, None)
+        self._changed()
+        return self.next()
+
+    def _changed(self) -> None:
+        self._next = _STALE
+        self.state.save()
+
+    def _known(self, key: str) -> None:
+        if key not in self.kb.facts:
+            check_value(key, None, self.kb, file=WHERE)   # raises, with a « did you mean »
+
+    # -- ending ----------------------------------------------------------------------------
+    def review(self) -> list[dict]:
+        """Every answer given, in the order asked, in words (to check or change one)."""
+        w, answers = self.words, self.state.answers
+        return [{"key": key, "question": w(f"questions.{key}.text"), "value": answers.get(key),
+                 "answer": w.answer(self.kb.questions[key].kind, answers.get(key), key)}
+                for key in self.state.asked]
+
+    def finish(self) -> dict:
+        """The localised record (contract §4) of the answers; the session is marked completed.
+        Faces call it once `next()` is None: then the record's outcome is the one the full
+        profile would give (contract §6 soundness)."""
+        record = localise(assess(dict(self.state.answers), self.kb).record(), self.words)
+        self.state.status = "completed"
+        self.state.save()
+        return record
