@@ -20,7 +20,26 @@ from .record import SCHEMA, decision_content, decision_digest
 IGNORED_ON_REPLAY = ("knowledge_version",)
 
 
+INT64 = range(-(2**63), 2**63)
+
+
+def _check_numbers(value: Any, label: str, path: str = "") -> None:
+    """JSON allows any integer; a record's digest is computed over 64-bit ones."""
+    stack = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(node))
+        elif isinstance(node, int) and node not in INT64:
+            raise InputError("expected a number that fits in 64 bits", file=label, key=where)
+
+
 def read_result(source: str) -> dict:
+    """A result file written by `pnman assess --format json`, checked enough to be replayed:
+    the schema, the recorded inputs and the recorded statuses; everything else is compared,
+    never trusted."""
     data = read_document(source, what="result file")
     label = "<stdin>" if source == "-" else source
     if not isinstance(data, dict):
@@ -31,6 +50,10 @@ def read_result(source: str) -> dict:
     for key, kind in (("profile", dict), ("fiches", list), ("plan", list), ("knowledge_version", str)):
         if not isinstance(data.get(key), kind):
             raise InputError(f"expected {kind.__name__}", file=label, key=key)
+    for index, entry in enumerate(data["fiches"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("fiche"), int) or not isinstance(entry.get("status"), str):
+            raise InputError("expected {\"fiche\": number, \"status\": text, …}", file=label, key=f"fiches[{index}]")
+    _check_numbers(data, label)
     data["_source"] = label
     return data
 

@@ -14,6 +14,7 @@ from knowledge.loader import Knowledge
 from knowledge.profile import check_profile
 from rules.evaluate import evaluate
 
+from .facade import assess
 from .record import reason
 
 MAX_CANDIDATES = 14
@@ -90,38 +91,42 @@ def what_would_it_take(profile: dict, fiche: int, kb: Knowledge) -> dict:
 
 
 def explain(result: dict, fiche: int, kb: Knowledge) -> dict:
-    """Why fiche N is, or is not, in the recorded plan: rules, facts, citations, what it would take."""
+    """Why fiche N is, or is not, in the plan of a recorded assessment: rules, facts,
+    citations, what it would take.
+
+    The reasons are the engine's own, replayed from the recorded inputs, never read back
+    from the record's other fields (which a person may have edited): an explanation
+    cannot be made to say what the engine did not decide. The recorded status is shown
+    beside the replayed one, so a difference points to `pnman audit`.
+    """
     profile = dict(check_profile(result["profile"], kb, file=result.get("_source", "<result>")))
-    evaluation = evaluate(profile, kb)
-    status = evaluation.statuses[fiche]
-    entry = next(e for e in result["fiches"] if e["fiche"] == fiche)
-    steps = [s for s in result["plan"] if s.get("kind") == "fiche" and s.get("fiche") == fiche]
-    in_plan = bool(steps)
+    assessment = assess(profile, kb)
+    record = assessment.record(timestamp=result.get("timestamp"))
+    status = assessment.evaluation.statuses[fiche]
+    recorded = next((e.get("status") for e in result["fiches"] if e.get("fiche") == fiche), None)
+    steps = [s for s in record["plan"] if s["kind"] == "fiche" and s["fiche"] == fiche]
     bringers = []
-    if in_plan:
+    if steps:
         first = steps[0]
-        for step in result["plan"]:
-            if step["step"] >= first["step"]:
-                continue
-            if step["kind"] == "company_action" and fiche in step.get("needed_by", []):
+        for step in record["plan"][: first["step"] - 1]:
+            if step["kind"] == "company_action" and fiche in step["needed_by"]:
                 bringers.append({"step": step["step"], "kind": "company_action", "id": step["id"],
-                                 "fact": step.get("fact"), "check_only": step.get("check_only", False)})
-            elif step["kind"] == "fiche" and step["fiche"] in first.get("after", []):
+                                 "fact": step["fact"], "check_only": step["check_only"]})
+            elif step["kind"] == "fiche" and step["fiche"] in first["after"]:
                 provided = [f for f in kb.fiche(step["fiche"]).provides
                             if any(f in c.facts for c in kb.conditions[fiche])]
                 bringers.append({"step": step["step"], "kind": "fiche", "fiche": step["fiche"],
                                  "title": step["title"], "provides": provided, "part": step.get("part")})
     used_rules = {t.rule for c in status.conditions for t in c.tests if t.rule}
-    fired = [t for t in result.get("trace", []) if t["rule"] in used_rules]
     take = what_would_it_take(profile, fiche, kb) if status.status != "eligible" else \
         {"already_eligible": True, "options": [], "impossible": []}
     return {
         "fiche": fiche,
         "title": kb.fiche(fiche).title,
         "status": status.status,
-        "recorded_status": entry["status"],
+        "recorded_status": recorded,
         "status_rule": status.rule,
-        "in_plan": in_plan,
+        "in_plan": bool(steps),
         "why": {
             "steps": [{"step": s["step"], "part": s.get("part"), "because": s["because"]} for s in steps],
             "brought_by": bringers,
@@ -129,7 +134,7 @@ def explain(result: dict, fiche: int, kb: Knowledge) -> dict:
         "conditions": [reason(c) for c in status.conditions],
         "why_not": [reason(c) for c in status.conditions if c.outcome == "failed"],
         "unknown": [reason(c) for c in status.conditions if c.outcome == "unknown"],
-        "rules_fired": fired,
+        "rules_fired": [t for t in record["trace"] if t["rule"] in used_rules],
         "what_would_it_take": take,
-        "warnings": [w for w in result.get("warnings", []) if w.get("fiche") == fiche],
+        "warnings": [w for w in record["warnings"] if w["fiche"] == fiche],
     }

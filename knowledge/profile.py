@@ -60,6 +60,14 @@ def read_document(source: str, *, what: str = "file") -> Any:
         raise InputError(str(exc), file=label) from None
 
 
+def _show(value: Any, limit: int = 60) -> str:
+    """A value as an error message quotes it: short, so the message stays one readable line."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"a number of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _bounds(spec) -> tuple[int, int]:
     return (spec.min if spec.min is not None else 0), (spec.max if spec.max is not None else 10**9)
 
@@ -89,34 +97,34 @@ def check_value(key: str, value: Any, kb: Knowledge, *, file: str = "<profile>")
         return
     kind = spec.type
     if kind == "bool" and not isinstance(value, bool):
-        raise ProfileError(f"expected true or false, found {value!r}", file=file, key=key)
+        raise ProfileError(f"expected true or false, found {_show(value)}", file=file, key=key)
     if kind == "int":
         low, high = _bounds(spec)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ProfileError(f"expected {_expected(spec, kb)}, found {value!r}", file=file, key=key)
+            raise ProfileError(f"expected {_expected(spec, kb)}, found {_show(value)}", file=file, key=key)
         if not low <= value <= high:
-            raise ProfileError(f"expected {_expected(spec, kb)}, found {value}", file=file, key=key)
+            raise ProfileError(f"expected {_expected(spec, kb)}, found {_show(value)}", file=file, key=key)
     if kind == "string":
         if not isinstance(value, str):
-            raise ProfileError(f"expected a text, found {value!r}", file=file, key=key)
+            raise ProfileError(f"expected a text, found {_show(value)}", file=file, key=key)
         if spec.max_length is not None and len(value) > spec.max_length:
             raise ProfileError(f"expected a text of at most {spec.max_length} characters", file=file, key=key)
     if kind in ("list", "intlist"):
         if not isinstance(value, list):
-            raise ProfileError(f"expected {_expected(spec, kb)}, found {value!r}", file=file, key=key)
+            raise ProfileError(f"expected {_expected(spec, kb)}, found {_show(value)}", file=file, key=key)
         if len(value) > 100:
             raise ProfileError("expected a list of at most 100 items", file=file, key=key)
         for item in value:
             if kind == "intlist":
                 if isinstance(item, bool) or not isinstance(item, int) or item not in kb.fiches:
-                    raise ProfileError(f"expected fiche numbers from 1 to {len(kb.fiches)}, found {item!r}",
+                    raise ProfileError(f"expected fiche numbers from 1 to {len(kb.fiches)}, found {_show(item)}",
                                        file=file, key=key)
                 continue
             allowed = list(kb.guide.goals) if key == "goals" else list(spec.choices)
             if not isinstance(item, str) or item not in allowed:
-                close = difflib.get_close_matches(str(item), allowed, n=1, cutoff=0.6)
+                close = difflib.get_close_matches(str(item)[:100], allowed, n=1, cutoff=0.6)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise ProfileError(f"'{item}' is not one of {', '.join(allowed)}{hint}", file=file, key=key)
+                raise ProfileError(f"{_show(item)} is not one of {', '.join(allowed)}{hint}", file=file, key=key)
 
 
 def check_profile(data: Any, kb: Knowledge, *, file: str = "<profile>") -> Mapping[str, Any]:

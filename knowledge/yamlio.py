@@ -1,7 +1,11 @@
-"""Strict readers for YAML and JSON: duplicate keys, alias bombs and oversized input are errors.
+"""Strict readers for YAML and JSON: duplicate keys, aliases, YAML 1.1 surprises, text that
+is not Unicode and oversized input are errors.
 
-PyYAML silently keeps the last of duplicate keys and happily expands aliases; both
-are wrong for data that decides eligibility, so the loader here refuses them.
+PyYAML silently keeps the last of duplicate keys, happily expands aliases and reads
+`1:20` as the number 80 (YAML 1.1 base 60); json accepts a lone surrogate (`"\\ud800"`)
+that no file can hold. All are wrong for data that decides eligibility, so the readers
+here refuse them. User files go through libyaml's C parser too (fast even at the size
+limit); aliases are found in the composed node graph, before anything is expanded.
 """
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ except AttributeError:  # pragma: no cover
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 50
+# A profile has a few dozen values and a full record about 6,000: far more is not a
+# pnman file, and refusing it early keeps rejecting a 1 MB file well under a second.
+MAX_NODES = 50_000
 
 
 class DuplicateKeyError(ValueError):
@@ -44,18 +51,82 @@ class _StrictLoader(_NoDuplicates, _Base):
     """Knowledge files: the fast C loader, duplicates refused."""
 
 
-class _UserLoader(_NoDuplicates, yaml.SafeLoader):
-    """User files: the pure-Python composer, so aliases ("billion laughs") can be refused."""
+class _UserLoader(_NoDuplicates, _Base):
+    """User files: duplicates refused, no YAML 1.1 base-60 numbers, at most MAX_NODES values."""
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise DuplicateKeyError(f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not accepted")
-        return super().compose_node(parent, index)
+    nodes = 0
+
+    def resolve(self, kind, value, implicit):
+        self.nodes += 1     # called once per node as the document is composed
+        if self.nodes > MAX_NODES:
+            raise DuplicateKeyError(f"more than {MAX_NODES} values: not a pnman file")
+        return super().resolve(kind, value, implicit)
+
+    def construct_yaml_int(self, node):
+        if ":" in str(node.value):
+            raise DuplicateKeyError(f"line {node.start_mark.line + 1}: '{node.value}' is a YAML 1.1 base-60 number; "
+                                    "write the number itself, or quote the text")
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node):
+        if ":" in str(node.value):
+            raise DuplicateKeyError(f"line {node.start_mark.line + 1}: '{node.value}' is a YAML 1.1 base-60 number; "
+                                    "write the number itself, or quote the text")
+        return super().construct_yaml_float(node)
 
 
 for _loader in (_StrictLoader, _UserLoader):
     _loader.add_constructor("tag:yaml.org,2002:map", _loader.construct_mapping)
+_UserLoader.add_constructor("tag:yaml.org,2002:int", _UserLoader.construct_yaml_int)
+_UserLoader.add_constructor("tag:yaml.org,2002:float", _UserLoader.construct_yaml_float)
+
+
+def _refuse_aliases(root) -> None:
+    """An alias makes the composer reuse a node: a node met twice is an alias (refused
+    before anything is expanded, so a « billion laughs » costs nothing)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise DuplicateKeyError(f"line {node.start_mark.line + 1}: YAML anchors and aliases (&name, *name) "
+                                    "are not accepted")
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _load_user_yaml(text: str) -> Any:
+    loader = _UserLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _refuse_aliases(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _refuse_surrogates(value: Any) -> None:
+    """A lone surrogate (from a `\\ud800` escape) is not Unicode text: no file or terminal
+    can hold it, so it would fail much later, far from its cause."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(f"a text holds a lone surrogate ({node[exc.start]!r}), which is not valid Unicode") from None
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
@@ -91,7 +162,7 @@ def parse_text(text: str, *, kind: str) -> Any:
             raise ValueError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
     else:
         try:
-            data = yaml.load(text, Loader=_UserLoader)  # noqa: S506 - strict safe loader
+            data = _load_user_yaml(text)
         except DuplicateKeyError:
             raise
         except RecursionError:
@@ -103,6 +174,7 @@ def parse_text(text: str, *, kind: str) -> Any:
             raise ValueError(f"invalid YAML{where}: {problem}") from exc
     if _depth(data) > MAX_DEPTH:
         raise ValueError(f"nesting deeper than {MAX_DEPTH} levels")
+    _refuse_surrogates(data)
     return data
 
 

@@ -1,0 +1,121 @@
+"""Bad input gets exit 2 and one clear line: what YAML 1.1 and JSON let through, and
+records crafted to break explain and audit."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from conftest import record_of
+from interview.cli.main import main
+from knowledge.profile import check_profile
+from knowledge.yamlio import MAX_NODES
+
+ERP = {"name": "Ets Test", "employees": 60, "pnman_member": True, "diagnostic_approved": True, "general_conditions": True,
+       "recommendations": ["erp", "tic_investment"], "goals": ["erp"], "uses_it": True, "management_rules": True}
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command", [["assess"], ["check", "--fiche", "2"], ["graph"]])
+def test_a_lone_surrogate_is_bad_input(tmp_path, capsys, command):
+    path = tmp_path / "p.json"
+    path.write_text('{"employees": 12, "name": "Ets \\ud800"}', encoding="utf-8")
+    code, _, err = run(capsys, command[0], str(path), *command[1:])
+    assert code == 2 and "lone surrogate" in err and err.count("\n") == 1
+
+
+def test_a_lone_surrogate_in_a_record_is_bad_input(tmp_path, capsys, kb):
+    record = record_of(check_profile(ERP, kb), kb, lang="fr")
+    text = json.dumps(record).replace('"Ets Test"', '"Ets \\ud800"', 1)
+    path = tmp_path / "r.json"
+    path.write_text(text, encoding="utf-8")
+    code, _, err = run(capsys, "audit", str(path))
+    assert code == 2 and "lone surrogate" in err
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("employees: 1:20\n", "base-60"),                        # YAML 1.1 would read 80
+    ("employees: 12\nworkstations_needed: 1:20.5\n", "base-60"),
+    ("employees: 12\ngoals: &g [erp]\nfiches: *g\n", "aliases"),
+])
+def test_yaml_surprises_are_refused(tmp_path, capsys, text, needle):
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, _, err = run(capsys, "assess", str(path))
+    assert code == 2 and needle in err
+
+
+def test_a_quoted_time_like_text_is_still_a_text(tmp_path, capsys):
+    path = tmp_path / "p.yaml"
+    path.write_text('employees: 12\nname: "1:20"\n', encoding="utf-8")
+    code, out, _ = run(capsys, "assess", str(path), "--format", "json")
+    assert code == 0 and json.loads(out)["profile"]["name"] == "1:20"
+
+
+def test_a_huge_yaml_document_is_refused_early_and_in_one_line(tmp_path, capsys):
+    path = tmp_path / "p.yaml"
+    path.write_text("employees: 12\nname: [" + ", ".join("[a, b]" for _ in range(MAX_NODES // 2)) + "]\n",
+                    encoding="utf-8")
+    code, _, err = run(capsys, "assess", str(path))
+    assert code == 2 and f"more than {MAX_NODES} values" in err and len(err) < 300
+
+
+def test_a_long_wrong_value_is_quoted_short(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"employees": 12, "name": ["x" * 5000]}), encoding="utf-8")
+    code, _, err = run(capsys, "assess", str(path))
+    assert code == 2 and "key 'name'" in err and len(err) < 200
+
+
+def test_an_integer_beyond_64_bits_in_a_record_is_bad_input(tmp_path, capsys, kb):
+    record = record_of(check_profile(ERP, kb), kb, lang="fr")
+    record["totals"]["investment_da_ht"]["max"] = 2 ** 70
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    for command in (["audit", str(path)], ["explain", str(path), "--fiche", "10"]):
+        code, _, err = run(capsys, *command)
+        assert code == 2 and "totals.investment_da_ht.max" in err and "64 bits" in err
+
+
+BAD_VALUES = [None, "x", [], {}, -1, True, 1.5]
+
+
+def _paths(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:2]):
+            yield from _paths(item, path + (index,))
+
+
+def test_crafted_records_never_crash_explain_or_audit(tmp_path, capsys, kb):
+    """Fields of a record replaced by values of wrong types (every top-level field with
+    every value, and a fixed sample of the deeper ones): exit 0, 1 or 2, never a crash."""
+    import random
+    ready = dict(ERP, specs_erp=True, it_infrastructure=True, project_manager_erp=True)   # fiche 10 eligible:
+    record = record_of(check_profile(ready, kb), kb, lang="fr")                          # explain stays quick
+    record["trace"] = record["trace"][:3]
+    path = tmp_path / "r.json"
+    crashes = []
+    every = [(where, bad) for where in list(_paths(record))[1:] for bad in BAD_VALUES]
+    cases = [c for c in every if len(c[0]) == 1] + random.Random(7).sample([c for c in every if len(c[0]) > 1], 150)
+    for where, bad in cases:
+        crafted = copy.deepcopy(record)
+        node = crafted
+        for key in where[:-1]:
+            node = node[key]
+        node[where[-1]] = bad
+        path.write_text(json.dumps(crafted), encoding="utf-8")
+        for command in (["explain", str(path), "--fiche", "10"], ["audit", str(path)]):
+            code, _, err = run(capsys, *command)
+            if code not in (0, 1, 2) or "internal error" in err:
+                crashes.append((command[0], where, bad, err.strip()[:100]))
+    assert crashes == []
