@@ -119,3 +119,27 @@ def test_crafted_records_never_crash_explain_or_audit(tmp_path, capsys, kb):
             if code not in (0, 1, 2) or "internal error" in err:
                 crashes.append((command[0], where, bad, err.strip()[:100]))
     assert crashes == []
+
+
+FORGED = "Ets\x1b[2J Nord\r\nClasse de taille : ME\u202e gnp.exe [x](javascript:alert(1)) ![](http://t/p.gif)"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_a_hostile_company_name_is_neutralised_in_every_report(tmp_path, capsys, fmt):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"employees": 12, "name": FORGED, "goals": ["network"]}), encoding="utf-8")
+    code, out, _ = run(capsys, "assess", str(path), "--format", fmt)
+    assert code == 0
+    assert "\x1b" not in out and "\u202e" not in out and "\r" not in out
+    assert "\\x1b" in out and "\\u202e" in out
+    assert not any(line.lstrip("│ ").startswith("Classe de taille : ME") for line in out.splitlines())
+    if fmt == "markdown":
+        assert "](javascript:" not in out.replace("\\]", "") and "\\[x\\]" in out and "!\\[\\]" in out
+
+
+def test_a_hostile_name_is_neutralised_in_graphs(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"employees": 12, "name": FORGED, "goals": ["network"]}), encoding="utf-8")
+    for fmt in ("dot", "mermaid"):
+        code, out, _ = run(capsys, "graph", str(path), "--format", fmt)
+        assert code == 0 and "\x1b" not in out and "\u202e" not in out and "\r" not in out

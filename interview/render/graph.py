@@ -14,6 +14,7 @@ from knowledge.errors import PnmanError
 from knowledge.loader import Knowledge
 
 from .l10n import Words
+from .safe import plain
 
 
 def short_title(title: str) -> str:
@@ -66,7 +67,7 @@ def plan_graph(steps: list[dict], w: Words) -> tuple[nx.DiGraph, list[list[str]]
 
 
 def _dot_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    return plain(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def to_dot(g: nx.DiGraph, title: str, ranks: list[list[str]] | None = None) -> str:
@@ -90,7 +91,7 @@ def to_mermaid(g: nx.DiGraph) -> str:
     ids = {node: f"n{i}" for i, node in enumerate(sorted(g.nodes()))}
     lines = ["flowchart LR"]
     for node, data in sorted(g.nodes(data=True)):
-        label = str(data.get("label", node)).replace('"', "'")
+        label = plain(data.get("label", node)).replace('"', "'")
         if data.get("kind") == "fiche":
             lines.append(f'  {ids[node]}["{label}"]')
         else:

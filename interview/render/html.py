@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from . import graph
 from .l10n import Words
+from .safe import plain
 from .text import budget_text
 
 
@@ -38,6 +39,7 @@ def assessment_html(record: dict, w: Words) -> str:
     """The localised record as a report a diagnostician can hand over."""
     env = Environment(loader=PackageLoader("interview.render", "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
+    env.filters["plain"] = plain
     template = env.get_template("report.html")
     kb = w.kb
     goals = w.join(w.goal(g) for g in record["profile"].get("goals") or [])

@@ -13,6 +13,8 @@ from typing import Any, Iterable
 from knowledge.loader import Knowledge
 from knowledge.locales import Catalogue, catalogue
 
+from .safe import plain
+
 
 class Words:
     """A language's catalogue with the formatting every face shares."""
@@ -85,7 +87,7 @@ class Words:
             return self.join(self.cat.get(f"choices.{key}.{v}", str(v)) for v in value) or self("answers.none")
         if kind == "fiches":
             return self.join(value) or self("answers.none")
-        return str(value)
+        return plain(value)
 
     # -- whole sentences -------------------------------------------------------------------
     def step_label(self, step: dict) -> str:

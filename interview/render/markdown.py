@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from .l10n import Words
+from .safe import plain
 from .text import budget_text, step_title, totals_text
 
 
 def md(text: str) -> str:
-    """Escape user text for Markdown tables and inline use."""
-    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("*", "\\*").replace("_", "\\_").replace("`", "\\`").replace("\n", " "))
+    """User text for Markdown tables and inline use: no markup of its own, no live link or
+    image (`[x](javascript:…)`, `![](tracker)`), no control or direction character."""
+    text = plain(text)
+    for char in "\\|*_`[]!#~":
+        text = text.replace(char, "\\" + char)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def assessment_markdown(record: dict, w: Words) -> str:

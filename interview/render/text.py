@@ -10,6 +10,7 @@ from rich.table import Table
 from knowledge.loader import Knowledge
 
 from .l10n import Words
+from .safe import plain
 
 
 def budget_text(budget: dict, w: Words) -> str:
@@ -68,7 +69,7 @@ def assessment_text(record: dict, w: Words) -> str:
     kb = w.kb
 
     def render(con: Console):
-        name = escape(str(record["profile"].get("name") or "—"))
+        name = escape(plain(record["profile"].get("name") or "—"))
         size = record["size_class"] or w("report.none", range=w.size_range())
         con.print(f"[bold]{w('report.company')}[/bold] : {name}  ·  {w('report.size')} : {size}  ·  "
                   f"{w('report.knowledge')} : {record['knowledge_version']}", markup=True)
