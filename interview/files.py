@@ -6,8 +6,10 @@ One home for this plumbing so that the CLI (interview/cli) and the questionnaire
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -30,28 +32,75 @@ def to_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def write_atomic(path: str | os.PathLike, content: str | bytes) -> None:
-    """Write a file so that a crash leaves either the old or the new content, never half."""
-    path = Path(path)
-    if path.is_dir():
+STDOUT_NAMES = ("-", "/dev/stdout", "/proc/self/fd/1", "/dev/fd/1")
+
+
+def is_stdout(path: str | os.PathLike | None) -> bool:
+    """-o - and the names of standard output itself mean: print, do not create a file."""
+    return path is not None and str(path) in STDOUT_NAMES
+
+
+def _refuse_special(path: Path) -> os.stat_result | None:
+    """The existing file at `path` (not following a link), or None; a device, pipe or
+    socket is refused: replacing /dev/null by a regular file, as root, breaks the system."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(f"cannot be examined ({exc.strerror})", file=str(path)) from None
+    if stat.S_ISDIR(st.st_mode):
         raise InputError("is a directory, expected a file to write", file=str(path))
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        raise InputError("is not a regular file (a device, pipe or socket); write to a file, "
+                         "or -o - for standard output", file=str(path))
+    return st
+
+
+def _write_error(path: Path, exc: OSError) -> InputError:
+    reasons = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+               errno.EACCES: "permission denied in its folder", errno.EPERM: "permission denied in its folder",
+               errno.EROFS: "its folder is on a read-only file system"}
+    return InputError(f"cannot be written ({reasons.get(exc.errno, exc.strerror or str(exc))}); nothing was changed",
+                      file=str(path))
+
+
+def write_atomic(path: str | os.PathLike, content: str | bytes) -> None:
+    """Write a file so that a crash leaves either the old or the new content, never half.
+
+    Never follows a symbolic link: a link at `path` is replaced by the new file and its
+    target is left untouched (a link planted beside a report cannot redirect the write).
+    An existing file keeps its permissions. A device, pipe or socket is refused.
+    """
+    path = Path(path)
+    existing = _refuse_special(path)
     directory = path.parent if str(path.parent) else Path(".")
-    if not directory.exists():
+    if not directory.is_dir():
         raise InputError("its folder does not exist", file=str(path))
     data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)   # mkstemp creates 0600; a report is an ordinary file
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)   # O_EXCL: no link followed
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    try:
+        if existing is not None and stat.S_ISREG(existing.st_mode):
+            os.fchmod(fd, stat.S_IMODE(existing.st_mode))
+            with contextlib.suppress(OSError):       # as root, keep the owner too
+                os.fchown(fd, existing.st_uid, existing.st_gid)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)   # mkstemp creates 0600; a report is an ordinary file
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _write_error(path, exc) from None
         raise
     with contextlib.suppress(OSError):   # some filesystems refuse to fsync a directory
         dir_fd = os.open(directory, os.O_RDONLY)

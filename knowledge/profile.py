@@ -6,6 +6,7 @@ given, and every check names the file, the key and what was expected.
 from __future__ import annotations
 
 import difflib
+import stat
 import sys
 from pathlib import Path
 from types import MappingProxyType
@@ -33,18 +34,14 @@ def decode_text(raw: bytes, label: str, expected: str) -> str:
 
 def read_document(source: str, *, what: str = "file") -> Any:
     """Read a YAML or JSON document from a path or '-' (stdin), strictly."""
+    if source in ("/dev/stdin", "/proc/self/fd/0", "/dev/fd/0"):
+        source = "-"
     label = "<stdin>" if source == "-" else source
     try:
         if source == "-":
             raw = sys.stdin.buffer.read(MAX_BYTES + 1)
         else:
-            path = Path(source)
-            if not path.exists():
-                raise InputError(f"no such {what}", file=label)
-            if path.is_dir():
-                raise InputError(f"is a directory, expected a {what}", file=label)
-            with path.open("rb") as handle:
-                raw = handle.read(MAX_BYTES + 1)
+            raw = _read_regular(Path(source), label, what)
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})", file=label) from None
     if len(raw) > MAX_BYTES:
@@ -58,6 +55,22 @@ def read_document(source: str, *, what: str = "file") -> Any:
         return parse_text(text, kind=kind)
     except (DuplicateKeyError, ValueError) as exc:
         raise InputError(str(exc), file=label) from None
+
+
+def _read_regular(path: Path, label: str, what: str) -> bytes:
+    """A regular file's first bytes; a pipe or device would block or never end, so it is
+    refused before it is opened for reading."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"no such {what}", file=label) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"is a directory, expected a {what}", file=label)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"is not a regular file (a pipe or device); give a {what}, or - for standard input",
+                         file=label)
+    with path.open("rb") as handle:
+        return handle.read(MAX_BYTES + 1)
 
 
 def _show(value: Any, limit: int = 60) -> str:

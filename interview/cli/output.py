@@ -3,16 +3,27 @@ from __future__ import annotations
 
 import sys
 
-from ..files import to_json, write_atomic
+from knowledge.errors import InputError
+
+from ..files import is_stdout, to_json, write_atomic
 
 __all__ = ["emit", "to_json"]
 
 
 def emit(content: str | bytes, output: str | None) -> None:
-    """Write to -o FILE (atomically) or to stdout."""
-    if output and output != "-":
+    """Write to -o FILE (atomically), or to stdout for no -o, `-o -` or `-o /dev/stdout`."""
+    if output and not is_stdout(output):
         write_atomic(output, content)
-    elif isinstance(content, bytes):
-        sys.stdout.buffer.write(content)
-    else:
-        sys.stdout.write(content)
+        return
+    if sys.stdout is None:
+        raise InputError("standard output is closed; write to a file with -o FILE")
+    try:
+        if isinstance(content, bytes):
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise InputError(f"standard output cannot be written ({exc.strerror}); write to a file with -o FILE") from None

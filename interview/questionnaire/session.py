@@ -9,10 +9,12 @@ same session. A damaged file is never overwritten: it is moved aside and reporte
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,7 +38,13 @@ def sessions_dir() -> Path:
         import platformdirs
         root = Path(platformdirs.user_data_dir("pnman", appauthor=False))
     path = root / "sessions"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"the sessions folder cannot be created ({exc.strerror}); set PNMAN_HOME to a "
+                         "writable folder", file=str(path)) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError("the sessions folder is not writable; set PNMAN_HOME to a writable folder", file=str(path))
     return path
 
 
@@ -83,7 +91,15 @@ def _check_name(name: str) -> None:
 
 def _acquire(path: Path):
     lock_path = path.with_suffix(".lock")
-    handle = open(lock_path, "a+", encoding="utf-8")
+    try:   # never through a symbolic link: truncating its target would destroy someone's file
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+    except OSError as exc:
+        why = "it is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
+        raise InputError(f"the session's lock file cannot be opened ({why})", file=str(lock_path)) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError("the session's lock file is not a regular file", file=str(lock_path))
+    handle = os.fdopen(fd, "a+", encoding="utf-8")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -149,7 +165,13 @@ def open_session(name: str, kb: Knowledge, *, resume: bool, lang: str) -> Sessio
 
 def _load(path: Path, kb: Knowledge) -> Session:
     try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            raise InputError("the session file is not a regular file (a link, pipe or device); nothing was read",
+                             file=str(path))
         raw = path.read_bytes()
+    except PermissionError:
+        raise InputError("the session file cannot be read (permission denied)", file=str(path)) from None
+    try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _set_aside(path, f"not valid JSON: {exc}") from None
