@@ -1,7 +1,8 @@
 """Replay a recorded assessment and tell what differs, and why.
 
 Three different answers for an auditor:
-- the record is intact (its decision digest matches its content) or it was altered;
+- the record is intact (its decision digest matches its decisions and its record hash the
+  whole file) or it was altered, and which of the two says so;
 - the knowledge base is the same version or the rules changed since;
 - recomputing from the recorded inputs gives the same decisions, or these differences
   (paths: `fiches[N]` is fiche N, `plan[K]` is step K).
@@ -15,7 +16,7 @@ from knowledge.loader import Knowledge
 from knowledge.profile import check_profile, read_document
 
 from .facade import assess
-from .record import SCHEMA, decision_content, decision_digest
+from .record import SCHEMA, decision_content, decision_digest, record_hash
 
 IGNORED_ON_REPLAY = ("knowledge_version",)
 
@@ -101,7 +102,10 @@ def audit(result: dict, kb: Knowledge) -> dict:
     record = {k: v for k, v in result.items() if k != "_source"}
     source = result.get("_source", "<result>")
     recorded_digest = record.get("decision_digest")
-    intact = recorded_digest == decision_digest(record)
+    digest_ok = recorded_digest == decision_digest(record)
+    recorded_hash = record.get("record_hash")
+    hash_ok = recorded_hash is None or recorded_hash == record_hash(record)   # an engine record has none
+    intact = digest_ok and hash_ok
     same_knowledge = record.get("knowledge_version") == kb.version
     try:
         profile = check_profile(record["profile"], kb, file=f"{source} (profile)")
@@ -113,9 +117,9 @@ def audit(result: dict, kb: Knowledge) -> dict:
     replayed_decisions = {k: v for k, v in decision_content(replay).items() if k not in IGNORED_ON_REPLAY}
     differences = diff(recorded_decisions, replayed_decisions)
     if not intact:
-        verdict = "altered"           # the content no longer matches its own digest
-    elif differences and not same_knowledge:
-        verdict = "rules_changed"
+        verdict = "altered"           # the content no longer matches its own digest or hash
+    elif not same_knowledge:          # replayed under other rules: it cannot vouch for the record
+        verdict = "rules_changed" if differences else "other_knowledge"
     elif differences:
         verdict = "mismatch"
     else:
@@ -125,7 +129,9 @@ def audit(result: dict, kb: Knowledge) -> dict:
         "verdict": verdict,
         "record_intact": intact,
         "decision_digest": {"recorded": recorded_digest, "recomputed_from_record": decision_digest(record),
-                            "replayed": replay["decision_digest"]},
+                            "replayed": replay["decision_digest"], "ok": digest_ok},
+        "record_hash": {"recorded": recorded_hash, "recomputed_from_record": record_hash(record),
+                        "ok": hash_ok, "present": recorded_hash is not None},
         "knowledge_version": {"recorded": record.get("knowledge_version"), "current": kb.version,
                               "same": same_knowledge},
         "differences": differences,

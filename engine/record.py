@@ -26,7 +26,9 @@ from .plan_warnings import PlanWarning
 
 SCHEMA = "pnman-assessment/1"
 # Keys that are not decision content: they may differ between two runs of the same input.
-NON_DECISION_KEYS = ("timestamp", "program_version", "decision_digest")
+NON_DECISION_KEYS = ("timestamp", "program_version", "decision_digest", "record_hash")
+# What the record hash leaves out: itself, and where the file was read from.
+NOT_HASHED = ("record_hash", "_source")
 # Where an id in a record comes from: durable-rules firings (the trace), conditions of
 # the knowledge, or Python (statuses, plan rules, goals and requests).
 ENGINE_PREFIXES = ("test.", "implies.")
@@ -130,6 +132,20 @@ def decision_content(record: Mapping[str, Any]) -> dict:
 def decision_digest(record: Mapping[str, Any]) -> str:
     """sha256 of the decision content: no timestamp, program version or wording."""
     return "sha256:" + hashlib.sha256(_canonical_bytes(decision_content(record))).hexdigest()
+
+
+def record_hash(record: Mapping[str, Any]) -> str:
+    """sha256 of the whole record as it leaves pnman (time, versions and wording included):
+    `decision_digest` says two records decide the same; this says the file is as written."""
+    content = {k: v for k, v in record.items() if k not in NOT_HASHED}
+    return "sha256:" + hashlib.sha256(_canonical_bytes(content)).hexdigest()
+
+
+def seal(record: Mapping[str, Any]) -> dict:
+    """The record with its `record_hash`, last of all, once nothing will be added to it."""
+    sealed = {k: v for k, v in record.items() if k != "record_hash"}
+    sealed["record_hash"] = record_hash(sealed)
+    return sealed
 
 
 def _canonical_bytes(data: Any) -> bytes:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from conftest import record_of
 from engine.audit import audit
 from engine.explain import explain, what_would_it_take
-from engine.record import decision_digest
+from engine.record import decision_digest, seal
 from interview.cli.main import main
 from knowledge.profile import check_profile
 from strategies import KB, profiles
@@ -34,9 +34,9 @@ def _write(tmp_path, data, name="record.json"):
 
 
 def _reseal(data):
-    """A tamperer who also recomputes the digest: only replay can catch it."""
+    """A tamperer who also recomputes the digest and the record hash: only replay can catch it."""
     data["decision_digest"] = decision_digest(data)
-    return data
+    return seal(data)
 
 
 def test_untouched_record_matches(kb, record, tmp_path, capsys):
@@ -154,11 +154,37 @@ def test_french_and_english_records_share_their_decision_digest(kb):
     assert french["decision_digest"] == english["decision_digest"] == decision_digest(french) == decision_digest(english)
 
 
-def test_a_rewritten_message_is_not_a_decision_but_a_rewritten_status_is(kb):
+def test_a_rewritten_message_is_not_a_decision_but_the_file_hash_sees_it(kb):
     record = record_of(check_profile(dict(ERP, employees=60), kb), kb, lang="fr")
     reworded = copy.deepcopy(record)
     reworded["warnings"][0]["message"] = "autre formulation"
-    assert audit(reworded, kb)["verdict"] == "match"
+    assert decision_digest(reworded) == record["decision_digest"]
+    report = audit(reworded, kb)
+    assert report["verdict"] == "altered" and report["decision_digest"]["ok"] and not report["record_hash"]["ok"]
+    assert audit(seal(reworded), kb)["verdict"] == "match"          # a rewording, resealed, decides the same
     tampered = copy.deepcopy(record)
     tampered["fiches"][9]["status"] = "eligible"
     assert audit(tampered, kb)["verdict"] == "altered"
+
+
+def test_a_rewritten_time_or_version_breaks_the_record_hash(kb, record, tmp_path, capsys):
+    for key, value in (("timestamp", "2020-01-01T00:00:00+00:00"), ("program_version", "9.9"),
+                       ("knowledge_version", "kb-0000000000000000")):
+        data = copy.deepcopy(record)
+        data[key] = value
+        if key != "knowledge_version":           # outside the decision digest: only the record hash sees it
+            assert decision_digest(data) == record["decision_digest"]
+        report = audit(data, kb)
+        assert report["verdict"] == "altered" and not report["record_hash"]["ok"], key
+
+
+def test_a_record_replayed_under_other_rules_is_not_a_match(kb, record, tmp_path, capsys):
+    """Every hash recomputed after rewriting the knowledge version: the decisions replay the
+    same, but under rules the record does not name, so the audit cannot vouch for it."""
+    data = copy.deepcopy(record)
+    data["knowledge_version"] = "kb-0000000000000000"
+    report = audit(_reseal(data), kb)
+    assert report["verdict"] == "other_knowledge" and not report["match"] and report["differences"] == []
+    assert report["knowledge_version"]["same"] is False
+    assert main(["audit", _write(tmp_path, _reseal(data))]) == 1
+    assert "AUTRES RÈGLES" in capsys.readouterr().out

@@ -98,7 +98,11 @@ def audit_text(report: dict, w: Words) -> str:
     kv = report["knowledge_version"]
     out = [w(f"audit.{report['verdict']}"),
            w("audit.recorded", value=report["decision_digest"]["recorded"]),
-           w("audit.content", value=report["decision_digest"]["recomputed_from_record"]),
+           w("audit.content", value=report["decision_digest"]["recomputed_from_record"])
+           + ("" if report["decision_digest"]["ok"] else w("audit.differs")),
+           w("audit.record_hash", recorded=report["record_hash"]["recorded"] or w("audit.absent"),
+             value=report["record_hash"]["recomputed_from_record"])
+           + ("" if report["record_hash"]["ok"] else w("audit.differs")),
            w("audit.knowledge", recorded=kv["recorded"], current=kv["current"])
            + ("" if kv["same"] else w("audit.knowledge_changed"))]
     if report["differences"]:

@@ -10,6 +10,7 @@ import copy
 import json
 from typing import Any, Iterable
 
+from engine.record import seal
 from knowledge.loader import Knowledge
 from knowledge.locales import Catalogue, catalogue
 
@@ -143,7 +144,8 @@ def _finding_fields(w: Words, code: str, f: dict) -> dict:
 
 
 def localise(record: dict, words: Words) -> dict:
-    """A copy of an engine record with the words for a person: lang, labels, messages."""
+    """A copy of an engine record with the words for a person (lang, labels, messages),
+    sealed with its record hash: the record as it leaves pnman."""
     out = copy.deepcopy(record)
     out["lang"] = words.lang
     for step in out.get("plan", []):
@@ -151,4 +153,4 @@ def localise(record: dict, words: Words) -> dict:
             step["label"] = words.step_label(step)
     for warning in out.get("warnings", []):
         warning["message"] = words.warning(warning)
-    return out
+    return seal(out)
