@@ -1,15 +1,18 @@
 """The one place that talks to durable-rules.
 
 durable-rules 2.0.28 is unmaintained and has sharp edges (see shared/notes/durable-rules.md);
-this module applies the safe session pattern so nothing else needs to know:
-explicit ASCII fact ids checked for 32-bit hash collisions, one Host per process with
-its timer threads never started, `__begin__` asserted alone first, a sink rule,
-exceptions read back from the session state, `delete_state` always.
+this module applies the safe session pattern so nothing else needs to know: explicit
+ASCII fact ids checked for 32-bit hash collisions, durable's C interface driven directly
+(no timer threads, no Python host layer), `__begin__` asserted alone first, a sink rule,
+an action's exception raised where it happens, `delete_state` always.
 """
 from __future__ import annotations
 
+import ctypes
 import itertools
+import json
 import os
+import sys
 from dataclasses import dataclass
 
 from knowledge.errors import KnowledgeError
@@ -18,6 +21,7 @@ from knowledge.loader import Knowledge
 from . import compile as rules_compile
 
 RULESET_PREFIX = "pnman"
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3     # glibc's mallopt parameters
 
 
 @dataclass(frozen=True)
@@ -53,80 +57,165 @@ def check_fact_ids(ids: list[str]) -> None:
         seen[digest] = fact_id
 
 
-def _quiet_host_class():
-    from durable import engine as durable_engine  # the only durable import of pnman
+def tune_malloc() -> bool:
+    """Keep freed memory in the process (Linux/glibc): durable allocates ~1.8 MiB per session
+    and glibc handed it back to the OS after each one, ~450 page faults per assessment
+    (a third of its CPU). Guarded: elsewhere nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        trim, mmap = libc.mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024), libc.mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024)
+    except (OSError, AttributeError):   # not glibc
+        return False
+    return bool(trim and mmap)
 
-    class QuietHost(durable_engine.Host):
-        """durable's Host without its background threads.
 
-        `Host.__init__` starts two timers that wake every 0.2 s to dispatch queued actions
-        and rule timers. pnman uses no timers and runs every action synchronously; the
-        dispatch thread can take a live session's pending actions, which showed as lost
-        firings, `error code: 307` and segfaults under load (1 in 3 `batch --jobs 2` runs
-        on 10,000 rows). Not starting them removes the race at no cost."""
+class _Actions:
+    """What each rule does when it fires, as plain functions `matched fact -> fact to assert`.
 
-        def _run(self):
-            return None
+    Every firing is recorded (rule, the fact it matched, what it derived). An implication
+    asserts its conclusion once per session, and never onto a fact the profile states."""
 
-    return QuietHost
+    def __init__(self, kb: Knowledge):
+        self.firings: list[Firing] = []
+        self.derived: set[str] = set()    # one implied fact per id, however many premises
+        self.stated: set[str] = set()     # fact names the profile states in this session
+        self.by_rule = {rule_id: self._action(kb, rule_id) for rule_id in rules_compile.definition(kb)}
+
+    def reset(self, facts: list[dict]) -> None:
+        self.firings.clear()
+        self.derived.clear()
+        self.stated.clear()
+        self.stated.update(f["name"] for f in facts)
+
+    def _action(self, kb: Knowledge, rule_id: str):
+        firings, derived, stated = self.firings, self.derived, self.stated
+        if rule_id in (rules_compile.BEGIN, rules_compile.SINK):
+            return lambda fact: None
+        implication = kb.implication.get(rule_id)
+        if implication is None:
+            def record(fact):
+                firings.append(Firing(rule_id, fact["id"]))
+            return record
+        target, value = implication.conclusion
+        derived_id = f"implied:{target}:{rule_id}"
+
+        def imply(fact):
+            if target in stated:   # the profile's own value wins: record, assert nothing
+                firings.append(Firing(rule_id, fact["id"], derived_id, suppressed=True))
+                return None
+            firings.append(Firing(rule_id, fact["id"], derived_id))
+            if derived_id in derived:
+                return None
+            derived.add(derived_id)
+            return {"id": derived_id, "t": "implied", "name": target, "value": value, "by": rule_id}
+        return imply
 
 
 class RuleEngine:
-    """A compiled ruleset in this process's single durable-rules host."""
+    """A compiled ruleset, driven through durable's C interface.
 
-    _host = None
+    durable's Python `Host` wraps every firing in a Closure, a Promise, timestamps and a
+    JSON round trip of the session state: two thirds of an assessment's CPU. This driver
+    makes the same C calls in the same order (assert, start the session's actions, run
+    each, update the state, complete and start the next), so the firings are the same,
+    in the same order (tests/test_rules_runtime.py compares it with the Host). The Host's
+    timer threads are never started: they raced with live sessions (lost firings, error
+    307, segfaults under load) and pnman uses no timers.
+    """
+
     _count = itertools.count()
 
     def __init__(self, kb: Knowledge):
+        import durable_rules_engine as engine   # durable's C extension: only here and below
         check_fact_ids(rules_compile.fact_ids(kb))
+        tune_malloc()
         self.kb = kb
         self.name = f"{RULESET_PREFIX}_{kb.version.replace('-', '_')}_{next(self._count)}_{os.getpid()}"
-        self._firings: list[Firing] = []
-        self._derived: set[str] = set()   # one implied fact per id, however many premises
-        self._stated: set[str] = set()    # fact names the profile states in this session
-        definition = rules_compile.definition(kb)
-        for rule_id, rule in definition.items():
-            rule["run"] = self._action(rule_id)
-        if RuleEngine._host is None:
-            RuleEngine._host = _quiet_host_class()()
-        self.host = RuleEngine._host
-        self.host.register_rulesets({self.name: definition})
+        self._engine = engine
+        self._actions = _Actions(kb)
+        self._handle = engine.create_ruleset(self.name, json.dumps(rules_compile.definition(kb), ensure_ascii=False))
         self._sids = itertools.count(1)
-
-    def _action(self, rule_id: str):
-        """Build the action for one rule; exactly one parameter (durable's sync convention)."""
-        firings, derived, stated = self._firings, self._derived, self._stated
-        if rule_id in (rules_compile.BEGIN, rules_compile.SINK):
-            def noop(c):
-                return None
-            return noop
-        implication = self.kb.implication.get(rule_id)
-        if implication is not None:
-            target, value = implication.conclusion
-            derived_id = f"implied:{target}:{rule_id}"
-
-            def imply(c):
-                if target in stated:   # the profile's own value wins: record, assert nothing
-                    firings.append(Firing(rule_id, c.m["id"], derived_id, suppressed=True))
-                    return
-                firings.append(Firing(rule_id, c.m["id"], derived_id))
-                if derived_id in derived:
-                    return
-                derived.add(derived_id)
-                c.assert_fact({"id": derived_id, "t": "implied", "name": target, "value": value, "by": rule_id})
-            return imply
-
-        def record(c):
-            firings.append(Firing(rule_id, c.m["id"]))
-        return record
 
     def run(self, facts: list[dict]) -> list[Firing]:
         """Assert the facts in a fresh session and return the firings, in order."""
         sid = str(next(self._sids))
-        self._firings.clear()
-        self._derived.clear()
-        self._stated.clear()
-        self._stated.update(f["name"] for f in facts)
+        self._actions.reset(facts)
+        try:
+            # `__begin__` alone first: delete_state segfaults for a session where nothing ran.
+            self._assert(self._engine.assert_fact, {"sid": sid, "id": rules_compile.BEGIN, "t": rules_compile.BEGIN}, sid)
+            if facts:
+                self._assert(self._engine.assert_facts, [dict(fact, sid=sid) for fact in facts], sid)
+            return list(self._actions.firings)
+        finally:
+            self._engine.delete_state(self._handle, sid)
+
+    def _assert(self, call, payload, sid: str) -> None:
+        result = call(self._handle, json.dumps(payload, ensure_ascii=False))
+        if result[0] in (1, 2):   # durable: 1 not handled (no rule can match), 2 already observed
+            raise RuntimeError(f"durable-rules refused a fact (code {result[0]}): {str(payload)[:120]}")
+        if result[0] != 3:        # 3: nothing to do
+            self._run_actions(result[1], sid)
+
+    def _run_actions(self, state_handle, sid: str) -> None:
+        engine, handle = self._engine, self._handle
+        started = engine.start_action_for_state(handle, state_handle)
+        if not started:
+            return
+        state, message = started[0], json.loads(started[1])
+        by_rule = self._actions.by_rule
+        while True:
+            rule_id, matched = next(iter(message.items()))
+            try:
+                new = by_rule[rule_id](matched["m"])
+                if new is not None:    # queued: complete_and_start_action hands its firings over
+                    new["sid"] = sid
+                    result = engine.assert_fact(handle, json.dumps(new, ensure_ascii=False))
+                    if result[0] in (1, 2):
+                        raise RuntimeError(f"durable-rules refused an implied fact (code {result[0]}): {new['id']}")
+            except BaseException:
+                engine.abandon_action(handle, state_handle)
+                raise
+            engine.update_state(handle, state)
+            following = engine.complete_and_start_action(handle, state_handle)
+            if not following:
+                return
+            message = json.loads(following)
+
+
+class HostEngine:
+    """The same ruleset through durable's own Python `Host` (with its timer threads, as
+    before): kept as the baseline that the equivalence test and the benchmarks compare with."""
+
+    _count = itertools.count()
+    _host = None
+
+    def __init__(self, kb: Knowledge):
+        from durable import engine as durable_engine
+        check_fact_ids(rules_compile.fact_ids(kb))
+        self.name = f"{RULESET_PREFIX}_host_{next(self._count)}_{os.getpid()}"
+        self._actions = _Actions(kb)
+        definition = rules_compile.definition(kb)
+        for rule_id, rule in definition.items():
+            rule["run"] = self._closure_action(self._actions.by_rule[rule_id])
+        if HostEngine._host is None:
+            HostEngine._host = durable_engine.Host()
+        self.host = HostEngine._host
+        self.host.register_rulesets({self.name: definition})
+        self._sids = itertools.count(1)
+
+    @staticmethod
+    def _closure_action(act):
+        def run(c):   # one parameter: durable's synchronous convention
+            new = act(c._m["m"])
+            if new is not None:
+                c.assert_fact(new)
+        return run
+
+    def run(self, facts: list[dict]) -> list[Firing]:
+        sid = str(next(self._sids))
+        self._actions.reset(facts)
         try:
             self.host.assert_fact(self.name, {"sid": sid, "id": rules_compile.BEGIN, "t": rules_compile.BEGIN})
             if facts:
@@ -134,6 +223,6 @@ class RuleEngine:
             state = self.host.get_state(self.name, sid)
             if state and "exception" in state:
                 raise RuntimeError(f"a rule action failed: {state['exception']}")
-            return list(self._firings)
+            return list(self._actions.firings)
         finally:
             self.host.delete_state(self.name, sid)

@@ -5,8 +5,13 @@ import pytest
 
 from knowledge.errors import KnowledgeError
 from rules.evaluate import evaluate
-from rules.runtime import RuleEngine, check_fact_ids, fnv1a_32
+from hypothesis import HealthCheck, given, settings
+
+from knowledge.profile import check_profile
 from rules.compile import definition, fact_ids
+from rules.evaluate import profile_facts
+from rules.runtime import HostEngine, RuleEngine, check_fact_ids, fnv1a_32, tune_malloc
+from strategies import KB, profiles
 
 
 def test_fnv1a_reference_values():
@@ -45,8 +50,24 @@ def test_no_fact_matches_more_than_64_rule_conditions(kb):
 
 
 def test_an_action_failure_is_not_swallowed(kb):
-    """durable-rules stores an action's exception in the session state; run() must raise it."""
+    """durable's Host stores an action's exception in the session state; pnman's driver
+    raises it where it happens, and the engine keeps working for the next profile."""
     engine = RuleEngine(kb)
+    broken_rule = "test.employees.size.5-250.met"
+    working = engine._actions.by_rule[broken_rule]
+
+    def broken(fact):
+        raise ValueError("boom")
+    engine._actions.by_rule[broken_rule] = broken
+    employees = [{"id": "attr:employees", "t": "attr", "name": "employees", "value": 12}]
+    with pytest.raises(ValueError, match="boom"):
+        engine.run(employees)
+    engine._actions.by_rule[broken_rule] = working
+    assert [f.rule for f in engine.run(employees)] == [broken_rule]
+
+
+def test_the_host_baseline_reports_a_failure_too(kb):
+    engine = HostEngine(kb)
     broken_rule = "test.employees.size.5-250.met"
 
     def broken(c):
@@ -58,3 +79,19 @@ def test_an_action_failure_is_not_swallowed(kb):
     engine.host.register_rulesets({engine.name: bad})
     with pytest.raises(RuntimeError, match="a rule action failed"):
         engine.run([{"id": "attr:employees", "t": "attr", "name": "employees", "value": 12}])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(profiles())
+def test_the_direct_driver_fires_exactly_as_durables_host(profile):
+    """Same rules, same facts: the same firings in the same order, implications included."""
+    facts = profile_facts(check_profile(profile, KB), KB)
+    assert DIRECT.run(facts) == HOST.run(facts)
+
+
+DIRECT, HOST = RuleEngine(KB), HostEngine(KB)
+
+
+def test_malloc_is_tuned_on_linux():
+    import sys
+    assert tune_malloc() is sys.platform.startswith("linux")
