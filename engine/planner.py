@@ -14,9 +14,9 @@ Steps are codes and figures: the words are added at the edge.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
-
-import networkx as nx
+from graphlib import TopologicalSorter
 
 from knowledge.loader import Knowledge
 from rules.evaluate import ConditionOutcome, Evaluation
@@ -49,7 +49,6 @@ class Plan:
     steps: tuple[dict, ...]
     totals: dict
     warnings: tuple[PlanWarning, ...]
-    graph: nx.DiGraph
     targets: tuple[int, ...]
 
 
@@ -77,7 +76,7 @@ class _Builder:
     def __init__(self, evaluation: Evaluation, kb: Knowledge):
         self.ev = evaluation
         self.kb = kb
-        self.graph = nx.DiGraph()
+        self.before: dict[str, set[str]] = {}     # node key -> the keys that must come first
         self.nodes: dict[str, Node] = {}
         self.warnings: list[PlanWarning] = []
         self.visiting: set[int] = set()
@@ -87,12 +86,28 @@ class _Builder:
         existing = self.nodes.get(node.key)
         if existing is None:
             self.nodes[node.key] = node
-            self.graph.add_node(node.key)
+            self.before[node.key] = set()
             return node
         return existing
 
     def _edge(self, before: str, after: str) -> None:
-        self.graph.add_edge(before, after)
+        self.before[after].add(before)
+
+    def order(self) -> list[str]:
+        """Each step after all it needs; among the steps ready, the smallest sort key first:
+        company actions, then fiches by number (a stable, lexicographical topological sort)."""
+        sorter = TopologicalSorter(self.before)
+        sorter.prepare()      # raises CycleError; the knowledge graph is checked acyclic at load
+        ready = [(self.nodes[k].sort_key(), k) for k in sorter.get_ready()]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, key = heapq.heappop(ready)
+            order.append(key)
+            sorter.done(key)
+            for following in sorter.get_ready():
+                heapq.heappush(ready, (self.nodes[following].sort_key(), following))
+        return order
 
     def _usable(self, fiche: int) -> bool:
         return self.ev.status(fiche) != "ineligible"
@@ -236,8 +251,7 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
             continue
         targets.append(number)
         builder.add_fiche(number, rule)
-    graph = builder.graph
-    order = list(nx.lexicographical_topological_sort(graph, key=lambda k: builder.nodes[k].sort_key()))
+    order = builder.order()
     steps = []
     size = evaluation.size_class
     inv_min = inv_max = day_min = day_max = 0
@@ -258,7 +272,7 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
         warnings.extend(cost.warnings)
         step = {"step": index, "kind": "fiche", "fiche": fiche.fiche, "title": fiche.title, "type": fiche.type,
                 "status": evaluation.status(fiche.fiche), "budget": cost.budget, "because": list(node.because),
-                "after": sorted({builder.nodes[p].fiche or 0 for p in graph.predecessors(key)
+                "after": sorted({builder.nodes[p].fiche or 0 for p in builder.before[key]
                                  if builder.nodes[p].kind == "fiche"})}
         if node.part:
             step["part"] = node.part
@@ -273,4 +287,4 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
             unique.append(w)
     totals = {"investment_da_ht": {"min": inv_min, "max": inv_max},
               "coaching_days": {"min": day_min, "max": day_max}}
-    return Plan(tuple(steps), totals, tuple(unique), graph, tuple(targets))
+    return Plan(tuple(steps), totals, tuple(unique), tuple(targets))
