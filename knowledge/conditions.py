@@ -48,9 +48,13 @@ class Condition:
     interpretation: Optional[str] = None
     excludes: bool = False          # failing puts the company outside the fiche for good
 
-    @property
+    @cached_property
     def facts(self) -> tuple[str, ...]:
         return tuple(t.fact for t in self.tests)
+
+    @cached_property
+    def test_ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.tests)
 
 
 def size_range(guide: Guide) -> str:

@@ -174,26 +174,28 @@ def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[
 
 
 def _condition_outcome(condition: Condition, tests: dict[str, TestOutcome]) -> ConditionOutcome:
-    results = [tests[test.id] for test in condition.tests]
-    kinds = [r.outcome for r in results]
+    results = tuple(map(tests.__getitem__, condition.test_ids))
+    if len(results) == 1:
+        return ConditionOutcome(condition, results[0].outcome, results)
+    kinds = {r.outcome for r in results}
     if condition.any_of:
         outcome = "met" if "met" in kinds else "unknown" if "unknown" in kinds else "failed"
     else:
         outcome = "failed" if "failed" in kinds else "unknown" if "unknown" in kinds else "met"
-    return ConditionOutcome(condition, outcome, tuple(results))
+    return ConditionOutcome(condition, outcome, results)
+
+
+# (condition kind, outcome) → the status it leads to, strongest first.
+_STATUS_ORDER = ((("eligibility", "failed"), "ineligible"), (("eligibility", "unknown"), "unknown"),
+                 (("prerequisite", "failed"), "conditional"),   # whatever the unknown prerequisites are
+                 (("prerequisite", "unknown"), "unknown"))
 
 
 def fiche_status(fiche: int, outcomes: tuple[ConditionOutcome, ...]) -> str:
-    def has(kind, outcome):
-        return any(c.outcome == outcome and (kind is None or c.condition.kind == kind) for c in outcomes)
-    if has("eligibility", "failed"):
-        return "ineligible"
-    if has("eligibility", "unknown"):
-        return "unknown"
-    if has("prerequisite", "failed"):
-        return "conditional"       # whatever the unknown prerequisites turn out to be
-    if has("prerequisite", "unknown"):
-        return "unknown"
+    found = {(c.condition.kind, c.outcome) for c in outcomes}
+    for pair, status in _STATUS_ORDER:
+        if pair in found:
+            return status
     return "eligible"
 
 
