@@ -67,12 +67,6 @@ class Catalogue:
     def get(self, key: str, default: str | None = None, **figures: Any) -> str | None:
         return self.text(key, **figures) if key in self._entries else default
 
-    def section(self, prefix: str) -> dict[str, Any]:
-        """The entries directly under `prefix` (e.g. `status`), by their last key."""
-        head = prefix + "."
-        return {k[len(head):]: v for k, v in self._entries.items()
-                if k.startswith(head) and "." not in k[len(head):]}
-
 
 @lru_cache(maxsize=8)
 def catalogue(lang: str, directory: Path = LOCALES_DIR) -> Catalogue:
