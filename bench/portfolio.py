@@ -38,22 +38,13 @@ def profiles(count: int, seed: int = 4):
         yield profile
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("count", type=int)
-    parser.add_argument("-o", "--output", required=True)
-    parser.add_argument("--seed", type=int, default=4)
-    args = parser.parse_args()
-    kb = default()
-    rows = list(profiles(args.count, args.seed))
-    if args.output.endswith(".jsonl"):
-        with open(args.output, "w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
-    columns = list(kb.facts)
-    with open(args.output, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+def write_csv(path, rows, *, delimiter: str = ",", bools: tuple[str, str] = ("true", "false"), bom: bool = False) -> None:
+    """Rows as a CSV portfolio. `delimiter=";"` is what French Excel writes: a list cell then
+    separates its items with "," (in a ","-separated file, with ";")."""
+    columns = list(default().facts)
+    items = "," if delimiter == ";" else ";"
+    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
         writer.writerow(columns)
         for row in rows:
             cells = []
@@ -62,12 +53,29 @@ def main() -> None:
                 if value is None:
                     cells.append("")
                 elif isinstance(value, bool):
-                    cells.append("true" if value else "false")
+                    cells.append(bools[0] if value else bools[1])
                 elif isinstance(value, list):
-                    cells.append(";".join(map(str, value)))
+                    cells.append(items.join(map(str, value)))
                 else:
                     cells.append(str(value))
             writer.writerow(cells)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("count", type=int)
+    parser.add_argument("-o", "--output", required=True)
+    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--separator", choices=(",", ";"), default=",",
+                        help="CSV column separator (';' as French Excel writes it, lists then separated by ',')")
+    args = parser.parse_args()
+    rows = profiles(args.count, args.seed)
+    if args.output.endswith(".jsonl"):
+        with open(args.output, "w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    write_csv(args.output, rows, delimiter=args.separator)
 
 
 if __name__ == "__main__":

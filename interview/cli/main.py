@@ -14,6 +14,24 @@ from knowledge.locales import available_languages
 from knowledge.model import SIZE_CODES
 
 FORMATS_ASSESS = ("text", "json", "markdown", "html")
+BATCH_DESCRIPTION = """\
+Assess a portfolio of companies, one row each, with worker processes.
+
+CSV: the first line names the columns (profile keys). Columns are separated by ','
+or by ';' (French Excel), as the header line shows. A list cell separates its items
+with ';' in a ','-separated file (network;website) and with ',' in a ';'-separated
+file (network,website). An empty cell is unknown. UTF-8 with or without a BOM, LF
+or CRLF line ends. JSONL: one JSON object per line.
+
+A bad row is reported with its row number (the line where it starts) and written as
+an error line; the other rows go on. Results are written, as they come, to
+OUTPUT.partial, renamed OUTPUT when the run ends; the summary is printed and written
+beside it (results.jsonl: results.summary.json). A killed or interrupted run leaves
+OUTPUT.partial: the same command with --resume keeps its rows, assesses the rest,
+and the summary counts them all. Two runs cannot write the same OUTPUT at once
+(OUTPUT.lock). With -o - (or /dev/stdout) the results go to standard output, the
+summary to standard error, and no summary file is written.
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,10 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--lang", choices=langs, default=langs[0])
 
-    p = sub.add_parser("batch", help="assess many profiles (CSV or JSONL) with worker processes")
-    p.add_argument("input", help="a .csv (columns = profile keys, lists separated by ';') or .jsonl file")
-    p.add_argument("-o", "--output", required=True, help="results, one JSON object per line (.jsonl)")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes (default: %(default)s)")
+    p = sub.add_parser("batch", help="assess many profiles (CSV or JSONL) with worker processes",
+                       description=BATCH_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", help="a .csv file (columns = profile keys, see above) or a .jsonl file (one JSON profile a line)")
+    p.add_argument("-o", "--output", required=True,
+                   help="results, one JSON object per line (.jsonl), in input order; - for standard output")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="worker processes (default: %(default)s; more than 4 per CPU, or 64, is capped with a notice)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run: keep the rows already in OUTPUT.partial, assess the rest")
     p.add_argument("--full", action="store_true",
                    help="write each company's full audit record (trace, citations, digest) instead of the summary line")
     p.add_argument("--lang", choices=langs, default=langs[0])
