@@ -53,6 +53,11 @@ def _expected(test) -> Any:
     return test.value
 
 
+def _plain(actual: Any) -> Any:
+    """A list fact's value as the profile gives it (the evaluation shares it as a tuple)."""
+    return list(actual) if isinstance(actual, tuple) else actual
+
+
 def reason(outcome: ConditionOutcome) -> dict:
     """One failing, pending (or met) condition, with the guide's sentence behind it."""
     condition = outcome.condition
@@ -61,7 +66,7 @@ def reason(outcome: ConditionOutcome) -> dict:
         "condition": condition.id,
         "fact": first.test.fact,
         "expected": _expected(first.test),
-        "actual": first.actual,
+        "actual": _plain(first.actual),
         "op": first.test.op,
         "outcome": outcome.outcome,
         "kind": condition.kind,
@@ -69,7 +74,7 @@ def reason(outcome: ConditionOutcome) -> dict:
         "citation": condition.citation.as_dict(),
     }
     if len(condition.tests) > 1:
-        entry["facts"] = [{"fact": t.test.fact, "expected": _expected(t.test), "actual": t.actual,
+        entry["facts"] = [{"fact": t.test.fact, "expected": _expected(t.test), "actual": _plain(t.actual),
                            "outcome": t.outcome, "rule": t.rule} for t in outcome.tests]
         entry["any_of"] = condition.any_of
     if first.fact_id and first.fact_id.startswith("implied:"):

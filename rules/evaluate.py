@@ -39,7 +39,7 @@ class TestOutcome:
     outcome: str                # met | failed | unknown
     rule: str | None            # the rule that decided it
     fact_id: str | None
-    actual: Any = None
+    actual: Any = None          # the fact's value; a list fact's as a tuple (outcomes are shared)
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,53 @@ def _engine(kb: Knowledge) -> RuleEngine:
     return RuleEngine(kb)
 
 
+class _Shared:
+    """Outcome objects shared by all the evaluations of one knowledge base.
+
+    A condition's outcome depends only on its tests' outcomes, and a fiche's status only
+    on its conditions' outcomes: once the test outcomes are interned (one object per
+    distinct outcome), the 200-odd condition outcomes and the statuses of an evaluation
+    are dictionary look-ups instead of new objects. The objects are frozen; the tables
+    are emptied together when they grow past LIMIT, so no key outlives its objects.
+    """
+    LIMIT = 100_000
+
+    def __init__(self):
+        self.tests: dict[tuple, TestOutcome] = {}
+        self.conditions: dict[tuple, ConditionOutcome] = {}
+        self.statuses: dict[tuple, FicheStatus] = {}
+
+    def test(self, test: Test, outcome: str, rule, fact_id, actual) -> TestOutcome:
+        key = (test.id, outcome, fact_id, actual)
+        found = self.tests.get(key)
+        if found is None:
+            if len(self.tests) > self.LIMIT:
+                self.tests.clear(), self.conditions.clear(), self.statuses.clear()
+            found = self.tests[key] = TestOutcome(test, outcome, rule, fact_id, actual)
+        return found
+
+    def condition(self, condition: Condition, tests: dict[str, TestOutcome]) -> ConditionOutcome:
+        results = tuple(map(tests.__getitem__, condition.test_ids))
+        key = (condition.id, *map(id, results))
+        found = self.conditions.get(key)
+        if found is None:
+            found = self.conditions[key] = _condition_outcome(condition, results)
+        return found
+
+    def status(self, number: int, outcomes: tuple[ConditionOutcome, ...]) -> FicheStatus:
+        key = (number, *map(id, outcomes))
+        found = self.statuses.get(key)
+        if found is None:
+            status = fiche_status(number, outcomes)
+            found = self.statuses[key] = FicheStatus(number, status, f"status.f{number}.{status}", outcomes)
+        return found
+
+
+@lru_cache(maxsize=4)
+def _shared(kb: Knowledge) -> _Shared:
+    return _Shared()
+
+
 def profile_facts(profile: Mapping[str, Any], kb: Knowledge) -> list[dict]:
     """The facts asserted for a profile: one per known key; lists as one fact per code."""
     facts = []
@@ -148,7 +195,7 @@ def _resolve(asserted: list[dict], firings: list[Firing], kb: Knowledge):
 
 
 def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[Firing],
-                   profile: Mapping[str, Any]) -> dict[str, TestOutcome]:
+                   profile: Mapping[str, Any], shared: _Shared) -> dict[str, TestOutcome]:
     fired: dict[tuple[str, str], str] = {}
     for firing in firings:
         if firing.rule.startswith("test."):
@@ -158,23 +205,22 @@ def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[
         name = fact_name(test)
         source = facts.get(name)
         if source is None:
-            outcomes[test.id] = TestOutcome(test, "unknown", None, None)
+            outcomes[test.id] = shared.test(test, "unknown", None, None, None)
             continue
         actual = source.value
         if test.op == "contains":
-            actual = list(profile.get(test.fact) or [])   # the whole list, as the profile gives it
+            actual = tuple(profile.get(test.fact) or ())   # the whole list, as the profile gives it
         for outcome in ("met", "failed"):
             rule = f"{test.id}.{outcome}"
             if (rule, source.fact_id) in fired:
-                outcomes[test.id] = TestOutcome(test, outcome, rule, source.fact_id, actual)
+                outcomes[test.id] = shared.test(test, outcome, rule, source.fact_id, actual)
                 break
         else:  # pragma: no cover - every known fact fires one of the two rules
             raise RuntimeError(f"no rule decided {test.id} for {source.fact_id}")
     return outcomes
 
 
-def _condition_outcome(condition: Condition, tests: dict[str, TestOutcome]) -> ConditionOutcome:
-    results = tuple(map(tests.__getitem__, condition.test_ids))
+def _condition_outcome(condition: Condition, results: tuple[TestOutcome, ...]) -> ConditionOutcome:
     if len(results) == 1:
         return ConditionOutcome(condition, results[0].outcome, results)
     kinds = {r.outcome for r in results}
@@ -204,11 +250,9 @@ def evaluate(profile: Mapping[str, Any], kb: Knowledge) -> Evaluation:
     asserted = profile_facts(profile, kb)
     firings = _engine(kb).run(asserted)
     facts, contradictions = _resolve(asserted, firings, kb)
-    tests = _test_outcomes(kb, facts, firings, profile)
-    statuses = {}
-    for number, conditions in kb.conditions.items():
-        outcomes = tuple(_condition_outcome(c, tests) for c in conditions)
-        status = fiche_status(number, outcomes)
-        statuses[number] = FicheStatus(number, status, f"status.f{number}.{status}", outcomes)
+    shared = _shared(kb)
+    tests = _test_outcomes(kb, facts, firings, profile, shared)
+    statuses = {number: shared.status(number, tuple(shared.condition(c, tests) for c in conditions))
+                for number, conditions in kb.conditions.items()}
     employees = profile.get("employees")
     return Evaluation(profile, kb.size_class(employees), facts, statuses, tuple(firings), contradictions)

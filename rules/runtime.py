@@ -13,6 +13,8 @@ import itertools
 import json
 import os
 import sys
+
+import orjson
 from dataclasses import dataclass
 
 from knowledge.errors import KnowledgeError
@@ -152,7 +154,7 @@ class RuleEngine:
             self._engine.delete_state(self._handle, sid)
 
     def _assert(self, call, payload, sid: str) -> None:
-        result = call(self._handle, json.dumps(payload, ensure_ascii=False))
+        result = call(self._handle, orjson.dumps(payload).decode())
         if result[0] in (1, 2):   # durable: 1 not handled (no rule can match), 2 already observed
             raise RuntimeError(f"durable-rules refused a fact (code {result[0]}): {str(payload)[:120]}")
         if result[0] != 3:        # 3: nothing to do
@@ -163,7 +165,7 @@ class RuleEngine:
         started = engine.start_action_for_state(handle, state_handle)
         if not started:
             return
-        state, message = started[0], json.loads(started[1])
+        state, message = started[0], orjson.loads(started[1])
         by_rule = self._actions.by_rule
         while True:
             rule_id, matched = next(iter(message.items()))
@@ -171,7 +173,7 @@ class RuleEngine:
                 new = by_rule[rule_id](matched["m"])
                 if new is not None:    # queued: complete_and_start_action hands its firings over
                     new["sid"] = sid
-                    result = engine.assert_fact(handle, json.dumps(new, ensure_ascii=False))
+                    result = engine.assert_fact(handle, orjson.dumps(new).decode())
                     if result[0] in (1, 2):
                         raise RuntimeError(f"durable-rules refused an implied fact (code {result[0]}): {new['id']}")
             except BaseException:
@@ -181,7 +183,7 @@ class RuleEngine:
             following = engine.complete_and_start_action(handle, state_handle)
             if not following:
                 return
-            message = json.loads(following)
+            message = orjson.loads(following)
 
 
 class HostEngine:
