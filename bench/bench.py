@@ -21,17 +21,35 @@ sys.path.insert(0, str(ROOT))
 from bench import portfolio  # noqa: E402
 
 
-def in_process(count: int) -> float:
-    from engine.facade import assess
-    from knowledge import default
-    from knowledge.profile import check_profile
-    kb = default()
-    profiles = [check_profile(p, kb) for p in portfolio.profiles(count, seed=11)]
-    assess(profiles[0], kb).record()            # warm the engine
-    start = time.perf_counter()
-    for profile in profiles:
-        assess(profile, kb).record()
-    return count / (time.perf_counter() - start)
+IN_PROCESS = """
+import resource, sys, time
+sys.path.insert(0, {root!r})
+from rules import evaluate, runtime
+if {baseline}:   # durable's Python Host (timer threads on) and glibc's default malloc, as before
+    runtime.tune_malloc = lambda: False
+    evaluate.RuleEngine = runtime.HostEngine
+from bench import portfolio
+from engine.facade import assess
+from knowledge import default
+from knowledge.profile import check_profile
+kb = default()
+profiles = [check_profile(p, kb) for p in portfolio.profiles({count}, seed=11)]
+for p in profiles[:50]:
+    assess(p, kb).record()                      # warm the engine and the shared tables
+faults, cpu, wall = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.process_time(), time.perf_counter()
+for p in profiles:
+    assess(p, kb).record()
+print(({count} / (time.perf_counter() - wall)), (time.process_time() - cpu) / {count} * 1000,
+      (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / {count})
+"""
+
+
+def in_process(count: int, baseline: bool) -> tuple[float, float, float]:
+    """(profiles/s wall, ms CPU per full record, page faults per record), in a fresh process."""
+    code = IN_PROCESS.format(root=str(ROOT), baseline=baseline, count=count)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    rate, cpu_ms, faults = map(float, done.stdout.split())
+    return rate, cpu_ms, faults
 
 
 def batch(size: int, jobs: int, folder: Path) -> tuple[float, float]:
@@ -39,6 +57,7 @@ def batch(size: int, jobs: int, folder: Path) -> tuple[float, float]:
     if not source.exists():
         subprocess.run([sys.executable, str(ROOT / "bench" / "portfolio.py"), str(size), "-o", str(source)], check=True)
     out = folder / f"out-{size}-{jobs}.jsonl"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "interview.cli", "batch", str(source), "-o", str(out),
                            "--jobs", str(jobs)], cwd=ROOT, capture_output=True, text=True)
@@ -46,7 +65,8 @@ def batch(size: int, jobs: int, folder: Path) -> tuple[float, float]:
     if done.returncode != 0:
         raise SystemExit(done.stderr)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return size / elapsed, usage.ru_maxrss / 1024
+    cpu = (usage.ru_utime + usage.ru_stime) - (before.ru_utime + before.ru_stime)
+    return size / elapsed, cpu / size * 1000, usage.ru_maxrss / 1024
 
 
 def cold_start(runs: int = 7) -> float:
@@ -67,14 +87,18 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print(f"in-process assess (full result with trace and digest): {in_process(2000):8.0f} profiles/s")
+    print("in-process, full record (trace and digest), 2,000 profiles:")
+    for label, baseline in (("pnman (durable's C interface, malloc tuned)", False),
+                            ("baseline (durable's Python Host, glibc defaults)", True)):
+        rate, cpu_ms, faults = in_process(2000, baseline)
+        print(f"  {label:50s} {cpu_ms:6.3f} ms CPU/record  {faults:6.0f} page faults/record  {rate:7.0f} records/s")
     print(f"pnman assess cold start (median of 7):                  {cold_start():8.3f} s")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             for jobs in (1, 2):
-                rate, peak = batch(size, jobs, Path(tmp))
+                rate, cpu_ms, peak = batch(size, jobs, Path(tmp))
                 print(f"pnman batch {size:>6} profiles, --jobs {jobs}:              {rate:8.0f} profiles/s "
-                      f"(wall clock incl. start-up; peak RSS of a process {peak:.0f} MiB)")
+                      f"(wall clock incl. start-up; {cpu_ms:.3f} ms CPU/profile; memory: bench/batch_memory.py)")
 
 
 if __name__ == "__main__":

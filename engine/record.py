@@ -53,20 +53,16 @@ def _expected(test) -> Any:
     return test.value
 
 
-def _plain(actual: Any) -> Any:
-    """A list fact's value as the profile gives it (the evaluation shares it as a tuple)."""
-    return list(actual) if isinstance(actual, tuple) else actual
-
-
-def reason(outcome: ConditionOutcome) -> dict:
-    """One failing, pending (or met) condition, with the guide's sentence behind it."""
+def reason(outcome: ConditionOutcome, evaluation: Evaluation) -> dict:
+    """One failing, pending (or met) condition, with the guide's sentence behind it and the
+    values the evaluation read."""
     condition = outcome.condition
     first = outcome.deciding[0]
     entry = {
         "condition": condition.id,
         "fact": first.test.fact,
         "expected": _expected(first.test),
-        "actual": _plain(first.actual),
+        "actual": evaluation.actual(first.test),
         "op": first.test.op,
         "outcome": outcome.outcome,
         "kind": condition.kind,
@@ -74,7 +70,7 @@ def reason(outcome: ConditionOutcome) -> dict:
         "citation": condition.citation.as_dict(),
     }
     if len(condition.tests) > 1:
-        entry["facts"] = [{"fact": t.test.fact, "expected": _expected(t.test), "actual": _plain(t.actual),
+        entry["facts"] = [{"fact": t.test.fact, "expected": _expected(t.test), "actual": evaluation.actual(t.test),
                            "outcome": t.outcome, "rule": t.rule} for t in outcome.tests]
         entry["any_of"] = condition.any_of
     if first.fact_id and first.fact_id.startswith("implied:"):
@@ -91,7 +87,7 @@ def fiche_entry(evaluation: Evaluation, number: int) -> dict:
         "status": status.status,
         "rule": status.rule,
         "rule_origin": rule_origin(status.rule),
-        "reasons": [reason(c) for c in status.conditions if c.outcome != "met"],
+        "reasons": [reason(c, evaluation) for c in status.conditions if c.outcome != "met"],
         "unknown_facts": list(status.unknown_facts),
         "conditions": [{"id": c.condition.id, "kind": c.condition.kind, "outcome": c.outcome,
                         "rules": [t.rule for t in c.tests if t.rule]} for c in status.conditions],

@@ -35,11 +35,12 @@ class FactValue:
 
 @dataclass(frozen=True)
 class TestOutcome:
+    """How a test came out, and which rule and asserted fact decided it. The fact's value
+    is the evaluation's (`Evaluation.actual`): outcomes are shared between evaluations."""
     test: Test
     outcome: str                # met | failed | unknown
     rule: str | None            # the rule that decided it
     fact_id: str | None
-    actual: Any = None          # the fact's value; a list fact's as a tuple (outcomes are shared)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,12 @@ class Evaluation:
         found = self.facts.get(name)
         return None if found is None else found.value
 
+    def actual(self, test: Test) -> Any:
+        """The value a test read: the fact's, or a list fact's whole list as the profile gives it."""
+        if test.op == "contains":
+            return list(self.profile.get(test.fact) or []) if fact_name(test) in self.facts else None
+        return self.fact(test.fact)
+
 
 @lru_cache(maxsize=4)
 def _engine(kb: Knowledge) -> RuleEngine:
@@ -120,13 +127,13 @@ class _Shared:
         self.conditions: dict[tuple, ConditionOutcome] = {}
         self.statuses: dict[tuple, FicheStatus] = {}
 
-    def test(self, test: Test, outcome: str, rule, fact_id, actual) -> TestOutcome:
-        key = (test.id, outcome, fact_id, actual)
+    def test(self, test: Test, outcome: str, rule, fact_id) -> TestOutcome:
+        key = (test.id, outcome, fact_id)
         found = self.tests.get(key)
         if found is None:
             if len(self.tests) > self.LIMIT:
                 self.tests.clear(), self.conditions.clear(), self.statuses.clear()
-            found = self.tests[key] = TestOutcome(test, outcome, rule, fact_id, actual)
+            found = self.tests[key] = TestOutcome(test, outcome, rule, fact_id)
         return found
 
     def condition(self, condition: Condition, tests: dict[str, TestOutcome]) -> ConditionOutcome:
@@ -137,10 +144,14 @@ class _Shared:
             found = self.conditions[key] = _condition_outcome(condition, results)
         return found
 
-    def status(self, number: int, outcomes: tuple[ConditionOutcome, ...]) -> FicheStatus:
-        key = (number, *map(id, outcomes))
+    def status(self, number: int, conditions: tuple[Condition, ...], test_ids: tuple[str, ...],
+               tests: dict[str, TestOutcome]) -> FicheStatus:
+        """The fiche's status from the outcomes of the tests its conditions use: one look-up
+        when this combination was seen before."""
+        key = (number, *(id(tests[t]) for t in test_ids))
         found = self.statuses.get(key)
         if found is None:
+            outcomes = tuple(self.condition(c, tests) for c in conditions)
             status = fiche_status(number, outcomes)
             found = self.statuses[key] = FicheStatus(number, status, f"status.f{number}.{status}", outcomes)
         return found
@@ -149,6 +160,12 @@ class _Shared:
 @lru_cache(maxsize=4)
 def _shared(kb: Knowledge) -> _Shared:
     return _Shared()
+
+
+@lru_cache(maxsize=4)
+def _fiche_tests(kb: Knowledge) -> dict[int, tuple[str, ...]]:
+    """For each fiche, the ids of the tests its conditions use."""
+    return {n: tuple(sorted({t for c in conditions for t in c.test_ids})) for n, conditions in kb.conditions.items()}
 
 
 def profile_facts(profile: Mapping[str, Any], kb: Knowledge) -> list[dict]:
@@ -195,7 +212,7 @@ def _resolve(asserted: list[dict], firings: list[Firing], kb: Knowledge):
 
 
 def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[Firing],
-                   profile: Mapping[str, Any], shared: _Shared) -> dict[str, TestOutcome]:
+                   shared: _Shared) -> dict[str, TestOutcome]:
     fired: dict[tuple[str, str], str] = {}
     for firing in firings:
         if firing.rule.startswith("test."):
@@ -205,15 +222,12 @@ def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[
         name = fact_name(test)
         source = facts.get(name)
         if source is None:
-            outcomes[test.id] = shared.test(test, "unknown", None, None, None)
+            outcomes[test.id] = shared.test(test, "unknown", None, None)
             continue
-        actual = source.value
-        if test.op == "contains":
-            actual = tuple(profile.get(test.fact) or ())   # the whole list, as the profile gives it
         for outcome in ("met", "failed"):
             rule = f"{test.id}.{outcome}"
             if (rule, source.fact_id) in fired:
-                outcomes[test.id] = shared.test(test, outcome, rule, source.fact_id, actual)
+                outcomes[test.id] = shared.test(test, outcome, rule, source.fact_id)
                 break
         else:  # pragma: no cover - every known fact fires one of the two rules
             raise RuntimeError(f"no rule decided {test.id} for {source.fact_id}")
@@ -251,8 +265,9 @@ def evaluate(profile: Mapping[str, Any], kb: Knowledge) -> Evaluation:
     firings = _engine(kb).run(asserted)
     facts, contradictions = _resolve(asserted, firings, kb)
     shared = _shared(kb)
-    tests = _test_outcomes(kb, facts, firings, profile, shared)
-    statuses = {number: shared.status(number, tuple(shared.condition(c, tests) for c in conditions))
+    tests = _test_outcomes(kb, facts, firings, shared)
+    fiche_tests = _fiche_tests(kb)
+    statuses = {number: shared.status(number, conditions, fiche_tests[number], tests)
                 for number, conditions in kb.conditions.items()}
     employees = profile.get("employees")
     return Evaluation(profile, kb.size_class(employees), facts, statuses, tuple(firings), contradictions)

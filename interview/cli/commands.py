@@ -99,7 +99,7 @@ def cmd_check(args) -> int:
         status = assessment.evaluation.statuses[fiche]
         emit(to_json({"fiche": fiche, "title": w.kb.fiche(fiche).title, "status": status.status,
                       "rule": status.rule, "size_class": assessment.evaluation.size_class,
-                      "conditions": [reason(c) for c in status.conditions],
+                      "conditions": [reason(c, assessment.evaluation) for c in status.conditions],
                       "unknown_facts": list(status.unknown_facts),
                       "intents": [c.as_dict() for c in w.kb.intents[fiche]]}), None)
     else:
