@@ -15,13 +15,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from knowledge.errors import InputError
 
 
-def console(file=None) -> Console:
-    """A rich console; plain (no colour, no wrapping) when not writing to a terminal."""
+def console(file=None):
+    """A rich console; plain (no colour, no wrapping) when not writing to a terminal.
+    rich is imported here, not above: JSON and HTML output need none of it."""
+    from rich.console import Console
     out = file or sys.stdout
     interactive = hasattr(out, "isatty") and out.isatty()
     return Console(file=out, highlight=False, soft_wrap=not interactive,
