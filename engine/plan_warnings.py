@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 
 @dataclass(frozen=True)
 class PlanWarning:
@@ -23,6 +25,6 @@ class PlanWarning:
         return out
 
     @property
-    def identity(self) -> str:
-        import json
-        return json.dumps([self.code, self.fiche, self.figures], sort_keys=True, default=str)
+    def identity(self) -> bytes:
+        """What makes two warnings the same one (the plan says each once)."""
+        return orjson.dumps([self.code, self.fiche, self.figures], option=orjson.OPT_SORT_KEYS)

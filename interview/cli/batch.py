@@ -406,7 +406,7 @@ def compact(evaluation, plan, kb) -> dict:
         "size_class": evaluation.size_class,
         "statuses": {str(n): s.status for n, s in evaluation.statuses.items()},
         "blocking": sorted({c.condition.id.split(".", 1)[1] for s in evaluation.statuses.values()
-                            for c in s.failing("eligibility")}),
+                            if s.status == "ineligible" for c in s.failing("eligibility")}),
         "plan": [{"step": s["step"], "kind": s["kind"], **({"fiche": s["fiche"], "part": s.get("part")}
                                                            if s["kind"] == "fiche" else {"id": s["id"]})}
                  for s in plan.steps],
