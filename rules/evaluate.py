@@ -63,6 +63,8 @@ class FicheStatus:
     status: str
     rule: str
     conditions: tuple[ConditionOutcome, ...]
+    # What makes the fiche ineligible, found once: statuses are shared by evaluations.
+    excluded_by: tuple[ConditionOutcome, ...] = ()
 
     @property
     def pending(self) -> tuple[ConditionOutcome, ...]:
@@ -78,6 +80,8 @@ class FicheStatus:
         return tuple(facts)
 
     def failing(self, kind: str | None = None) -> tuple[ConditionOutcome, ...]:
+        if kind == "eligibility":
+            return self.excluded_by
         return tuple(c for c in self.conditions
                      if c.outcome == "failed" and (kind is None or c.condition.kind == kind))
 
@@ -153,7 +157,9 @@ class _Shared:
         if found is None:
             outcomes = tuple(self.condition(c, tests) for c in conditions)
             status = fiche_status(number, outcomes)
-            found = self.statuses[key] = FicheStatus(number, status, f"status.f{number}.{status}", outcomes)
+            excluded_by = tuple(c for c in outcomes if c.outcome == "failed" and c.condition.kind == "eligibility")
+            found = self.statuses[key] = FicheStatus(number, status, f"status.f{number}.{status}", outcomes,
+                                                     excluded_by)
         return found
 
 
