@@ -6,7 +6,6 @@ warning's `message` (the fields engine.record.LOCALISED leaves out of the digest
 """
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any, Iterable
 
@@ -144,13 +143,11 @@ def _finding_fields(w: Words, code: str, f: dict) -> dict:
 
 
 def localise(record: dict, words: Words) -> dict:
-    """A copy of an engine record with the words for a person (lang, labels, messages),
-    sealed with its record hash: the record as it leaves pnman."""
-    out = copy.deepcopy(record)
-    out["lang"] = words.lang
-    for step in out.get("plan", []):
-        if step.get("kind") == "company_action":
-            step["label"] = words.step_label(step)
-    for warning in out.get("warnings", []):
-        warning["message"] = words.warning(warning)
+    """The engine record with the words for a person (lang, labels, messages), sealed with
+    its record hash: the record as it leaves pnman. Only what gets words is copied; the
+    rest is the engine record's own (a record is not edited once made)."""
+    out = {"schema": record.get("schema"), "lang": words.lang, **record}
+    out["plan"] = [dict(step, label=words.step_label(step)) if step.get("kind") == "company_action" else step
+                   for step in record.get("plan", [])]
+    out["warnings"] = [dict(warning, message=words.warning(warning)) for warning in record.get("warnings", [])]
     return seal(out)
