@@ -8,7 +8,17 @@ dependency graph built with the knowledge:
 - an unknown fact becomes a company action to check it (the plan stays provisional);
 - a preparation fiche comes before its acquisition unless the company already has what
   the preparation produces (the tool's cahier des charges); a fiche that straddles its
-  acquisition (`straddles`) has a part before it and a part after it.
+  acquisition (`straddles`) has a part before it and a part after it;
+- a preparation that brings nothing its acquisition's prerequisites name (fiche 4 needs no
+  cahier des charges GMAO) is optional: planned, marked `optional`, and left out of the
+  minimum totals (the maximum includes it); so is whatever only optional steps need;
+- a goal whose acquisition fiche is ineligible is still served by its preparation fiche
+  (guide.yaml `goals.<g>.preparation`) when that one is open to the company;
+- a company action presupposes what its fact implies (the knowledge's implications:
+  logiciels de gestion → pratique informatique): it comes after the planned fiche that
+  brings that, or that fiche (or action) is planned first;
+- a fiche whose eligibility is still unknown is planned `to_confirm`, after the checks of
+  the eligibility facts that decide it (which come first of all).
 Every node records the rule that put it there; the order is a stable topological sort.
 Steps are codes and figures: the words are added at the edge.
 """
@@ -16,7 +26,9 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from functools import lru_cache
 from graphlib import TopologicalSorter
+from typing import Any
 
 from knowledge.loader import Knowledge
 from rules.evaluate import ConditionOutcome, Evaluation
@@ -33,13 +45,16 @@ class Node:
     part: str | None = None
     fact: str | None = None
     check_only: bool = False        # the fact is unknown: check it rather than bring it
+    value: Any = None               # what a company action brings its fact to (None: a check)
+    eligibility: bool = False       # a check of an eligibility fact: it decides whether fiches stay
+    to_confirm: bool = False        # a fiche whose eligibility is still unknown
     after_part: bool = False        # the part of a straddling fiche that follows the acquisition
     because: list[str] = field(default_factory=list)
     needed_by: list[int] = field(default_factory=list)
 
     def sort_key(self) -> str:
         if self.kind == "company_action":
-            return f"0:{self.key}"
+            return f"0:{0 if self.eligibility else 1}:{self.key}"
         order = 2 if self.after_part else (1 if self.part is None else 0)
         return f"1:{self.fiche:04d}:{order}"
 
@@ -80,6 +95,8 @@ class _Builder:
         self.nodes: dict[str, Node] = {}
         self.warnings: list[PlanWarning] = []
         self.visiting: set[int] = set()
+        self.soft: set[tuple[str, str]] = set()   # (preparation, acquisition): an edge of order, not of need
+        self.targets: list[str] = []              # the main keys of what the company asked for
 
     # -- nodes -------------------------------------------------------------------------
     def _node(self, node: Node) -> Node:
@@ -133,6 +150,7 @@ class _Builder:
         node.because.append(status.rule)
         if status.status == "unknown":
             self.warnings.append(PlanWarning("unknown_status", number, {"unknown_facts": list(status.unknown_facts)}))
+            self._confirm(number, node)
         self._preparation(number, key)
         for outcome in status.conditions:
             if outcome.outcome != "met" and outcome.condition.kind == "prerequisite":
@@ -142,9 +160,25 @@ class _Builder:
         return key
 
     # -- rules of the plan ---------------------------------------------------------------
+    def _confirm(self, number: int, node: Node) -> None:
+        """An eligibility condition still unknown (membership, diagnostic, its recommendations…)
+        leaves the fiche `to_confirm`; the check of each of its facts is a company action before
+        it (an `eligibility_check`, placed first of all), because of that condition."""
+        for outcome in self.ev.statuses[number].conditions:
+            if outcome.condition.kind != "eligibility" or outcome.outcome != "unknown":
+                continue
+            node.to_confirm = True
+            for test in outcome.tests:
+                if test.outcome == "unknown":
+                    check = self._action(test.test.fact, None, number, node.key, outcome.condition.id)
+                    check.eligibility = True
+
     def _preparation(self, number: int, key: str) -> None:
         """plan.preparation: the preparation fiche precedes its acquisition, unless the
-        company already has all that the preparation produces for it."""
+        company already has all that the preparation produces for it. A preparation that
+        brings nothing the acquisition's prerequisites name is optional
+        (plan.preparation.optional): it keeps its place before the acquisition, but the
+        acquisition does not need it."""
         prep = self.kb.graph.preparation(number)
         if prep is None:
             return
@@ -157,8 +191,15 @@ class _Builder:
             self.warnings.append(PlanWarning("preparation_ineligible", number,
                                              {"preparation": prep, "failing": failing}))
             return
-        prep_key = self.add_fiche(prep, f"plan.preparation.f{prep}.before.f{number}")
+        provides = set(self.kb.fiche(prep).provides)
+        called_for = any(provides & set(c.condition.facts) for c in self.ev.statuses[number].conditions
+                         if c.condition.kind == "prerequisite")
+        rule = f"plan.preparation.f{prep}.before.f{number}" if called_for else \
+            f"plan.preparation.optional.f{prep}.before.f{number}"
+        prep_key = self.add_fiche(prep, rule)
         self._edge(prep_key, key)
+        if not called_for:
+            self.soft.add((prep_key, key))
 
     def _after_part(self, number: int, key: str) -> None:
         """plan.straddle.after: a preparation that straddles this acquisition has a part after it."""
@@ -169,6 +210,7 @@ class _Builder:
         post = self._node(Node(f"fiche:{prep}:{straddle.after}", "fiche", fiche=prep, part=straddle.after,
                                after_part=True))
         post.because = [f"plan.{straddle.after}.after.f{number}", self.ev.statuses[prep].rule]
+        post.to_confirm = self.nodes[_main_key(prep, self.kb)].to_confirm
         self._edge(key, post.key)
 
     def _bring(self, outcome: ConditionOutcome, number: int, key: str) -> None:
@@ -178,7 +220,8 @@ class _Builder:
             return
         for test in outcome.tests:
             if test.outcome != "met":
-                self._bring_fact(test.test.fact, test.outcome == "unknown", number, key, condition.id)
+                self._bring_fact(test.test.fact, test.outcome == "unknown", number, key, condition.id,
+                                 test.test.value)
 
     def _bring_any(self, outcome: ConditionOutcome, number: int, key: str) -> None:
         """plan.choice: one of several facts is enough (website or e-commerce site)."""
@@ -201,9 +244,10 @@ class _Builder:
                     pkey = self.add_fiche(provider, f"plan.choice.{fact}.first_usable.for.f{number}")
                     self._edge(pkey, key)
                     return
-        self._bring_fact(facts[0], False, number, key, outcome.condition.id)
+        self._bring_fact(facts[0], False, number, key, outcome.condition.id, outcome.tests[0].test.value)
 
-    def _bring_fact(self, fact: str, unknown: bool, number: int, key: str, condition_id: str) -> None:
+    def _bring_fact(self, fact: str, unknown: bool, number: int, key: str, condition_id: str,
+                    value: Any = None) -> None:
         provider = self._planned_provider(fact)
         if provider and provider != key:     # already brought by a planned fiche, known or not
             self._edge(provider, key)
@@ -214,13 +258,135 @@ class _Builder:
                     pkey = self.add_fiche(candidate, f"plan.provider.{fact}.for.f{number}")
                     self._edge(pkey, key)
                     return
-        prefix = "check" if unknown else "action"
-        action = self._node(Node(f"{prefix}.{fact}", "company_action", fact=fact, check_only=unknown))
-        if condition_id not in action.because:
-            action.because.append(condition_id)
-        if number not in action.needed_by:
+        self._action(fact, None if unknown else value, number, key, condition_id)
+
+    def _action(self, fact: str, value: Any, number: int | None, key: str, because: str) -> Node:
+        """A company action before `key`: bring the fact to `value`, or check it (value None)."""
+        check = value is None
+        action = self._node(Node(f"{'check' if check else 'action'}.{fact}", "company_action", fact=fact,
+                                 check_only=check, value=value))
+        if because not in action.because:
+            action.because.append(because)
+        if number is not None and number not in action.needed_by:
             action.needed_by.append(number)
         self._edge(action.key, key)
+        return action
+
+    # -- what a company action presupposes -------------------------------------------------
+    def _reaches(self, start: str, goal: str) -> bool:
+        """True when `goal` is `start` or comes before it in the plan."""
+        seen, todo = set(), [start]
+        while todo:
+            key = todo.pop()
+            if key == goal:
+                return True
+            if key not in seen:
+                seen.add(key)
+                todo.extend(self.before[key])
+        return False
+
+    def presuppositions(self) -> None:
+        """plan.presupposes: a company action whose fact implies another one (using management
+        software implies using IT) comes after the planned fiche that brings that fact; when
+        the company does not have it and no fiche is planned for it, its first usable provider
+        is planned for it, or else a company action brings it first. Checks presuppose nothing."""
+        done: set[str] = set()
+        while True:
+            pending = [n for n in self.nodes.values()
+                       if n.kind == "company_action" and not n.check_only and n.key not in done]
+            if not pending:
+                return
+            for action in sorted(pending, key=lambda n: n.key):
+                done.add(action.key)
+                for fact, value in _implied(self.kb, action.fact, action.value):
+                    if self.ev.fact(fact) == value:
+                        continue
+                    self._presuppose(action, fact, value)
+
+    def _presuppose(self, action: Node, fact: str, value: Any) -> None:
+        provider = self._planned_provider(fact) if value is True else None
+        if provider is None and self.ev.fact(fact) is not None:     # known not to hold: bring it
+            rule = f"plan.presupposes.{fact}.for.{action.key}"
+            if value is True:
+                for candidate in self.kb.providers(fact):
+                    if self._usable(candidate) and candidate not in self.visiting:
+                        provider = self.add_fiche(candidate, rule)
+                        break
+            if provider is None:
+                existing = self.nodes.get(f"action.{fact}")
+                if existing is not None and self._reaches(existing.key, action.key):
+                    return      # it already follows this action: an edge back would be a cycle
+                brought = self._action(fact, value, None, action.key, rule)
+                for number in action.needed_by:
+                    if number not in brought.needed_by:
+                        brought.needed_by.append(number)
+                return
+        if provider is None or self._reaches(provider, action.key):
+            return      # nothing planned brings it, or the provider needs this action: no cycle
+        self._edge(provider, action.key)
+        number = self.nodes[provider].fiche
+        for node, reason in ((action, f"plan.presupposes.{fact}.after.f{number}"),
+                             (self.nodes[provider], f"plan.presupposes.{fact}.for.{action.key}")):
+            if reason not in node.because:
+                node.because.append(reason)
+
+    # -- what the plan needs, and what is optional ------------------------------------------
+    def required(self) -> set[str]:
+        """The steps the targets need: every step before a target, except through the edge of
+        an optional preparation to its acquisition; a part after the acquisition goes with its
+        fiche's main part."""
+        found: set[str] = set()
+
+        def close(keys) -> None:
+            todo = list(keys)
+            while todo:
+                key = todo.pop()
+                if key in found:
+                    continue
+                found.add(key)
+                todo.extend(p for p in self.before[key] if (p, key) not in self.soft)
+
+        close(self.targets)
+        for key, node in self.nodes.items():
+            if node.after_part and _main_key(node.fiche, self.kb) in found:
+                close([key])
+        return found
+
+    def mark_optional(self, required: set[str]) -> None:
+        """plan.optional: why a step that no target needs is in the plan."""
+        after: dict[str, list[str]] = {k: [] for k in self.nodes}
+        for key, befores in self.before.items():
+            for before in befores:
+                after[before].append(key)
+        for key, node in self.nodes.items():
+            if key in required or any(r.startswith("plan.preparation.optional.") for r in node.because):
+                continue
+            if node.after_part:
+                reasons = [f"plan.optional.part_of.f{node.fiche}"]
+            else:
+                reasons = [f"plan.optional.for.{_label(self.nodes[k])}" for k in sorted(after[key])
+                           if (key, k) not in self.soft]
+            node.because.extend(r for r in reasons if r not in node.because)
+
+
+@lru_cache(maxsize=256)
+def _implied(kb: Knowledge, fact: str, value: Any) -> tuple[tuple[str, Any], ...]:
+    """What the knowledge's implications derive from `fact = value`, transitively, in order."""
+    found: list[tuple[str, Any]] = []
+    todo = [(fact, value)]
+    while todo:
+        premise = todo.pop(0)
+        for rule in kb.implications:
+            if rule.premise == premise and rule.conclusion not in found and rule.conclusion[0] != fact:
+                found.append(rule.conclusion)
+                todo.append(rule.conclusion)
+    return tuple(found)
+
+
+def _label(node: Node) -> str:
+    if node.kind == "company_action":
+        return node.key
+    return f"f{node.fiche}" + (f".{node.part}" if node.part else "")
 
 
 def _limit_warnings(steps: list[dict], evaluation: Evaluation, kb: Knowledge) -> list[PlanWarning]:
@@ -240,6 +406,22 @@ def _limit_warnings(steps: list[dict], evaluation: Evaluation, kb: Knowledge) ->
     return found
 
 
+def _serve_goal(builder: _Builder, evaluation: Evaluation, kb: Knowledge, number: int, rule: str) -> int | None:
+    """plan.serves_goal: a goal whose acquisition fiche is ineligible is served by its
+    preparation fiche when the company may use it; the acquisition stays a warning."""
+    goal = kb.guide.goals.get(rule[len("goal."):]) if rule.startswith("goal.") else None
+    prep = goal.preparation if goal is not None else None
+    if prep is None or evaluation.status(prep) == "ineligible":
+        return None
+    key = builder.add_fiche(prep, rule)
+    reason = f"plan.serves_goal.{rule[len('goal.'):]}.acquisition_ineligible.f{number}"
+    if reason not in builder.nodes[key].because:
+        builder.nodes[key].because.append(reason)
+    builder.warnings.append(PlanWarning("goal_served_by_preparation", number,
+                                        {"goal": rule[len("goal."):], "preparation": prep}))
+    return prep
+
+
 def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
     builder = _Builder(evaluation, kb)
     targets = []
@@ -248,9 +430,16 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
             failing = evaluation.statuses[number].failing("eligibility")
             builder.warnings.append(PlanWarning("goal_ineligible", number,
                                                 {"rule": rule, "failing": [c.condition.id for c in failing]}))
+            served = _serve_goal(builder, evaluation, kb, number, rule)
+            if served is not None:
+                targets.append(served)
+                builder.targets.append(_main_key(served, kb))
             continue
         targets.append(number)
-        builder.add_fiche(number, rule)
+        builder.targets.append(builder.add_fiche(number, rule))
+    builder.presuppositions()
+    required = builder.required()
+    builder.mark_optional(required)
     order = builder.order()
     steps = []
     size = evaluation.size_class
@@ -258,22 +447,25 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
     warnings = list(builder.warnings)
     for index, key in enumerate(order, start=1):
         node = builder.nodes[key]
+        optional = key not in required
+        after = sorted({builder.nodes[p].fiche or 0 for p in builder.before[key] if builder.nodes[p].kind == "fiche"})
         if node.kind == "company_action":
             steps.append({"step": index, "kind": "company_action", "id": node.key, "fact": node.fact,
                           "needed_by": sorted(node.needed_by), "check_only": node.check_only,
+                          "eligibility_check": node.eligibility, "optional": optional, "after": after,
                           "because": list(node.because)})
             continue
         fiche = kb.fiche(node.fiche)
         cost = step_budget(fiche, size, node.part)
-        inv_min += cost.investment[0]
+        if not optional:
+            inv_min += cost.investment[0]
+            day_min += cost.days[0]
         inv_max += cost.investment[1]
-        day_min += cost.days[0]
         day_max += cost.days[1]
         warnings.extend(cost.warnings)
         step = {"step": index, "kind": "fiche", "fiche": fiche.fiche, "title": fiche.title, "type": fiche.type,
                 "status": evaluation.status(fiche.fiche), "budget": cost.budget, "because": list(node.because),
-                "after": sorted({builder.nodes[p].fiche or 0 for p in builder.before[key]
-                                 if builder.nodes[p].kind == "fiche"})}
+                "after": after, "optional": optional, "to_confirm": node.to_confirm}
         if node.part:
             step["part"] = node.part
         steps.append(step)

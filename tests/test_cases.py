@@ -49,6 +49,14 @@ def test_case(path, kb):
     for action, needers in (expect.get("needed_by") or {}).items():
         step = next(s for s in result["plan"] if s.get("id") == action)
         assert step["needed_by"] == needers
+    for label, fields in (expect.get("steps") or {}).items():
+        step = next((s for s in result["plan"] if step_label(s) == label), None)
+        assert step is not None, (label, labels)
+        for key, value in fields.items():
+            if key == "because":       # the ids listed are among the step's
+                assert set(value) <= set(step["because"]), (label, step["because"])
+            else:
+                assert step.get(key) == value, (label, key, step)
     for number, budget in (expect.get("budgets") or {}).items():
         step = next(s for s in result["plan"] if s["kind"] == "fiche" and s["fiche"] == number)
         for key, value in budget.items():
@@ -58,6 +66,12 @@ def test_case(path, kb):
     codes = {w["code"] for w in result["warnings"]}
     for code in expect.get("warnings") or []:
         assert code in codes, codes
+    for code in expect.get("no_warnings") or []:
+        assert code not in codes, codes
+    for number, by_code in (expect.get("warning_figures") or {}).items():
+        for code, wanted in by_code.items():
+            found = [w.get("figures") or {} for w in result["warnings"] if w["code"] == code and w["fiche"] == number]
+            assert any(all(f.get(k) == v for k, v in wanted.items()) for f in found), (number, code, found)
     for fact, value in (expect.get("facts") or {}).items():
         assert result["facts"][fact]["value"] == value
     for fact in expect.get("absent_facts") or []:
