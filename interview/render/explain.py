@@ -1,19 +1,73 @@
 """Text rendering of explanations (`pnman explain`) and audit reports (`pnman audit`)."""
 from __future__ import annotations
 
+import re
+
 from .l10n import Words
 
+# Plan rule ids with figures in them: (pattern, catalogue key). The figures are named
+# groups; a fact is worded by its label.
+RULE_PATTERNS = (
+    (re.compile(r"^plan\.preparation\.optional\.f(?P<preparation>\d+)\.before\.f(?P<acquisition>\d+)$"),
+     "rules.plan_preparation_optional"),
+    (re.compile(r"^plan\.serves_goal\.(?P<goal>[^.]+)\..*\.f(?P<acquisition>\d+)$"), "rules.plan_serves_goal"),
+    (re.compile(r"^plan\.presupposes\.(?P<fact>[^.]+)\.for\.(?P<action>.+)$"), "rules.plan_presupposes_for"),
+    (re.compile(r"^plan\.presupposes\.(?P<fact>[^.]+)\.after\.f(?P<fiche>\d+)$"), "rules.plan_presupposes_after"),
+    (re.compile(r"^plan\.optional\.part_of\.f(?P<fiche>\d+)$"), "rules.plan_optional_part"),
+    (re.compile(r"^plan\.optional\.for\.(?P<step>.+)$"), "rules.plan_optional_for"),
+)
 RULE_WORDS = (("goal.", "rules.goal"), ("request.", "rules.request"), ("plan.preparation", "rules.plan_preparation"),
               ("plan.provider", "rules.plan_provider"), ("plan.choice", "rules.plan_choice"),
               ("plan.", "rules.plan_after"), ("status.", "rules.status"))
+# The fallback "plan." is the part of a straddling fiche after its acquisition (plan.post_erp.after.f10).
 
 
 def describe_rule(rule: str, w: Words) -> str:
     """A plan rule id in words (the id itself stays beside it for an auditor)."""
+    for pattern, key in RULE_PATTERNS:
+        match = pattern.match(rule)
+        if match and w.cat.has(key):
+            figures = match.groupdict()
+            if "fact" in figures:
+                figures["fact"] = w.fact(figures["fact"])
+            if "goal" in figures:
+                figures["goal"] = w.cat.get(f"goals.{figures['goal']}", figures["goal"])
+            return w(key, **figures)
     for prefix, key in RULE_WORDS:
         if rule.startswith(prefix):
             return w(key, x=rule.split(".", 1)[1] if "." in rule else rule)
     return rule
+
+
+def _conditions(ids: list[str], w: Words) -> str:
+    """Condition ids in words: the fact each one reads, its id beside it."""
+    by_id = {c.id: c for conditions in w.kb.conditions.values() for c in conditions}
+    parts = []
+    for condition_id in ids:
+        condition = by_id.get(condition_id)
+        facts = w.join(w.fact(f) for f in condition.facts) if condition else ""
+        parts.append(f"{facts} ({condition_id})" if facts else condition_id)
+    return "; ".join(parts) or w("warnings.ineligible_status")
+
+
+def left_out_text(left: dict, w: Words) -> str:
+    """Why a fiche is left out of the plan, from the planner's code and figures."""
+    code = left["code"]
+    figures = {k: v for k, v in left.items() if k not in ("code", "status")}
+    if "rule" in figures:
+        figures["rule"] = describe_rule(figures["rule"], w)
+    for key in ("failing", "acquisition_failing"):
+        if key in figures:
+            figures[key] = _conditions(figures[key], w)
+    for key in ("fact", "provides"):
+        if key in figures:
+            figures[key] = w.fact(figures[key])
+    if "requested" in figures:
+        figures["requested"] = w.join(figures["requested"])
+    text = w(f"explain.left_out.{code}", **figures)
+    if left.get("status") == "ineligible" and code != "requested_ineligible" and left.get("failing"):
+        text += "\n" + w("explain.left_out.also_ineligible", failing=figures["failing"])
+    return text
 
 
 def _reason_lines(reason: dict, w: Words) -> list[str]:
@@ -40,6 +94,8 @@ def localise_explanation(x: dict, w: Words) -> dict:
     take["options"] = [[dict(c, label=w.action(c["fact"])) for c in option] for option in take["options"]]
     x["what_would_it_take"] = take
     x["warnings"] = [dict(warning, message=w.warning(warning)) for warning in x["warnings"]]
+    if x.get("left_out"):
+        x["left_out"] = dict(x["left_out"], text=left_out_text(x["left_out"], w))
     return x
 
 
@@ -67,6 +123,8 @@ def explanation_text(x: dict, w: Words) -> str:
                                  provides=w.join(b["provides"]) or w("explain.preparation")))
     else:
         out.append(w("explain.not_in_plan"))
+        if x.get("left_out"):
+            out.extend(x["left_out"]["text"].split("\n"))
     out.append("")
     for key, reasons in (("explain.why_not", x["why_not"]), ("explain.unknown", x["unknown"]),
                          ("explain.met", [r for r in x["conditions"] if r["outcome"] == "met"])):

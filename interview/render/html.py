@@ -14,7 +14,7 @@ from markupsafe import Markup
 from . import graph
 from .l10n import Words
 from .safe import plain
-from .text import budget_text
+from .text import budget_text, step_flags
 
 
 def _plan_svg(record: dict, w: Words) -> Markup | None:
@@ -44,5 +44,6 @@ def assessment_html(record: dict, w: Words) -> str:
     kb = w.kb
     goals = w.join(w.goal(g) for g in record["profile"].get("goals") or [])
     return template.render(r=record, kb=kb, fiches=kb.fiches, w=w, t=w, lang=w.lang, goals=goals,
-                           budget_text=budget_text, svg=_plan_svg(record, w), ranks=_ranks(record, w),
+                           budget_text=budget_text, step_flags=step_flags, svg=_plan_svg(record, w),
+                           ranks=_ranks(record, w),
                            caveats=kb.guide.caveats)

@@ -122,6 +122,8 @@ def _warning_fields(w: Words, code: str, f: dict) -> dict:
         return {"rule": f["rule"], "failing": "; ".join(f["failing"])}
     if code == "workstation_limit":
         return {"wanted": f["workstations_needed"], "cap": f["limit"], "size": f["size_class"], "text": f["text"]}
+    if code == "goal_served_by_preparation":
+        return {"goal": w.goal(f["goal"]), "preparation": f["preparation"]}
     if code == "contradictory_facts":
         return {"fact": f["fact"], "stated": f["stated"], "implied": f["implied"], "rule": f["rule"]}
     return f

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .l10n import Words
 from .safe import plain
-from .text import budget_text, step_title, totals_text
+from .text import budget_text, step_flags, step_title, totals_text
 
 
 def md(text: str) -> str:
@@ -26,11 +26,13 @@ def assessment_markdown(record: dict, w: Words) -> str:
         out.append(w("report.no_plan"))
     for step in record["plan"]:
         if step["kind"] == "company_action":
+            flags = "".join(f" *({flag})*" for flag in step_flags(step, w))
             out.append(f"{step['step']}. **{w('report.company_action')}** : {md(step['label'])} "
-                       f"({w('report.needed_by')} {w.join(step['needed_by'])})")
+                       f"({w('report.needed_by')} {w.join(step['needed_by'])}){flags}")
         else:
+            tags = w.join([w.fiche_type(step["type"]), w.status(step["status"]), *step_flags(step, w)])
             out.append(f"{step['step']}. **{step_title(step, w)}** – {md(step['title'])} "
-                       f"({w.fiche_type(step['type'])}, {w.status(step['status'])}) — {budget_text(step['budget'], w)}")
+                       f"({tags}) — {budget_text(step['budget'], w)}")
     out += ["", f"**{w('report.totals')}** — {totals_text(record, w)}", ""]
     out += [f"## {w('report.statuses', count=len(record['fiches']))}", "",
             f"| {w('report.fiche')} | {w('report.title')} | {w('report.status')} | {w('report.reasons')} |",

@@ -37,6 +37,11 @@ def budget_text(budget: dict, w: Words) -> str:
     return "—"
 
 
+def step_flags(step: dict, w: Words) -> list[str]:
+    """What a person must know about a step beyond its status: optional, to confirm."""
+    return [w(f"plan.{flag}") for flag in ("optional", "to_confirm") if step.get(flag)]
+
+
 def step_title(step: dict, w: Words) -> str:
     part = f" ({w.part(step['part'])})" if step.get("part") else ""
     return f"{w('report.fiche')} {step['fiche']}{part}"
@@ -78,8 +83,8 @@ def assessment_text(record: dict, w: Words) -> str:
                                 ("report.reasons", "left")):
             table.add_column(w(header), justify=justify)
         for entry in record["fiches"]:
-            table.add_row(str(entry["fiche"]), kb.fiche(entry["fiche"]).title[:60], w.status(entry["status"]),
-                          _reasons(entry)[:70])
+            table.add_row(str(entry["fiche"]), escape(kb.fiche(entry["fiche"]).title[:60]), w.status(entry["status"]),
+                          escape(_reasons(entry)[:70]))
         con.print(table)
         if not record["plan"]:
             con.print(w("report.no_plan"))
@@ -90,12 +95,13 @@ def assessment_text(record: dict, w: Words) -> str:
             plan.add_column(w("report.budget"))
             for step in record["plan"]:
                 if step["kind"] == "company_action":
-                    plan.add_row(str(step["step"]), f"{w('report.company_action')} : {step['label']} "
-                                 f"({w('report.needed_by')} {w.join(step['needed_by'])})", "—")
+                    flags = "".join(f" [{flag}]" for flag in step_flags(step, w))
+                    plan.add_row(str(step["step"]), escape(f"{w('report.company_action')} : {step['label']} "
+                                                           f"({w('report.needed_by')} {w.join(step['needed_by'])}){flags}"), "—")
                 else:
-                    plan.add_row(str(step["step"]), f"{step_title(step, w)} : {step['title']} "
-                                 f"[{w.fiche_type(step['type'])}, {w.status(step['status'])}]",
-                                 budget_text(step["budget"], w))
+                    tags = w.join([w.fiche_type(step["type"]), w.status(step["status"]), *step_flags(step, w)])
+                    plan.add_row(str(step["step"]), escape(f"{step_title(step, w)} : {step['title']} [{tags}]"),
+                                 escape(budget_text(step["budget"], w)))
             con.print(plan)
             con.print(f"[bold]{w('report.totals')}[/bold] — {totals_text(record, w)}", markup=True)
         if record["warnings"]:
@@ -221,6 +227,6 @@ def fiches_list_text(kb: Knowledge, w: Words) -> str:
         table.add_column(w("report.type"))
         table.add_column(w("report.title"))
         for number, f in kb.fiches.items():
-            table.add_row(str(number), str(f.axis), w.fiche_type(f.type), f.title)
+            table.add_row(str(number), str(f.axis), w.fiche_type(f.type), escape(f.title))
         con.print(table)
     return capture(render)
