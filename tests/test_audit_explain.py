@@ -6,6 +6,7 @@ import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import record_of
 from engine.audit import audit
@@ -13,6 +14,7 @@ from engine.explain import explain, what_would_it_take
 from engine.record import decision_digest, seal
 from interview.cli.main import main
 from knowledge.profile import check_profile
+from rules.evaluate import evaluate
 from strategies import KB, profiles
 
 ERP = {"name": "Groupe Agro-Sétif", "employees": 120, "industrial": True, "pnman_member": True,
@@ -126,18 +128,152 @@ def test_explain_cli(record, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["fiche"] == 18
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+GPAO = {"employees": 30, "industrial": True, "pnman_member": True, "diagnostic_approved": True,
+        "recommendations": ["tic_coaching", "tic_investment"], "general_conditions": True, "goals": ["gpao"],
+        "uses_it": True, "it_infrastructure": True, "production_actors_identified": True,
+        "production_function_organized": True, "specs_gpao": True}
+LEFT_OUT_CODES = {"requested_ineligible", "preparation_ineligible", "preparation_not_needed", "acquisition_ineligible",
+                  "other_provider", "fact_to_check", "company_brings", "not_requested", "nothing_requested"}
+
+
+def _explained(profile, number, kb, lang="fr"):
+    from interview.render.explain import localise_explanation
+    from interview.render.l10n import Words
+    return localise_explanation(explain(record_of(check_profile(profile, kb), kb), number, kb), Words(lang, kb))
+
+
+def test_a_preparation_the_company_does_not_need_says_why(kb):
+    """The cahier des charges GPAO exists: fiche 2 is planned without fiche 1, and fiche 1
+    says so (before, it gave no reason at all)."""
+    x = _explained(GPAO, 1, kb)
+    assert not x["in_plan"] and x["status"] == "eligible"
+    assert {k: x["left_out"][k] for k in ("code", "acquisition", "fact")} == \
+        {"code": "preparation_not_needed", "acquisition": 2, "fact": "specs_gpao"}
+    assert "Cahier des charges GPAO" in x["left_out"]["text"]
+    assert "GPAO specifications" in _explained(GPAO, 1, kb, "en")["left_out"]["text"]
+
+
+def test_a_preparation_is_never_left_out_for_a_missing_prerequisite(kb):
+    """Fiche 10 ineligible (no investment recommendation): fiche 9 serves the goal (before,
+    it was left out and blamed on its own missing cahier des charges, which the plan
+    brings); with fiche 9 closed too, it is left out because its acquisition is."""
+    erp = dict(ERP, recommendations=["erp", "tic_upgrade"], goals=["erp"])
+    x = _explained(erp, 9, kb)
+    assert x["status"] == "conditional" and x["in_plan"] and x["left_out"] is None
+    because = x["why"]["steps"][0]["because"]
+    assert "goal.erp" in because and "plan.serves_goal.erp.acquisition_ineligible.f10" in because
+    assert "Un progiciel de gestion intégré (ERP)" in x["why"]["steps"][0]["because_text"][0]
+    x = _explained(dict(erp, recommendations=["tic_upgrade"]), 9, kb)        # fiche 9 closed too
+    assert not x["in_plan"] and x["left_out"]["code"] == "acquisition_ineligible"
+    assert x["left_out"]["acquisition"] == 10 and x["left_out"]["acquisition_failing"] == ["f10.population.recommendations"]
+    assert x["left_out"]["failing"] == ["f9.population.recommendations"]
+    assert "fiche 10" in x["left_out"]["text"] and "f9.population.recommendations" in x["left_out"]["text"]
+    x = _explained(dict(erp, recommendations=["tic_upgrade"]), 10, kb)
+    assert x["left_out"]["code"] == "requested_ineligible" and x["left_out"]["rule"] == "goal.erp"
+
+
+def test_a_fiche_left_out_names_what_the_plan_does_instead(kb):
+    shop = {"employees": 15, "industrial": False, "pnman_member": True, "diagnostic_approved": True,
+            "recommendations": ["tic_coaching", "tic_upgrade"], "general_conditions": True,
+            "goals": ["website", "emarketing"], "uses_it": True, "it_infrastructure": True, "website": False,
+            "ecommerce_site": False, "web_staff": True}
+    x = _explained(shop, 25, kb)          # fiche 27 needs a website or an e-commerce site: fiche 23 brings one
+    assert x["left_out"]["code"] == "other_provider"
+    assert (x["left_out"]["provider"], x["left_out"]["fact"], x["left_out"]["provides"]) == (23, "website", "ecommerce_site")
+    x = _explained(shop, 2, kb)
+    assert x["left_out"]["code"] == "not_requested" and x["left_out"]["requested"] == [23, 27]
+    assert x["left_out"]["failing"] and "f2.population.industrial" in x["left_out"]["text"]
+    x = _explained({"employees": 20}, 21, kb)
+    assert x["left_out"]["code"] == "nothing_requested"
+    x = _explained({"employees": 25, "goals": ["network"]}, 13, kb)
+    assert x["left_out"]["code"] == "fact_to_check" and x["left_out"]["fact"] == "uses_it"
+    x = _explained(ERP, 18, kb)
+    assert x["in_plan"] and x["left_out"] is None
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(profiles())
-def test_what_it_would_take_really_makes_the_fiche_eligible(profile):
+def test_every_fiche_left_out_has_a_reason_in_words(profile):
+    """Every fiche the plan leaves out gets one of the planner's reasons, worded in every
+    catalogue; a planned fiche gets none."""
+    from engine.explain import left_out
+    from engine.facade import assess
+    from interview.render.explain import left_out_text
+    from interview.render.l10n import Words
+    assessment = assess(check_profile(profile, KB), KB)
+    record = assessment.record()
+    planned = {s["fiche"] for s in record["plan"] if s["kind"] == "fiche"}
+    for number in sorted(KB.fiches):
+        left = left_out(number, assessment.evaluation, record["plan"], record["warnings"], KB)
+        assert (left is None) == (number in planned), number
+        if left is None:
+            continue
+        assert left["code"] in LEFT_OUT_CODES and left["status"] == assessment.evaluation.status(number)
+        for lang in ("fr", "en"):
+            assert left_out_text(left, Words(lang, KB)).strip()
+
+
+def _applied(profile, changes):
+    changed = dict(profile)
+    for change in changes:
+        changed[change["fact"]] = change["to"]
+    return evaluate(check_profile(changed, KB), KB)
+
+
+def _blocked_tests(status):
+    """The failing tests the company cannot change, where no other alternative can meet the condition."""
+    found = set()
+    for outcome in status.conditions:
+        if outcome.outcome == "met":
+            continue
+        blocked = {t.test.fact for t in outcome.tests
+                   if t.outcome == "failed" and KB.unchangeable(t.test, outcome.condition)}
+        if blocked and (not outcome.condition.any_of or len(blocked) == len(outcome.tests)):
+            found |= {(fact, outcome.condition.id) for fact in blocked}
+    return found
+
+
+def _contradictions(evaluation):
+    """The facts the profile contradicts itself on."""
+    return {c["fact"] for c in evaluation.contradictions}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(profiles(), st.sampled_from(sorted(KB.fiches)))
+def test_what_it_would_take_really_makes_the_fiche_eligible(profile, minimal_fiche):
+    """Every fiche of every example is checked: eligible → nothing to take; impossible →
+    exactly the unchangeable failing tests; otherwise at least one option, each of which,
+    applied, makes the fiche eligible without the profile contradicting itself anew; and
+    the options of one fiche drawn per example are minimal: undoing any one change leaves
+    the fiche short of eligible, or the profile contradicting itself."""
     checked = dict(check_profile(profile, KB))
-    for number in (2, 10, 13, 16, 18, 26):
+    evaluation = evaluate(checked, KB)
+    before = _contradictions(evaluation)
+    for number in sorted(KB.fiches):
+        status = evaluation.statuses[number]
         take = what_would_it_take(checked, number, KB)
+        blocked = _blocked_tests(status)
+        if status.status == "eligible":
+            assert take["already_eligible"] and not take["options"] and not take["impossible"], number
+            continue
+        assert not take["already_eligible"], number
+        assert {(i["fact"], i["condition"]) for i in take["impossible"]} == blocked, (number, take["impossible"])
+        if blocked:
+            assert not take["options"], number
+            continue
+        assert take["options"], (number, checked)
+        sizes = [len(option) for option in take["options"]]
+        assert sizes == sorted(sizes), number
         for option in take["options"]:
-            changed = dict(checked)
-            for change in option:
-                changed[change["fact"]] = change["to"]
-            result = record_of(check_profile(changed, KB), KB)
-            assert result["fiches"][number - 1]["status"] == "eligible", (number, option)
+            facts = [change["fact"] for change in option]
+            assert len(set(facts)) == len(facts), (number, option)
+            after = _applied(checked, option)
+            assert after.status(number) == "eligible" and _contradictions(after) <= before, (number, option)
+            if number == minimal_fiche:
+                for index in range(len(option)):
+                    fewer = _applied(checked, option[:index] + option[index + 1:])
+                    assert fewer.status(number) != "eligible" or not _contradictions(fewer) <= before, \
+                        (number, option, index)
 
 
 def test_an_english_record_replays_without_its_language(kb):

@@ -35,7 +35,8 @@ def describe_rule(rule: str, w: Words) -> str:
             return w(key, **figures)
     for prefix, key in RULE_WORDS:
         if rule.startswith(prefix):
-            return w(key, x=rule.split(".", 1)[1] if "." in rule else rule)
+            x = rule.split(".", 1)[1] if "." in rule else rule
+            return w(key, x=w.cat.get(f"goals.{x}", x) if prefix == "goal." else x)
     return rule
 
 
