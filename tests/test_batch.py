@@ -3,10 +3,13 @@ resumes, two runs cannot write one output, French Excel files are read, and the 
 file is written safely."""
 from __future__ import annotations
 
+import contextlib
 import csv
+import faulthandler
 import fcntl
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -137,6 +140,153 @@ def test_an_unexpected_failure_is_that_rows_error(capsys, tmp_path, monkeypatch,
     assert "5 companies assessed, 1 rows rejected (6 rows read)" in stdout
 
 
+@contextlib.contextmanager
+def deadline(seconds: int):
+    """A run that hangs fails the test instead (SIGALRM interrupts the wait for the workers)."""
+    def expired(*_):
+        raise TimeoutError(f"still running after {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def kill_the_worker_on(monkeypatch, rows, how=signal.SIGKILL):
+    """The worker assessing one of `rows` is killed outright (as by the OOM killer, or a crash in
+    durable-rules' C code); forked workers inherit the patch."""
+    real = batch_module._assess
+
+    def assess(number, data):
+        if rows == "all" or number in rows:
+            faulthandler.disable()          # pytest's: no traceback of the crash on the test's output
+            os.kill(os.getpid(), how)
+        return real(number, data)
+
+    monkeypatch.setattr(batch_module, "_assess", assess)
+
+
+@pytest.mark.parametrize("count, killers, how", [(6, {3}, signal.SIGKILL),               # chunks of 1 row
+                                                 (120, {17, 18, 64}, signal.SIGKILL),    # chunks of 7 rows
+                                                 (40, {1, 40}, signal.SIGSEGV)])         # a crash in C code
+def test_a_worker_killed_by_a_row_is_that_rows_error(capsys, tmp_path, monkeypatch, count, killers, how):
+    source = write_jsonl(tmp_path / "p.jsonl", portfolio(count, seed=12))
+    reference = tmp_path / "ref.jsonl"
+    assert run(capsys, "batch", str(source), "-o", str(reference), "--jobs", "2")[0] == 0
+    kill_the_worker_on(monkeypatch, killers, how)
+    monkeypatch.setenv("PNMAN_PROGRESS", "1")                 # the progress bar goes on too
+    out = tmp_path / "out.jsonl"
+    with deadline(60):
+        code, stdout, err = run(capsys, "batch", str(source), "-o", str(out), "--jobs", "2", "--lang", "en")
+    assert code == 0, err
+    lines, expected = lines_of(out), lines_of(reference)
+    assert [line["row"] for line in lines] == list(range(1, count + 1))
+    for line, same in zip(lines, expected):
+        if line["row"] in killers:
+            died = f"the process assessing this row died (signal {how.value}, {how.name})"
+            assert line == {"row": line["row"], "error": died}
+            assert f"row {line['row']}: {died}" in err
+        else:
+            assert line == same
+    assert f"{count - len(killers)} companies assessed, {len(killers)} rows rejected ({count} rows read)" in stdout
+    summary = json.loads((tmp_path / "out.summary.json").read_text(encoding="utf-8"))
+    assert (summary["rows"], summary["errors"]) == (count, len(killers))
+    assert "Traceback" not in err and not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_a_run_whose_every_row_kills_its_worker_ends(capsys, tmp_path, monkeypatch):
+    source = write_jsonl(tmp_path / "p.jsonl", portfolio(40, seed=12))     # chunks of 2 rows
+    kill_the_worker_on(monkeypatch, "all")
+    out = tmp_path / "out.jsonl"
+    start = time.monotonic()
+    with deadline(60):
+        code, stdout, err = run(capsys, "batch", str(source), "-o", str(out), "--jobs", "2", "--lang", "en")
+    assert code == 0, err
+    assert time.monotonic() - start < 20      # 60 forks at most: a chunk's, then each row's
+    lines = lines_of(out)
+    assert [line["row"] for line in lines] == list(range(1, 41))
+    assert all(line["error"].startswith("the process assessing this row died (signal 9") for line in lines)
+    assert "0 companies assessed, 40 rows rejected (40 rows read)" in stdout
+
+
+def test_workers_that_cannot_start_stop_the_run(capsys, tmp_path, monkeypatch):
+    source = write_jsonl(tmp_path / "p.jsonl", portfolio(10, seed=12))
+    monkeypatch.setattr(batch_module, "_work", lambda conn, close: os._exit(3))
+    out = tmp_path / "out.jsonl"
+    with deadline(60):
+        code, _, err = run(capsys, "batch", str(source), "-o", str(out), "--jobs", "2")
+    assert code == 2 and one_clean_line(err)
+    assert "keep ending before they assess any row (the last one ended: exit code 3)" in err
+    assert not out.exists() and (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_ctrl_c_with_workers_keeps_the_partial_output(capsys, tmp_path):
+    count = 600
+    source = write_jsonl(tmp_path / "p.jsonl", portfolio(count, seed=13))
+    out = tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"
+    proc = subprocess.Popen([sys.executable, "-m", "interview.cli", "batch", str(source), "-o", str(out),
+                             "--jobs", "2"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline_ = time.monotonic() + 60
+        while not (partial.exists() and partial.stat().st_size > 0) and proc.poll() is None:
+            assert time.monotonic() < deadline_
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGINT)
+    finally:
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert b"--resume" in stderr and b"Traceback" not in stderr and not out.exists()
+    code, stdout, err = run(capsys, "batch", str(source), "-o", str(out), "--jobs", "2", "--resume", "--lang", "en")
+    assert code == 0, err
+    assert [line["row"] for line in lines_of(out)] == list(range(1, count + 1))
+    assert f"({count} rows read)" in stdout
+
+
+def _proc_stat(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: state, parent pid, ...; [] once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _proc_stat(int(p.name))[1:2] == [str(pid)]]
+
+
+def _running(pid: int) -> bool:
+    return _proc_stat(pid)[:1] not in ([], ["Z"])
+
+
+def test_a_killed_main_process_leaves_no_worker_behind(capsys, tmp_path):
+    source = write_jsonl(tmp_path / "p.jsonl", portfolio(600, seed=14))
+    out = tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"
+    proc = subprocess.Popen([sys.executable, "-m", "interview.cli", "batch", str(source), "-o", str(out),
+                             "--jobs", "2"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline_ = time.monotonic() + 60
+        while not (partial.exists() and partial.stat().st_size > 0) and proc.poll() is None:
+            assert time.monotonic() < deadline_
+            time.sleep(0.005)
+        workers = _children(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert len(workers) == 2 and not out.exists()
+    deadline_ = time.monotonic() + 10           # a worker ends when it sees the main process's end of its pipe close
+    while any(_running(pid) for pid in workers):
+        assert time.monotonic() < deadline_, "a worker outlived the main process"
+        time.sleep(0.01)
+    code, _, err = run(capsys, "batch", str(source), "-o", str(out), "--jobs", "2", "--resume")
+    assert code == 0, err
+    assert [line["row"] for line in lines_of(out)] == list(range(1, 601))
+
+
 # -- 2. the input is streamed --------------------------------------------------------------------------
 
 def test_the_input_is_streamed_not_read_whole(tmp_path, monkeypatch, kb):
@@ -187,6 +337,28 @@ def test_resume_continues_from_the_rows_written(capsys, tmp_path, full):
             == json.loads((tmp_path / "ref.summary.json").read_text(encoding="utf-8")))
     assert "39 companies assessed, 1 rows rejected (40 rows read)" in stdout     # resumed rows counted too
     assert not (tmp_path / "out.jsonl.partial").exists() and not (tmp_path / "out.jsonl.lock").exists()
+
+
+def test_resume_a_csv_with_workers(capsys, tmp_path):
+    """The workers read the CSV cells; the main process still checks the last row written."""
+    rows = list(portfolio(40, seed=5))
+    source = tmp_path / "p.csv"
+    write_csv(source, rows)
+    reference = tmp_path / "ref.jsonl"
+    assert run(capsys, "batch", str(source), "-o", str(reference), "--jobs", "2")[0] == 0
+    written = b"".join(reference.read_bytes().splitlines(keepends=True)[:17])
+    partial = tmp_path / "out.jsonl.partial"
+    partial.write_bytes(written)
+    out = tmp_path / "out.jsonl"
+    code, _, err = run(capsys, "batch", str(source), "-o", str(out), "--jobs", "2", "--resume")
+    assert code == 0, err
+    assert out.read_bytes() == reference.read_bytes()
+    rows[16]["employees"] = 249                                 # the 17th row, line 18
+    changed = tmp_path / "changed.csv"
+    write_csv(changed, rows)
+    partial.write_bytes(written)
+    code, _, err = run(capsys, "batch", str(changed), "-o", str(out), "--jobs", "2", "--resume")
+    assert code == 2 and one_clean_line(err) and "row 18" in err and "changed" in err
 
 
 def test_resume_refuses_a_changed_input_or_other_options(capsys, tmp_path):

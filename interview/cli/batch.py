@@ -1,16 +1,20 @@
 """`pnman batch`: assess a portfolio of companies (CSV or JSONL) with worker processes.
 
 durable-rules holds the GIL, so the work is spread over processes, each with its own
-engine. The input is streamed: one record is read at a time and at most a small window
-of rows is in flight, so memory stays flat whatever the portfolio's size. Output keeps
-the input order and is written as results come, to `OUTPUT.partial`, renamed `OUTPUT`
-when the run ends; `--resume` continues a killed run from the rows already there. A
-`OUTPUT.lock` (fcntl.flock) keeps two runs from writing one output.
+engine: the main process reads the input in chunks of rows, hands each chunk to a worker
+(which reads the CSV cells, assesses and writes the output lines) and writes the lines it
+gets back. The input is streamed: at most a small window of chunks is in flight, so
+memory stays flat whatever the portfolio's size. Output keeps the input order and is
+written as results come, to `OUTPUT.partial`, renamed `OUTPUT` when the run ends;
+`--resume` continues a killed run from the rows already there. A `OUTPUT.lock`
+(fcntl.flock) keeps two runs from writing one output.
 
 A bad row, or any failure while assessing it, becomes that row's error line (its row
-number: the line where its record starts) and the others go on. The summary counts
-statuses per fiche, adds up the investment ceilings and names the most common blocking
-condition.
+number: the line where its record starts) and the others go on; so does a row whose
+assessment kills its worker process (a crash in durable-rules' C code, the OOM killer):
+the worker is replaced, and the rows it held are assessed again one by one to find it.
+The summary counts statuses per fiche, adds up the investment ceilings and names the
+most common blocking condition.
 
 CSV: columns separated by ',' (lists in a cell by ';') or by ';' as French Excel writes
 them (lists by ','), the separator read from the header line; UTF-8 with or without a
@@ -19,19 +23,22 @@ BOM, LF or CRLF. JSONL: one JSON object per line, lines split on "\\n" only.
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import csv
 import errno
 import fcntl
+import gc
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
+import pickle
 import re
 import signal
 import stat
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -48,6 +55,7 @@ from .output import to_json
 
 TRUE = {"true", "vrai", "oui", "yes", "1", "o", "y"}
 FALSE = {"false", "faux", "non", "no", "0", "n"}
+BOOLEANS = {**dict.fromkeys(TRUE, True), **dict.fromkeys(FALSE, False)}
 MAX_ROWS = 1_000_000          # lines of the input
 MAX_BYTES = 500_000_000
 MAX_LINE = 100_000            # bytes of one JSONL line (longer: that row's error)
@@ -56,6 +64,7 @@ MAX_JOBS = 64
 JOBS_PER_CPU = 4
 FLUSH_SECONDS = 0.5           # a killed run loses at most this much of its results, or FLUSH_ROWS of them
 FLUSH_ROWS = 100
+REFRESH_SECONDS = 0.1         # the progress bar's
 BOM = b"\xef\xbb\xbf"
 LIST_SEPARATOR = {",": ";", ";": ","}   # column separator -> separator of the items of a list cell
 
@@ -188,10 +197,21 @@ class Source:
     def list_separator(self) -> str:
         return LIST_SEPARATOR[self.delimiter]
 
-    def rows(self, kb) -> Iterator[tuple[int, Any]]:
+    def rows(self, kb, raw: bool = False) -> Iterator[tuple[int, Any]]:
         """(row number, profile dict or an error message) for every data row; the row number
-        is the line where the row's record starts."""
-        return self._jsonl() if self.kind == "jsonl" else self._csv(kb)
+        is the line where the row's record starts. With `raw`, a CSV row is its cells (a tuple)
+        for `CsvRecord` to read where the row is assessed: a worker, not the main process."""
+        if self.kind == "jsonl":
+            return self._jsonl()
+        rows = self._csv()
+        if raw:
+            return rows
+        record = self.record(kb)
+        return ((number, record(data) if isinstance(data, tuple) else data) for number, data in rows)
+
+    def record(self, kb) -> CsvRecord | None:
+        """What reads this file's CSV cells into a profile (None for JSONL)."""
+        return CsvRecord(self.header, kb, self.list_separator) if self.kind == "csv" else None
 
     def _jsonl(self) -> Iterator[tuple[int, Any]]:
         with open(self.path, "rb") as handle:
@@ -215,7 +235,7 @@ class Source:
                     continue
                 yield number, _json_row(text)
 
-    def _csv(self, kb) -> Iterator[tuple[int, Any]]:
+    def _csv(self) -> Iterator[tuple[int, Any]]:
         with open(self.path, encoding="utf-8-sig", newline="") as handle:
             base, lines, _ = _csv_start(handle)
             reader = csv.reader(lines, delimiter=self.delimiter)
@@ -232,23 +252,39 @@ class Source:
                             return
                         yield start, f"unreadable CSV row: {exc}"
                         continue
-                    if not any(cell.strip() for cell in record):
+                    if not "".join(record).strip():         # a blank record is no row
                         continue
-                    if len(record) != len(self.header):
-                        yield start, f"expected {len(self.header)} columns, found {len(record)}"
-                        continue
-                    try:
-                        profile = {}
-                        for key, cell in zip(self.header, record):
-                            value = _cell(key, cell, kb.facts[key], self.list_separator)
-                            if value is not None:
-                                profile[key] = value
-                        yield start, profile
-                    except ValueError as exc:
-                        yield start, str(exc)
+                    yield start, tuple(record)
             except UnicodeDecodeError as exc:
                 raise InputError(f"is not UTF-8 text any more (it changed during the run: {exc.reason})",
                                  file=self.path) from None
+
+
+class CsvRecord:
+    """A CSV record (its cells, a tuple) read into a profile dict, or the reason it is not one."""
+
+    def __init__(self, header: list[str], kb, list_sep: str):
+        self.columns = [(key, kb.facts[key], kb.facts[key].type == "bool") for key in header]
+        self.list_sep = list_sep
+
+    def __call__(self, cells: tuple[str, ...]) -> dict | str:
+        if len(cells) != len(self.columns):
+            return f"expected {len(self.columns)} columns, found {len(cells)}"
+        profile = {}
+        try:
+            for (key, spec, boolean), cell in zip(self.columns, cells):
+                text = cell.strip()
+                if not text:
+                    continue            # unknown
+                value = BOOLEANS.get(text.lower()) if boolean else None
+                if value is None:       # what _cell says of it (a bad true/false included)
+                    value = _cell(key, text, spec, self.list_sep)
+                    if value is None:
+                        continue
+                profile[key] = value
+        except ValueError as exc:
+            return str(exc)
+        return profile
 
 
 _SEP_HINT = re.compile(r'\s*"?sep=(.)"?\s*')
@@ -345,21 +381,24 @@ def read_rows(path: str, kb) -> Iterator[tuple[int, Any]]:
     return open_source(path, kb).rows(kb)
 
 
-# -- assessing one row (in a worker) -----------------------------------------------------------------
+# -- assessing rows (in a worker) -------------------------------------------------------------------
 
 _KB = None
 _FULL = False
 _WORDS = None
+_RECORD: CsvRecord | None = None
 
 
-def _init_worker(full: bool = False, lang: str = "fr", pooled: bool = False) -> None:
-    global _KB, _FULL, _WORDS
+def _init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
+                 record: CsvRecord | None = None) -> None:
+    global _KB, _FULL, _WORDS, _RECORD
     from knowledge import default
-    if pooled:      # Ctrl-C is the main process's to handle: it stops the pool and keeps the partial output
+    if pooled:      # Ctrl-C is the main process's to handle: it stops the workers and keeps the partial output
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     _KB = default()
     _FULL = full
     _WORDS = Words(lang, _KB)
+    _RECORD = record
 
 
 def _assess(number: int, data: Any) -> dict:
@@ -367,6 +406,8 @@ def _assess(number: int, data: Any) -> dict:
     from knowledge.profile import check_profile
 
     from ..render.l10n import localise
+    if isinstance(data, tuple):         # a CSV record's cells
+        data = _RECORD(data)
     if isinstance(data, str):
         return {"row": number, "error": data}
     try:
@@ -396,6 +437,31 @@ def assess_row(item: tuple[int, Any]) -> tuple[int, bytes, dict | None, str | No
             "could not be assessed"
         error = _clean(f"{kind} ({type(exc).__name__}: {str(exc)[:200]})")
         return number, orjson.dumps({"row": number, "error": error}) + b"\n", None, error
+
+
+# The results of consecutive rows: their output lines, (row, error) of the rejected ones, their summary.
+Part = tuple[bytes, list[tuple[int, str]], "Summary"]
+
+
+def assess_rows(rows: list[tuple[int, Any]]) -> Part:
+    """Assess consecutive rows: their output lines as one bytes, the errors of the rejected ones
+    and their summary (a worker sends this little back, not one message per row)."""
+    lines = []
+    errors = []
+    summary = Summary()
+    for item in rows:
+        number, line, fields, error = assess_row(item)
+        lines.append(line)
+        if error is not None:
+            errors.append((number, error))
+        summary.add(fields)
+    return b"".join(lines), errors, summary
+
+
+def _error_part(number: int, error: str) -> Part:
+    summary = Summary()
+    summary.add(None)
+    return orjson.dumps({"row": number, "error": error}) + b"\n", [(number, error)], summary
 
 
 def compact(evaluation, plan, kb) -> dict:
@@ -433,10 +499,10 @@ class Summary:
     def __init__(self):
         self.rows = 0
         self.errors = 0
-        self.per_fiche: dict[str, Counter] = {}
+        self.statuses: Counter = Counter()      # (fiche, status) -> companies
         self.investment = [0, 0]
         self.days = [0, 0]
-        self.blocking: Counter = Counter()
+        self.blocking: Counter = Counter()      # in the order first met: a tie goes to the first
 
     def add(self, fields: dict | None) -> None:
         """One output row: its summary fields, or None for a rejected row."""
@@ -444,19 +510,31 @@ class Summary:
         if fields is None:
             self.errors += 1
             return
-        for fiche, status in fields["statuses"].items():
-            self.per_fiche.setdefault(fiche, Counter())[status] += 1
-        self.investment[0] += fields["totals"]["investment_da_ht"]["min"]
-        self.investment[1] += fields["totals"]["investment_da_ht"]["max"]
-        self.days[0] += fields["totals"]["coaching_days"]["min"]
-        self.days[1] += fields["totals"]["coaching_days"]["max"]
+        self.statuses.update(fields["statuses"].items())
+        totals = fields["totals"]
+        investment, days = totals["investment_da_ht"], totals["coaching_days"]
+        self.investment[0] += investment["min"]
+        self.investment[1] += investment["max"]
+        self.days[0] += days["min"]
+        self.days[1] += days["max"]
         self.blocking.update(fields["blocking"])
+
+    def merge(self, other: Summary) -> None:
+        """The rows of `other`, which come after this one's."""
+        self.rows += other.rows
+        self.errors += other.errors
+        self.statuses.update(other.statuses)
+        self.investment = [a + b for a, b in zip(self.investment, other.investment)]
+        self.days = [a + b for a, b in zip(self.days, other.days)]
+        self.blocking.update(other.blocking)
 
     def as_dict(self) -> dict:
         top = self.blocking.most_common(1)
+        per_fiche: dict[str, dict] = {}
+        for (fiche, status), count in sorted(self.statuses.items()):
+            per_fiche.setdefault(fiche, {})[status] = count
         return {"rows": self.rows, "assessed": self.rows - self.errors, "errors": self.errors,
-                "statuses_per_fiche": {f: dict(sorted(c.items())) for f, c in
-                                       sorted(self.per_fiche.items(), key=lambda kv: int(kv[0]))},
+                "statuses_per_fiche": dict(sorted(per_fiche.items(), key=lambda kv: int(kv[0]))),
                 "investment_da_ht": {"min": self.investment[0], "max": self.investment[1]},
                 "coaching_days": {"min": self.days[0], "max": self.days[1]},
                 "most_common_blocking_condition": {"condition": top[0][0], "companies": top[0][1]} if top else None}
@@ -658,8 +736,10 @@ def read_partial(fd: int, target: Target, full: bool, lang: str) -> tuple[Done, 
     return done, good
 
 
-def _skip_done(rows: Iterator[tuple[int, Any]], done: Done, kb, source: str, target: Target):
-    """The rows after those already written; the last written one must still be the input's."""
+def _skip_done(rows: Iterator[tuple[int, Any]], done: Done, kb, source: str, target: Target,
+               record: CsvRecord | None = None):
+    """The rows after those already written; the last written one must still be the input's
+    (a CSV row's cells are read into its profile by `record`)."""
     if not done.last_row:
         yield from rows
         return
@@ -672,6 +752,8 @@ def _skip_done(rows: Iterator[tuple[int, Any]], done: Done, kb, source: str, tar
         if number < done.last_row:
             continue
         if number == done.last_row:
+            if isinstance(data, tuple):
+                data = record(data)
             written = done.last_line
             expected = written.get("record", written).get("profile")
             if "error" not in written:
@@ -710,16 +792,206 @@ def _jobs(requested: int) -> tuple[int, str | None]:
                  f"(at most {JOBS_PER_CPU} per CPU, {cpus} CPU{'s' if cpus > 1 else ''}, and never more than {MAX_JOBS})")
 
 
-def _throttled(items, window: threading.Semaphore, stop: threading.Event):
-    """The pool's task thread reads the input through this: at most `window` rows ahead of
-    the rows written, so memory does not grow with the portfolio."""
-    for item in items:
-        while not window.acquire(timeout=0.1):
-            if stop.is_set():
-                return
-        if stop.is_set():
+def _chunks(items: Iterator[tuple[int, Any]], size: int, remaining: int, jobs: int) -> Iterator[list]:
+    """Chunks of at most `size` rows, smaller towards the end of the input (about `remaining` rows
+    more) so that the workers finish together."""
+    while chunk := list(itertools.islice(items, max(1, min(size, remaining // (4 * jobs))))):
+        remaining -= len(chunk)
+        yield chunk
+
+
+def _end(code: int | None) -> tuple[str, str]:
+    """How a worker ended: ("died", "signal 9, SIGKILL") or ("ended", "exit code 3")."""
+    if code is not None and code < 0:
+        try:
+            name = f", {signal.Signals(-code).name}"
+        except ValueError:
+            name = ""
+        return "died", f"signal {-code}{name}"
+    return "ended", f"exit code {code}"
+
+
+def _death(code: int | None) -> str:
+    """A worker's end, as the error of the row it was assessing."""
+    verb, how = _end(code)
+    return f"the process assessing this row {verb} ({how})"
+
+
+def _work(conn, close: list) -> None:
+    """A worker process: assess the chunks of rows it is sent, until the main process stops it
+    (an empty message) or is gone (end of file)."""
+    code = 0
+    try:
+        for other in close:         # the main process's ends: its death is then this end of file
+            with contextlib.suppress(OSError):
+                other.close() if hasattr(other, "close") else os.close(other)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the main process's to handle
+        conn.send_bytes(b"")                            # ready
+        while data := conn.recv_bytes():
+            conn.send_bytes(pickle.dumps(assess_rows(pickle.loads(data)), pickle.HIGHEST_PROTOCOL))
+    except (EOFError, OSError):
+        pass
+    except BaseException:   # noqa: BLE001 - the main process sees this worker end and names its row
+        code = 70
+    finally:
+        os._exit(code)      # never the main process's exit handlers, nor its buffered output
+
+
+class _Task:
+    """Rows of the input (a chunk) sent to one worker; `index`: the chunk's row this task is
+    alone, when the chunk is assessed again row by row after a worker died on it."""
+    __slots__ = ("chunk", "index", "payload")
+
+    def __init__(self, chunk: _Chunk, index: int | None, rows: list):
+        self.chunk, self.index = chunk, index
+        self.payload = pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
+
+
+class _Chunk:
+    __slots__ = ("rows", "parts", "missing")
+
+    def __init__(self, rows: list):
+        self.rows = rows
+        self.parts: list = [None]
+        self.missing = 1
+
+
+class _Worker:
+    def __init__(self, context, others: list[_Worker], close: list[int]):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_work, daemon=True,
+                                       args=(child, [w.conn for w in others] + [self.conn] + close))
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.task: _Task | None = None
+
+    def stop(self, kill: bool) -> None:
+        with contextlib.suppress(OSError):
+            if not kill:
+                self.conn.send_bytes(b"")
+            self.conn.close()
+        if kill:
+            self.process.terminate()
+        self.process.join(5)
+        if self.process.exitcode is None:
+            self.process.kill()
+            self.process.join()
+
+
+class Workers:
+    """The worker processes, fed chunks of rows in input order, at most one chunk each at a time.
+
+    A worker that dies (killed, out of memory, a crash in durable-rules' C code) is replaced
+    and the run goes on: the rows of its chunk are assessed again one at a time, and a row
+    that kills its worker once more becomes that row's error. The results come back in input
+    order, and only a few chunks are read ahead of the one written: memory stays flat."""
+
+    DEATHS_WITHOUT_A_ROW = 5    # workers that keep dying with no row to blame: the run stops
+
+    def __init__(self, jobs: int, close: list[int]):
+        self.jobs = jobs
+        self.close = close          # file descriptors of the main process a worker has no use for
+        self.context = multiprocessing.get_context("fork")
+        self.workers: list[_Worker] = []
+        self.unexplained = 0
+
+    def start(self) -> None:
+        if len(self.workers) >= self.jobs:
             return
-        yield item
+        gc.freeze()     # a worker's collector never scans what it inherits, nor copies those pages
+        try:
+            while len(self.workers) < self.jobs:
+                self.workers.append(_Worker(self.context, self.workers, self.close))
+        finally:
+            gc.unfreeze()
+
+    def stop(self, kill: bool = False) -> None:
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            worker.stop(kill)
+
+    def run(self, chunks: Iterator[list]) -> Iterator[Part]:
+        """The parts of the results, in input order."""
+        window: collections.deque[_Chunk] = collections.deque()    # read, not yet given back
+        queue: collections.deque[_Task] = collections.deque()      # waiting for a worker
+        ahead = 2 * self.jobs + 2                                   # chunks in window at most
+        exhausted = False
+        while True:
+            if not exhausted and not queue and len(window) < ahead:    # one chunk read ahead
+                rows = next(chunks, None)
+                if rows is None:
+                    exhausted = True
+                else:
+                    window.append(_Chunk(rows))
+                    queue.append(_Task(window[-1], None, rows))
+            if queue:
+                self.start()
+            for worker in self.workers:
+                if queue and worker.ready and worker.task is None:
+                    worker.task = task = queue.popleft()
+                    payload, task.payload = task.payload, None      # a task is never sent twice
+                    try:
+                        worker.conn.send_bytes(payload)
+                    except OSError:
+                        pass        # it died: its end is seen below, and its rows given again
+            while window and not window[0].missing:
+                yield from window.popleft().parts
+            if exhausted and not window:
+                return
+            if not exhausted and not queue and len(window) < ahead:
+                continue
+            waits = {}
+            for worker in self.workers:
+                waits[worker.conn] = waits[worker.process.sentinel] = worker
+            for ready in multiprocessing.connection.wait(list(waits)):
+                worker = waits[ready]
+                if worker not in self.workers:
+                    continue
+                dead = ready is worker.process.sentinel
+                try:
+                    while worker.conn.poll():
+                        self._received(worker, worker.conn.recv_bytes())
+                except (EOFError, OSError):     # its end of the pipe closed: it is ending
+                    dead = True
+                if dead:
+                    self._died(worker, queue)
+
+    def _received(self, worker: _Worker, data: bytes) -> None:
+        if not worker.ready:
+            worker.ready = True
+            return
+        task, worker.task = worker.task, None
+        self.unexplained = 0
+        chunk = task.chunk
+        chunk.parts[task.index or 0] = pickle.loads(data)
+        chunk.missing -= 1
+
+    def _died(self, worker: _Worker, queue: collections.deque) -> None:
+        worker.process.join(5)
+        if worker.process.exitcode is None:     # its end of the pipe closed, yet it lives on
+            worker.process.kill()
+            worker.process.join()
+        code = worker.process.exitcode
+        with contextlib.suppress(OSError):
+            worker.conn.close()
+        self.workers.remove(worker)
+        task = worker.task
+        if task is None:
+            self.unexplained += 1
+            if self.unexplained > self.DEATHS_WITHOUT_A_ROW:
+                verb, how = _end(code)
+                raise PnmanError(f"the worker processes keep ending before they assess any row "
+                                 f"(the last one {verb}: {how})")
+            return
+        chunk = task.chunk
+        if task.index is None:      # one of its rows, or none, killed it: each is assessed alone
+            chunk.parts = [None] * len(chunk.rows)
+            chunk.missing = len(chunk.rows)
+            queue.extendleft(_Task(chunk, index, [row]) for index, row in reversed(list(enumerate(chunk.rows))))
+        else:                       # this row killed a worker twice: it is the row's error
+            chunk.parts[task.index] = _error_part(chunk.rows[task.index][0], _death(code))
+            chunk.missing -= 1
 
 
 class _TextOut:
@@ -740,10 +1012,31 @@ def _stdout_binary():
     return getattr(sys.stdout, "buffer", None) or _TextOut(sys.stdout)
 
 
-def run_batch(args) -> int:
-    from knowledge import default
+class _NoProgress(contextlib.nullcontext):
+    """The progress bar when standard error is not a terminal (rich is then not even imported)."""
+
+    def add_task(self, *args, **kwargs) -> int:
+        return 0
+
+    def update(self, *args, **kwargs) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass
+
+
+def _progress(words):
+    if not sys.stderr.isatty() and not os.environ.get("PNMAN_PROGRESS"):
+        return _NoProgress()
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    return Progress(TextColumn(words("batch.progress")), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), transient=False, redirect_stdout=False,
+                    auto_refresh=False)     # refreshed by the run: no thread, so a worker is never forked beside one
+
+
+def run_batch(args) -> int:
+    from knowledge import default
     kb = default()
     jobs, jobs_notice = _jobs(args.jobs)
     resume = getattr(args, "resume", False)
@@ -768,7 +1061,7 @@ def run_batch(args) -> int:
                 done, good = read_partial(fd, target, args.full, args.lang)
             elif resume:
                 notices.append(f"pnman batch: {target.name}: no {target.partial.name} to resume; assessing every row")
-            rows = _skip_done(source.rows(kb), done, kb, args.input, target)
+            rows = _skip_done(source.rows(kb, raw=True), done, kb, args.input, target, source.record(kb))
             first = next(rows, None)            # the input's check for --resume happens here, before any change
             if fd is not None:
                 os.ftruncate(fd, good)          # a line cut by the kill is assessed again
@@ -791,42 +1084,42 @@ def run_batch(args) -> int:
         else:
             out = _stdout_binary()
         summary = done.summary
-        err = Console(stderr=True)
-        progress = Progress(TextColumn(words("batch.progress")), BarColumn(), MofNCompleteColumn(),
-                            TimeRemainingColumn(), console=err, transient=False, redirect_stdout=False,
-                            disable=not sys.stderr.isatty() and not os.environ.get("PNMAN_PROGRESS"))
+        progress = _progress(words)
         estimate = max(source.estimate, done.rows)
         jobs = max(1, min(jobs, estimate - done.rows))         # no idle workers for a small portfolio
-        chunksize = max(1, min(64, (estimate - done.rows) // (jobs * 8) or 1))
-        stop = threading.Event()
-        pool = None
+        chunksize = max(1, min(16 if args.full else 64, (estimate - done.rows) // (jobs * 8) or 1))
+        _init_worker(args.full, args.lang, record=source.record(kb))     # the workers are forked with it
+        chunks = _chunks(items, chunksize, estimate - done.rows, jobs)
+        workers = None
+        if jobs == 1:
+            results = (assess_rows(rows) for rows in chunks)
+        else:
+            workers = Workers(jobs, [n for n in (fd, getattr(lock, "fd", None)) if n is not None])
+            results = workers.run(chunks)
         written = 0
         finished = False
         try:
+            if workers is not None:
+                workers.start()
             with progress:
                 task = progress.add_task("batch", total=estimate, completed=done.rows)
-                if jobs == 1:
-                    _init_worker(args.full, args.lang)
-                    results = map(assess_row, items)
-                    window = None
-                else:
-                    window = threading.Semaphore(chunksize * (2 * jobs + 2))
-                    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init_worker,
-                                                                    initargs=(args.full, args.lang, True))
-                    results = pool.imap(assess_row, _throttled(items, window, stop), chunksize=chunksize)
-                flushed = time.monotonic()
-                for number, data, fields, error in results:
-                    if error is not None:
+                flushed = refreshed = time.monotonic()
+                unflushed = 0
+                for data, errors, part in results:
+                    for number, error in errors:
                         print(f"pnman batch: {args.input}: row {number}: {error}", file=sys.stderr)
                     out.write(data)
-                    summary.add(fields)
-                    written += 1
-                    if window is not None:
-                        window.release()
-                    progress.update(task, advance=1, total=max(estimate, done.rows + written))
-                    if written % FLUSH_ROWS == 0 or time.monotonic() - flushed > FLUSH_SECONDS:
+                    summary.merge(part)
+                    written += part.rows
+                    unflushed += part.rows
+                    progress.update(task, advance=part.rows, total=max(estimate, done.rows + written))
+                    now = time.monotonic()
+                    if now - refreshed > REFRESH_SECONDS:
+                        progress.refresh()
+                        refreshed = now
+                    if unflushed >= FLUSH_ROWS or now - flushed > FLUSH_SECONDS:
                         out.flush()
-                        flushed = time.monotonic()
+                        flushed, unflushed = now, 0
                 progress.update(task, total=done.rows + written, completed=done.rows + written)
             out.flush()
             if target.path is not None:
@@ -848,13 +1141,9 @@ def run_batch(args) -> int:
             raise InputError(f"the run stopped: {exc.strerror or exc}{kept}",
                              file=exc.filename or target.name) from None
         finally:
-            stop.set()
-            if pool is not None:
-                if finished:
-                    pool.close()
-                else:
-                    pool.terminate()
-                pool.join()
+            results.close()
+            if workers is not None:
+                workers.stop(kill=not finished)
             if target.path is not None:
                 with contextlib.suppress(OSError):
                     out.flush()
