@@ -126,7 +126,10 @@ def test_bom_is_accepted(capsys, tmp_path):
 def test_check_lists_every_condition_with_citations(capsys):
     code, out, _ = run(capsys, "check", EXAMPLE, "--fiche", "2")
     assert code == 0
-    assert "f2.prerequisite.specs_gpao" in out and "« Existence d’un cahier des charges GPAO »" in out
+    assert "Cahier des charges GPAO : non ; attendu : oui" in out and "« Existence d’un cahier des charges GPAO »" in out
+    assert "f2.prerequisite.specs_gpao" not in out                  # ids only under --verbose
+    code, out, _ = run(capsys, "check", EXAMPLE, "--fiche", "2", "--verbose")
+    assert code == 0 and "f2.prerequisite.specs_gpao" in out
     code, out, _ = run(capsys, "check", EXAMPLE, "--fiche", "2", "--format", "json")
     data = json.loads(out)
     assert {c["outcome"] for c in data["conditions"]} <= {"met", "failed", "unknown"}

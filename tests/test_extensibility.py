@@ -85,7 +85,7 @@ def test_the_command_line_handles_it(kdir, tmp_path):
     assert done.returncode == 0 and "Fiche n° 28 : Sensibilisation" in done.stdout
     done = pnman(kdir, "fiches", "--format", "json")
     assert len(json.loads(done.stdout)) == 28
-    done = pnman(kdir, "check", str(profile), "--fiche", "28")
+    done = pnman(kdir, "check", str(profile), "--fiche", "28", "--verbose")
     assert done.returncode == 0 and "f28.prerequisite.local_network" in done.stdout
     assert pnman(kdir, "check", str(profile), "--fiche", "29").returncode == 2
 

@@ -92,3 +92,50 @@ def test_renders_in_headless_chromium(page, tmp_path):
     assert shot.exists() and shot.stat().st_size > 10_000
     console_errors = [line for line in done.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()]
     assert console_errors == []
+
+
+# -- a report a diagnostician can hand over ------------------------------------------------------
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import yaml  # noqa: E402
+
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+IDS = re.compile(r"\bf\d+\.(?:population|prerequisite|scope|general)\.|\b(?:test|status|plan|goal|request|implies)\.[a-z]"
+                 r"|\baction\.[a-z]")
+
+
+def _page(kb, path, lang="fr", verbose=False):
+    profile = check_profile(yaml.safe_load(path.read_text(encoding="utf-8")), kb)
+    return assessment_html(record_of(profile, kb, lang=lang), Words(lang, kb), verbose=verbose)
+
+
+def _body(page: str) -> str:
+    return page[page.index("<body>"):]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_no_ids_in_the_report_unless_verbose(kb, example, lang):
+    page = _page(kb, example, lang)
+    assert IDS.findall(_body(page)) == []
+    assert "<title>" not in _body(page)                      # no node ids as tooltips in the graph
+    assert IDS.search(_body(_page(kb, example, lang, verbose=True)))
+
+
+def test_it_prints_on_a4_with_the_activities_and_unbroken_figures(kb):
+    page = _page(kb, EXAMPLES[[p.stem for p in EXAMPLES].index("pme-industrielle")])
+    assert "@page { size: A4" in page and "@media print" in page
+    assert 'class="activities-print"' in page and "details { display: none; }" in page
+    assert page.count("Élaboration d’un plan directeur d’implantation du système GPAO") == 2   # folded + printed
+    assert "2\u00a0400\u00a0000\u00a0DA\u00a0HT" in page and "2 400 000 DA HT – 2 400 000" not in page
+    assert ".amount, .nowrap { white-space: nowrap; }" in page
+    assert "Préparation GPAO" in page and "Préparation GMAO" in page                # short titles…
+    assert "« Préparation à l’introduction d’une Gestion de la Production Assistée par 0rdinateur - GPAO »" in page
+
+
+def test_no_plan_says_why(kb):
+    page = assessment_html(record_of(check_profile({"employees": 3, "goals": ["network"]}, kb), kb, lang="fr"),
+                           Words("fr", kb))
+    assert "une entreprise de 3 personnes n’entre dans aucune classe de taille du guide" in page
+    assert "0 – 0" not in page

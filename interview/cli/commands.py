@@ -75,17 +75,18 @@ def cmd_validate(args) -> int:
 def cmd_assess(args) -> int:
     w = _words(args)
     record = localise(_assess_file(args.profile, w).record(), w)
+    verbose = getattr(args, "verbose", False)
     if args.format == "json":
         content = to_json(record)
     elif args.format == "markdown":
         from ..render.markdown import assessment_markdown
-        content = assessment_markdown(record, w)
+        content = assessment_markdown(record, w, verbose=verbose)
     elif args.format == "html":
         from ..render.html import assessment_html
-        content = assessment_html(record, w)
+        content = assessment_html(record, w, verbose=verbose)
     else:
         from ..render.text import assessment_text
-        content = assessment_text(record, w)
+        content = assessment_text(record, w, verbose=verbose)
     emit(content, args.output)
     return 0
 
@@ -104,7 +105,7 @@ def cmd_check(args) -> int:
                       "intents": [c.as_dict() for c in w.kb.intents[fiche]]}), None)
     else:
         from ..render.text import check_text
-        emit(check_text(localise(assessment.record(), w), fiche, w), None)
+        emit(check_text(localise(assessment.record(), w), fiche, w, verbose=getattr(args, "verbose", False)), None)
     return 0
 
 

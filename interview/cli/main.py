@@ -62,18 +62,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the saved session")
     p.add_argument("--answers", help="headless: answer every question from this PROFILE")
     p.add_argument("--transcript", help="headless: write the questions asked and the result to this JSON file")
+    p.add_argument("--format", choices=FORMATS_ASSESS, default=None,
+                   help="the report's format (default: from the extension of -o, else html)")
+    p.add_argument("-o", "--output",
+                   help="write the report to this file at the end (atomically; - prints it); without it, "
+                        "the interview offers a file. The session folder also keeps <session>.result.json "
+                        "and <session>.profile.yaml (the answers, for 'pnman assess')")
 
     p = sub.add_parser("assess", help="eligibility of every fiche of the guide and the ordered plan for the profile's goals")
     p.add_argument("profile", help="profile file (.yaml, .yml, .json) or - for stdin")
     p.add_argument("--format", choices=FORMATS_ASSESS, default="text")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
     p.add_argument("--lang", choices=langs, default=langs[0])
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also show the ids behind each reason (conditions, rules, warning codes), as in the JSON record")
 
     p = sub.add_parser("check", help="one fiche: every condition met / not met / unknown, with citations")
     p.add_argument("profile")
     p.add_argument("--fiche", type=_fiche_number, required=True)
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--lang", choices=langs, default=langs[0])
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also show the ids behind each reason (conditions, rules, warning codes), as in the JSON record")
 
     p = sub.add_parser("explain", help="why fiche N is (or is not) in the plan, rule by rule")
     p.add_argument("result", help="a result file written by 'pnman assess --format json -o'")

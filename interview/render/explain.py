@@ -1,43 +1,8 @@
 """Text rendering of explanations (`pnman explain`) and audit reports (`pnman audit`)."""
 from __future__ import annotations
 
-import re
-
 from .l10n import Words
-
-# Plan rule ids with figures in them: (pattern, catalogue key). The figures are named
-# groups; a fact is worded by its label.
-RULE_PATTERNS = (
-    (re.compile(r"^plan\.preparation\.optional\.f(?P<preparation>\d+)\.before\.f(?P<acquisition>\d+)$"),
-     "rules.plan_preparation_optional"),
-    (re.compile(r"^plan\.serves_goal\.(?P<goal>[^.]+)\..*\.f(?P<acquisition>\d+)$"), "rules.plan_serves_goal"),
-    (re.compile(r"^plan\.presupposes\.(?P<fact>[^.]+)\.for\.(?P<action>.+)$"), "rules.plan_presupposes_for"),
-    (re.compile(r"^plan\.presupposes\.(?P<fact>[^.]+)\.after\.f(?P<fiche>\d+)$"), "rules.plan_presupposes_after"),
-    (re.compile(r"^plan\.optional\.part_of\.f(?P<fiche>\d+)$"), "rules.plan_optional_part"),
-    (re.compile(r"^plan\.optional\.for\.(?P<step>.+)$"), "rules.plan_optional_for"),
-)
-RULE_WORDS = (("goal.", "rules.goal"), ("request.", "rules.request"), ("plan.preparation", "rules.plan_preparation"),
-              ("plan.provider", "rules.plan_provider"), ("plan.choice", "rules.plan_choice"),
-              ("plan.", "rules.plan_after"), ("status.", "rules.status"))
-# The fallback "plan." is the part of a straddling fiche after its acquisition (plan.post_erp.after.f10).
-
-
-def describe_rule(rule: str, w: Words) -> str:
-    """A plan rule id in words (the id itself stays beside it for an auditor)."""
-    for pattern, key in RULE_PATTERNS:
-        match = pattern.match(rule)
-        if match and w.cat.has(key):
-            figures = match.groupdict()
-            if "fact" in figures:
-                figures["fact"] = w.fact(figures["fact"])
-            if "goal" in figures:
-                figures["goal"] = w.cat.get(f"goals.{figures['goal']}", figures["goal"])
-            return w(key, **figures)
-    for prefix, key in RULE_WORDS:
-        if rule.startswith(prefix):
-            x = rule.split(".", 1)[1] if "." in rule else rule
-            return w(key, x=w.cat.get(f"goals.{x}", x) if prefix == "goal." else x)
-    return rule
+from .reasons import describe_rule
 
 
 def _conditions(ids: list[str], w: Words) -> str:

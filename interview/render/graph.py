@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import textwrap
 
 import networkx as nx
 
@@ -17,8 +18,15 @@ from .l10n import Words
 from .safe import plain
 
 
+LABEL_WIDTH = 34       # characters a line of a node's label, so that a printed graph stays legible
+
+
 def short_title(title: str) -> str:
-    return title if len(title) <= 48 else title[:45] + "…"
+    """A title for a node (fiches have a short title of their own: Words.fiche_title); a
+    long one is cut between words, never inside one."""
+    if len(title) <= 48:
+        return title
+    return textwrap.shorten(title, width=48, placeholder=" …")
 
 
 def labelled_knowledge_graph(kb: Knowledge, w: Words) -> nx.DiGraph:
@@ -26,7 +34,7 @@ def labelled_knowledge_graph(kb: Knowledge, w: Words) -> nx.DiGraph:
     g = kb.graph.full.copy()
     for node, data in g.nodes(data=True):
         if data["kind"] == "fiche":
-            data["label"] = f"{data['fiche']}. {short_title(kb.fiche(data['fiche']).title)}"
+            data["label"] = f"{data['fiche']}. {short_title(w.fiche_title(data['fiche']))}"
         else:
             data["label"] = w.fact(data["fact"])
     return g
@@ -50,7 +58,7 @@ def plan_graph(steps: list[dict], w: Words) -> tuple[nx.DiGraph, list[list[str]]
         if step["kind"] == "fiche":
             part = f" ({w.part(step['part'])})" if step.get("part") else ""
             g.add_node(key, kind="fiche", label=w("graph.step", step=step["step"], fiche=step["fiche"], part=part,
-                                                   title=short_title(step["title"])))
+                                                   title=short_title(w.fiche_title(step["fiche"]))))
             if step.get("part") not in after_parts:
                 main_key[step["fiche"]] = key
         else:
@@ -70,14 +78,18 @@ def _dot_escape(text: str) -> str:
     return plain(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
-def to_dot(g: nx.DiGraph, title: str, ranks: list[list[str]] | None = None) -> str:
-    lines = [f'digraph "{_dot_escape(title)}" {{', "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];']
+def to_dot(g: nx.DiGraph, title: str, ranks: list[list[str]] | None = None, rankdir: str = "LR",
+           fontsize: int = 10) -> str:
+    lines = [f'digraph "{_dot_escape(title)}" {{', f"  rankdir={rankdir};",
+             f'  node [fontname="Helvetica", fontsize={fontsize}];']
     for node, data in sorted(g.nodes(data=True)):
         shape = "box" if data.get("kind") == "fiche" else "ellipse"
         style = ', style="rounded,filled", fillcolor="#e8f0fe"' if data.get("kind") == "fiche" else ""
         if data.get("kind") == "company_action":
             style = ', style="filled", fillcolor="#fff4e0"'
-        lines.append(f'  "{_dot_escape(node)}" [label="{_dot_escape(data.get("label", node))}", shape={shape}{style}];')
+        label = "\\n".join(_dot_escape(line) for line in
+                            textwrap.wrap(str(data.get("label", node)), LABEL_WIDTH, break_long_words=False) or [""])
+        lines.append(f'  "{_dot_escape(node)}" [label="{label}", shape={shape}{style}];')
     for rank in ranks or []:
         members = " ".join(f'"{_dot_escape(n)}";' for n in rank)
         lines.append(f"  {{ rank=same; {members} }}")

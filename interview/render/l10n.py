@@ -13,32 +13,66 @@ from engine.record import seal
 from knowledge.loader import Knowledge
 from knowledge.locales import Catalogue, catalogue
 
+from .reasons import condition_words, describe_rule
 from .safe import plain
 
 
 class Words:
     """A language's catalogue with the formatting every face shares."""
 
-    def __init__(self, lang: str, kb: Knowledge):
+    def __init__(self, lang: str, kb: Knowledge, glue: str = " "):
         self.lang = lang
         self.kb = kb
         self.cat: Catalogue = catalogue(lang, kb.directory / "locales")
+        self.glue = glue    # what joins the parts of one figure (« 2 400 000 DA HT »): never broken
+
+    def glued(self, glue: str) -> "Words":
+        """The same words whose figures hold together with `glue` (a no-break space in HTML,
+        a placeholder the text renderer turns back into a space once lines are laid out)."""
+        other = Words.__new__(Words)
+        other.__dict__.update(self.__dict__, glue=glue)
+        return other
 
     def __call__(self, key: str, **figures: Any) -> str:
         return self.cat.text(key, **figures)
 
     # -- figures -----------------------------------------------------------------------
+    def _figure(self, text: str) -> str:
+        return text.replace(" ", self.glue) if self.glue != " " else text
+
     def number(self, value: int | float) -> str:
-        return f"{value:,}".replace(",", self.cat.text("format.thousands"))
+        return self._figure(f"{value:,}".replace(",", self.cat.text("format.thousands")))
 
     def da(self, amount: int) -> str:
-        return self("format.da", amount=self.number(amount))
+        return self._figure(self("format.da", amount=self.number(amount)))
 
     def da_range(self, low: int, high: int) -> str:
+        """A range of amounts; equal ends print once, a range from nothing is « up to »."""
+        if low == high:
+            return self.da(low)
+        if low == 0:
+            return self("format.up_to", high=self.da(high))
         return self("format.range", low=self.da(low), high=self.da(high))
 
+    def days(self, days) -> str:
+        return self._figure(self("format.days", days=days))
+
+    def tolerance(self, tolerance) -> str:
+        return " " + self._figure(self("format.tolerance", tolerance=tolerance).strip())
+
     def days_range(self, low, high) -> str:
-        return self("format.days_range", low=low, high=high)
+        """Coaching days: none, one figure, « up to », or a range."""
+        if not low and not high:
+            return self("format.no_days")
+        if low == high:
+            return self.days(low)
+        if not low:
+            return self("format.up_to", high=self.days(high))
+        return self._figure(self("format.days_range", low=low, high=high))
+
+    def field(self, label: str, value: Any) -> str:
+        """« Label : value » with the language's punctuation."""
+        return self("format.field", label=label, value=value)
 
     def join(self, items: Iterable[Any]) -> str:
         return self.cat.text("format.list_separator").join(str(i) for i in items)
@@ -67,6 +101,36 @@ class Words:
 
     def goal(self, code: str) -> str:
         return self(f"goals.{code}")
+
+    def fiche_title(self, number: int) -> str:
+        """A fiche's short title with its tool (« Préparation GPAO »): ours, for tables and
+        graphs; the guide's own title is quoted wherever a citation is shown."""
+        fiche = self.kb.fiche(number)
+        return fiche.short_title or fiche.title
+
+    def fact_value(self, fact: str, value: Any) -> str:
+        """A fact's value as a person reads it: oui/non, the choices' words, a number."""
+        spec = self.kb.facts.get(fact)
+        kind = spec.type if spec is not None else None
+        if value is None:
+            return self.outcome("unknown")
+        if kind == "bool" and isinstance(value, bool):
+            return self.answer("bool", value)
+        if kind == "list" and isinstance(value, list):
+            return self.answer("goals" if fact == "goals" else "list", value, fact)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return self.number(value)
+        if isinstance(value, list):
+            return self.join(plain(v) for v in value) or self("answers.none")
+        return plain(value)
+
+    def condition(self, condition_id: str):
+        """The knowledge's condition behind an id of a record (None for an id it lacks)."""
+        table = self.__dict__.get("_conditions")
+        if table is None:
+            table = {c.id: c for conditions in self.kb.conditions.values() for c in conditions}
+            self.__dict__["_conditions"] = table
+        return table.get(condition_id)
 
     def citation(self, citation: dict) -> str:
         return self("format.citation", **citation)
@@ -107,6 +171,19 @@ class Words:
         return self(f"findings.{code}", fiche=finding.get("fiche"), **fields)
 
 
+def _failing(w: Words, ids: list[str]) -> str:
+    return w("format.separator").join(dict.fromkeys(condition_words(i, w) for i in ids))
+
+
+def implied_words(w: Words, rule: str) -> str:
+    """An implication in words: the fact and value it follows from (its id stays in the record)."""
+    for implication in w.kb.implications:
+        if implication.id == rule:
+            fact, value = implication.premise
+            return w("report.implied_from", fact=w.fact(fact), value=w.fact_value(fact, value))
+    return rule
+
+
 def _warning_fields(w: Words, code: str, f: dict) -> dict:
     if code == "missing_size_figure":
         return {"part": w.part(f.get("part")), "size": f["size_class"], "used": f["assumed_from"], "text": f["text"]}
@@ -115,17 +192,21 @@ def _warning_fields(w: Words, code: str, f: dict) -> dict:
         return {"size": f["size_class"], "total": w.da(f["printed_total_da_ht"]), "lines": w.da(f["lines_sum_da_ht"]),
                 "low": w.da(low), "high": w.da(high)}
     if code == "unknown_status":
-        return {"facts": w.join(f["unknown_facts"])}
+        return {"facts": w.join(w.fact(fact) for fact in f["unknown_facts"])}
     if code == "preparation_ineligible":
-        return {"prep": f["preparation"], "failing": "; ".join(f["failing"]) or w("warnings.ineligible_status")}
+        return {"prep": f["preparation"], "failing": _failing(w, f["failing"]) or w("warnings.ineligible_status")}
     if code == "goal_ineligible":
-        return {"rule": f["rule"], "failing": "; ".join(f["failing"])}
+        return {"rule": describe_rule(f["rule"], w), "failing": _failing(w, f["failing"])}
     if code == "workstation_limit":
         return {"wanted": f["workstations_needed"], "cap": f["limit"], "size": f["size_class"], "text": f["text"]}
     if code == "goal_served_by_preparation":
         return {"goal": w.goal(f["goal"]), "preparation": f["preparation"]}
     if code == "contradictory_facts":
-        return {"fact": f["fact"], "stated": f["stated"], "implied": f["implied"], "rule": f["rule"]}
+        fact, implied = f["fact"], f["implied"]
+        implied = w.join(w.fact_value(fact, v) for v in implied) if isinstance(implied, list) \
+            else w.fact_value(fact, implied)
+        return {"fact": w.fact(fact), "stated": w.fact_value(fact, f["stated"]), "implied": implied,
+                "rule": w.join(implied_words(w, rule) for rule in str(f["rule"]).split(","))}
     return f
 
 

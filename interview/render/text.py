@@ -1,16 +1,53 @@
-"""Results and fiches as readable terminal text (rich tables), in the catalogue's words."""
+"""Results and fiches as readable terminal text (rich tables), in the catalogue's words.
+
+Tables fit the terminal: `COLUMNS` when set, the terminal's width, else 80 columns;
+cells wrap between words, never inside a figure (« 2 400 000 DA HT » holds together).
+Condition, rule and warning ids stay in the record: the text shows them only when asked
+(`verbose`, the commands' --verbose).
+"""
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import sys
+import textwrap
 
+from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from knowledge.loader import Knowledge
 
-from .l10n import Words
+from .l10n import Words, implied_words
+from .reasons import common_unknowns, fiche_reasons, no_plan_reasons, shown_warnings
 from .safe import plain
+
+# Joins the parts of one figure while rich or textwrap lay the lines out (neither breaks
+# a line there: it is not whitespace); a space again in the output. User text cannot
+# carry it: plain() escapes private-use characters.
+GLUE = "\ue000"
+
+
+def keep(text: str) -> str:
+    """The text with no line break before « : ; ! ? » or a closing guillemet, nor after an
+    opening one (French spacing puts a space there)."""
+    for before in (" :", " ;", " !", " ?", " »"):
+        text = text.replace(before, GLUE + before[1:])
+    return text.replace("« ", "«" + GLUE)
+
+
+def console_width() -> int:
+    """The width text is laid out for: $COLUMNS, else the terminal's, else 80."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), 20)
+    try:
+        if sys.stdout is not None and sys.stdout.isatty():
+            return max(shutil.get_terminal_size((80, 24)).columns, 20)
+    except (AttributeError, ValueError, OSError):
+        pass
+    return 80
 
 
 def budget_text(budget: dict, w: Words) -> str:
@@ -21,9 +58,9 @@ def budget_text(budget: dict, w: Words) -> str:
             text += w("format.lines_sum", amount=w.da(budget["lines_sum_da_ht"]))
         return text
     if "days" in budget:
-        text = w("format.days", days=budget["days"])
+        text = w.days(budget["days"])
         if budget.get("tolerance"):
-            text += w("format.tolerance", tolerance=budget["tolerance"])
+            text += w.tolerance(budget["tolerance"])
         if budget.get("assumed_from"):
             text += w("format.assumed_from", size=budget["assumed_from"])
         return text
@@ -42,113 +79,211 @@ def step_flags(step: dict, w: Words) -> list[str]:
     return [w(f"plan.{flag}") for flag in ("optional", "to_confirm") if step.get(flag)]
 
 
+def flag_legend(plan: list[dict], w: Words) -> list[str]:
+    """What the flags the plan shows mean (« facultative : hors du minimum des totaux… »)."""
+    return [w.field(w(f"plan.{flag}"), w(f"plan.{flag}_help")) for flag in ("optional", "to_confirm")
+            if any(step.get(flag) for step in plan)]
+
+
 def step_title(step: dict, w: Words) -> str:
     part = f" ({w.part(step['part'])})" if step.get("part") else ""
     return f"{w('report.fiche')} {step['fiche']}{part}"
 
 
-def capture(render, width: int = 120) -> str:
+def capture(render, width: int | None = None) -> str:
     buffer = io.StringIO()
-    con = Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=False)
+    con = Console(file=buffer, width=width or console_width(), color_system=None, highlight=False,
+                  soft_wrap=False, emoji=False, markup=False)
+    con.render_str = _keeping(con.render_str)
     render(con)
-    return buffer.getvalue()
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().replace(GLUE, " ").splitlines())
+
+
+def _keeping(render_str):
+    """Console.render_str (every str a table cell or a print turns into text) with keep()."""
+    def wrapped(text, *args, **kwargs):
+        return render_str(keep(text), *args, **kwargs)
+    return wrapped
 
 
 def totals_text(record: dict, w: Words) -> str:
     inv, days = record["totals"]["investment_da_ht"], record["totals"]["coaching_days"]
-    return (f"{w('report.investment')} : {w.da_range(inv['min'], inv['max'])} ; "
-            f"{w('report.days')} : {w.days_range(days['min'], days['max'])}")
+    return w("format.separator").join((w.field(w("report.investment"), w.da_range(inv["min"], inv["max"])),
+                                        w.field(w("report.days"), w.days_range(days["min"], days["max"]))))
 
 
-def _reasons(entry: dict) -> str:
-    failing = [r["condition"] for r in entry["reasons"] if r["outcome"] == "failed" and r["kind"] == "eligibility"]
-    if failing:
-        return ", ".join(failing)
-    if entry["unknown_facts"]:
-        return "? " + ", ".join(entry["unknown_facts"])
-    return ", ".join(r["fact"] for r in entry["reasons"])
+def size_text(record: dict, w: Words) -> str:
+    """« PE (32 personnes) », or none with the guide's range."""
+    size = record["size_class"] or w("report.none", range=w.size_range())
+    employees = record["profile"].get("employees")
+    return f"{size} ({w.number(employees)} {w('report.people')})" if isinstance(employees, int) else size
 
 
-def assessment_text(record: dict, w: Words) -> str:
+def goals_text(record: dict, w: Words) -> str:
+    profile = record["profile"]
+    text = w.join(w.goal(g) for g in profile.get("goals") or []) or "—"
+    if profile.get("fiches"):
+        text += w("format.separator") + f"{w('report.fiches_requested')} {w.join(profile['fiches'])}"
+    return text
+
+
+def verbose_ids(ids) -> str:
+    """Ids for an auditor, as they are in the record: « [f2.prerequisite.specs_gpao, …] »."""
+    ids = [str(i) for i in ids if i]
+    return f"[{', '.join(ids)}]" if ids else ""
+
+
+def _bullets(con: Console, items: list[str], mark: str = "•") -> None:
+    """A list whose lines wrap under their text, not under the bullet."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for item in items:
+        grid.add_row(f"  {mark}", item)
+    con.print(grid)
+
+
+def assessment_text(record: dict, w: Words, verbose: bool = False, width: int | None = None) -> str:
     """The localised record as terminal text: statuses, plan with budgets, totals, warnings."""
-    kb = w.kb
+    w = w.glued(GLUE)
 
     def render(con: Console):
-        name = escape(plain(record["profile"].get("name") or "—"))
-        size = record["size_class"] or w("report.none", range=w.size_range())
-        con.print(f"[bold]{w('report.company')}[/bold] : {name}  ·  {w('report.size')} : {size}  ·  "
-                  f"{w('report.knowledge')} : {record['knowledge_version']}", markup=True)
-        table = Table(title=w("report.statuses", count=len(record["fiches"])), show_lines=False)
-        for header, justify in (("report.fiche", "right"), ("report.title", "left"), ("report.status", "left"),
-                                ("report.reasons", "left")):
-            table.add_column(w(header), justify=justify)
+        name = plain(record["profile"].get("name") or "—")
+        con.print(w.field(w("report.company"), name))
+        con.print(w.field(w("report.size"), size_text(record, w)))
+        con.print(w.field(w("report.goals"), goals_text(record, w)))
+        con.print()
+        common = common_unknowns(record)
+        if common:
+            con.print(w("report.unknown_common", facts=w.join(w.fact(f) for f in common)))
+        table = Table(title=w("report.statuses", count=len(record["fiches"])), box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column(w("fiche_text.number"), justify="right", no_wrap=True)
+        table.add_column(w("report.title"))
+        table.add_column(w("report.status"), no_wrap=True)
+        table.add_column(w("report.reasons"), ratio=1)
         for entry in record["fiches"]:
-            table.add_row(str(entry["fiche"]), escape(kb.fiche(entry["fiche"]).title[:60]), w.status(entry["status"]),
-                          escape(_reasons(entry)[:70]))
+            reasons = w("report.reason.separator").join(fiche_reasons(entry, w, common))
+            if verbose:
+                shown = [r["condition"] for r in entry["reasons"]]
+                reasons = "\n".join(x for x in (reasons, verbose_ids([entry["rule"], *shown])) if x)
+            table.add_row(str(entry["fiche"]), w.fiche_title(entry["fiche"]), w.status(entry["status"]), reasons)
         con.print(table)
         if not record["plan"]:
-            con.print(w("report.no_plan"))
+            why, items = no_plan_reasons(record, w)
+            con.print(why)
+            if items:
+                _bullets(con, items)
         else:
-            plan = Table(title=w("report.plan"))
-            plan.add_column(w("report.step"), justify="right")
-            plan.add_column(w("report.action"))
+            plan = Table(title=w("report.plan"), show_lines=True)
+            plan.add_column(w("report.step"), justify="right", no_wrap=True)
+            plan.add_column(w("report.action"), ratio=1)
             plan.add_column(w("report.budget"))
             for step in record["plan"]:
                 if step["kind"] == "company_action":
                     flags = "".join(f" [{flag}]" for flag in step_flags(step, w))
-                    plan.add_row(str(step["step"]), escape(f"{w('report.company_action')} : {step['label']} "
-                                                           f"({w('report.needed_by')} {w.join(step['needed_by'])}){flags}"), "—")
+                    text = (w.field(w("report.company_action"), plain(step["label"]))
+                            + f" ({w('report.needed_by')} {w.join(step['needed_by'])}){flags}")
+                    ids = [step["id"], *step.get("because", [])]
+                    budget = "—"
                 else:
                     tags = w.join([w.fiche_type(step["type"]), w.status(step["status"]), *step_flags(step, w)])
-                    plan.add_row(str(step["step"]), escape(f"{step_title(step, w)} : {step['title']} [{tags}]"),
-                                 escape(budget_text(step["budget"], w)))
+                    text = w.field(step_title(step, w), w.fiche_title(step["fiche"])) + f" [{tags}]"
+                    ids = step.get("because", [])
+                    budget = budget_text(step["budget"], w)
+                if verbose:
+                    text += "\n" + verbose_ids(ids)
+                plan.add_row(str(step["step"]), text, budget)
             con.print(plan)
-            con.print(f"[bold]{w('report.totals')}[/bold] — {totals_text(record, w)}", markup=True)
-        if record["warnings"]:
-            con.print(f"[bold]{w('report.warnings')}[/bold]", markup=True)
-            for warning in record["warnings"]:
-                con.print(f"  • [{warning['code']}] {warning['message']}", markup=False)
-    return capture(render)
+            con.print(f"{w('report.totals')} — {totals_text(record, w)}")
+            legend = flag_legend(record["plan"], w)
+            if legend:
+                _bullets(con, legend, mark="·")
+        warnings = record["warnings"] if verbose else shown_warnings(record)
+        if warnings:
+            con.print()
+            con.print(w("report.warnings"))
+            _bullets(con, [(f"[{x['code']}] " if verbose else "") + plain(x.get("message") or w.warning(x))
+                           for x in warnings])
+        con.print()
+        con.print(w.field(w("report.knowledge"), record["knowledge_version"]))
+    return capture(render, width)
 
 
-def check_text(record: dict, fiche_number: int, w: Words) -> str:
-    """Every condition of one fiche: met / not met / unknown, with the guide's sentence."""
+def _wrap(line: str, width: int) -> list[str]:
+    """A line wrapped at spaces (never inside a figure), continued under its text."""
+    stripped = line.lstrip(" ")
+    indent = " " * (len(line) - len(stripped))
+    bullet = stripped[:2] if stripped[:2] in ("• ", "✔ ", "✘ ", "? ") else ""
+    return textwrap.wrap(line, width=max(width, 20), initial_indent="", subsequent_indent=indent + " " * len(bullet),
+                         break_long_words=False, break_on_hyphens=False, drop_whitespace=True) or [""]
+
+
+def _actual(record: dict, fact: str):
+    """A fact's value for the company (stated or implied) and the implication it came from."""
+    if fact in record["profile"]:
+        return record["profile"][fact], None
+    known = record.get("facts", {}).get(fact)
+    if known is None:
+        return None, None
+    return known["value"], (None if known["source"] == "profile" else known["source"])
+
+
+def _expected(test, w: Words) -> str:
+    if test.op == "eq":
+        return w.fact_value(test.fact, test.value)
+    if test.op == "contains":
+        return w("check.expect.contains", value=w.cat.get(f"choices.{test.fact}.{test.value}", str(test.value)))
+    if test.op == "max":
+        return w("check.expect.max", max=w.number(test.value))
+    if test.op == "size":
+        return w("check.expect.size", range=w.size_range())
+    return str(test.value)
+
+
+def check_text(record: dict, fiche_number: int, w: Words, verbose: bool = False, width: int | None = None) -> str:
+    """Every condition of one fiche: met / not met / unknown, the facts in words, the
+    guide's sentence; ids (conditions, rules, implications) only when verbose."""
+    w = w.glued(GLUE)
+    width = width or console_width()
     kb = w.kb
     entry = next(e for e in record["fiches"] if e["fiche"] == fiche_number)
     conditions = {c.id: c for c in kb.conditions[fiche_number]}
-    reasons = {r["condition"]: r for r in entry["reasons"]}
+    rule = f"  ({entry['rule']})" if verbose else ""
     out = [w("check.heading", fiche=fiche_number, title=kb.fiche(fiche_number).title),
-           w("check.status", status=w.status(entry["status"]), rule=entry["rule"]), ""]
-    facts = record.get("facts", {})
+           w("check.status", status=w.status(entry["status"]), rule=rule)]
+    out += [f"  {reason}" for reason in fiche_reasons(entry, w)]
+    out.append("")
     for c in entry["conditions"]:
         condition = conditions[c["id"]]
         mark = {"met": "✔", "failed": "✘", "unknown": "?"}[c["outcome"]]
-        out.append(f"{mark} {c['id']} [{c['kind']}] — {w.outcome(c['outcome'])}")
-        shown = []
-        for fact in condition.facts:
-            if fact == "recommendations":
-                value = record["profile"].get("recommendations")
-                shown.append(f"{fact} = {w.value(value) if value is not None else '?'}")
-                continue
-            known = facts.get(fact)
-            if known is None:
-                shown.append(f"{fact} = ?")
+        ids = f"  {verbose_ids([c['id'], *c.get('rules', [])])}" if verbose else ""
+        out.append(w("check.line", mark=mark, kind=w(f"check.kinds.{c['kind']}"),
+                     outcome=w(f"check.outcomes.{c['kind']}.{c['outcome']}"), ids=ids))
+        for test in condition.tests:
+            value, source = _actual(record, test.fact)
+            if test.op == "size":
+                shown = w("check.headcount", employees=w.fact_value(test.fact, value))
             else:
-                source = "" if known["source"] == "profile" else w("check.implied_by", rule=known["source"])
-                shown.append(f"{fact} = {w.value(known['value'])}{source}")
-        reason = reasons.get(c["id"])
-        expected = w("check.expected", value=w.value(reason["expected"])) if reason else ""
-        out.append("    " + ", ".join(shown) + expected)
+                shown = w.fact_value(test.fact, value)
+            implied = ""
+            if source:
+                implied = w("check.implied_by", rule=source if verbose else implied_words(w, source))
+            line = w("check.fact", fact=w.fact(test.fact), value=shown) + implied
+            if c["outcome"] != "met":
+                line += w("check.expected", value=_expected(test, w))
+            out.append("    " + line)
         out.append("    " + w.citation(condition.citation.as_dict()))
         if condition.interpretation:
             out.append("    " + w("check.interpretation", text=condition.interpretation))
     for citation in kb.intents[fiche_number]:
         out.append(w("check.intent", text=citation.text))
-    return "\n".join(out) + "\n"
+    lines = [wrapped for line in out for wrapped in _wrap(keep(line), width)]
+    return "\n".join(lines).replace(GLUE, " ") + "\n"
 
 
-def fiche_text(kb: Knowledge, number: int, w: Words, size: str | None = None) -> str:
-    """One fiche in full, in the guide's order and words."""
+def fiche_text(kb: Knowledge, number: int, w: Words, size: str | None = None, width: int | None = None) -> str:
+    """One fiche in full, in the guide's order and words, wrapped to the terminal."""
+    w = w.glued(GLUE)
     f = kb.fiche(number)
     out = [w("fiche_text.heading", fiche=f.fiche, title=f.title),
            w("fiche_text.axis", axis=f.axis, name=kb.guide.axes[f.axis], type=w.fiche_type(f.type)), ""]
@@ -198,8 +333,8 @@ def fiche_text(kb: Knowledge, number: int, w: Words, size: str | None = None) ->
                 continue
             if code in table:
                 d = table[code]
-                tolerance = w("format.tolerance", tolerance=d.tolerance) if d.tolerance else ""
-                out.append(f"  {w(name)} {code} : {w('format.days', days=d.days)}{tolerance}  (« {d.text} »)")
+                tolerance = w.tolerance(d.tolerance) if d.tolerance else ""
+                out.append(f"  {w(name)} {code} : {w.days(d.days)}{tolerance}  (« {d.text} »)")
             else:
                 out.append(f"  {w(name)} {code} : {w('fiche_text.not_printed')}")
     for option in b.options or []:
@@ -216,7 +351,8 @@ def fiche_text(kb: Knowledge, number: int, w: Words, size: str | None = None) ->
         out.append("")
         out.append(w("fiche_text.interpretations"))
         out.extend(f"  • {note}" for note in f.interpretations)
-    return "\n".join(out) + "\n"
+    width = width or console_width()
+    return "\n".join(wrapped for line in out for wrapped in _wrap(keep(line), width)).replace(GLUE, " ") + "\n"
 
 
 def fiches_list_text(kb: Knowledge, w: Words) -> str:
@@ -227,6 +363,6 @@ def fiches_list_text(kb: Knowledge, w: Words) -> str:
         table.add_column(w("report.type"))
         table.add_column(w("report.title"))
         for number, f in kb.fiches.items():
-            table.add_row(str(number), str(f.axis), w.fiche_type(f.type), escape(f.title))
+            table.add_row(str(number), str(f.axis), w.fiche_type(f.type), f.title)
         con.print(table)
     return capture(render)
