@@ -74,3 +74,20 @@ def test_no_goal_no_question_beyond_the_opening(kb):
     transcript = run_headless({"employees": 20}, kb)
     assert [a["key"] for a in transcript["asked"]] == list(OPENING)
     assert transcript["result"]["plan"] == []
+
+
+def test_headless_interview_writes_the_report_with_dash_o(kb, tmp_path, capsys):
+    from interview.cli.main import main
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: Menuiserie\nemployees: 7\ngoals: [start_it]\npnman_member: true\n", encoding="utf-8")
+    transcript, report = tmp_path / "t.json", tmp_path / "r.md"
+    assert main(["interview", "--answers", str(profile), "--transcript", str(transcript), "-o", str(report)]) == 0
+    assert report.read_text(encoding="utf-8").startswith("# PNMAN")          # the extension gives the format
+    other = tmp_path / "r.out"
+    assert main(["interview", "--answers", str(profile), "--transcript", str(transcript),
+                 "--format", "html", "-o", str(other)]) == 0
+    assert other.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+    assert str(other) in capsys.readouterr().err
+    plain = tmp_path / "plain"                                               # no extension, no --format: HTML
+    assert main(["interview", "--answers", str(profile), "--transcript", str(transcript), "-o", str(plain)]) == 0
+    assert plain.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from engine.facade import assess
 from engine.questioning import opening_questions
 from interview.questionnaire.machine import Interview, MemoryState
-from interview.questionnaire.session import open_session
+from interview.questionnaire.session import open_session, profile_text
 from interview.render.l10n import Words, localise
 from knowledge.errors import ProfileError
 from knowledge.locales import available_languages
-from knowledge.profile import check_profile
+from knowledge.profile import check_profile, load_profile
 from strategies import KB, profiles
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -31,13 +31,13 @@ class CountingState(MemoryState):
         self.saves += 1
 
 
-def interview(lang: str = "fr", **state) -> Interview:
-    return Interview(KB, Words(lang, KB), CountingState(lang=lang, **state))
+def interview(lang: str = "fr", require_request: bool = False, **state) -> Interview:
+    return Interview(KB, Words(lang, KB), CountingState(lang=lang, **state), require_request=require_request)
 
 
-def answered(answers: dict, lang: str = "fr") -> Interview:
+def answered(answers: dict, lang: str = "fr", require_request: bool = False) -> Interview:
     """An interview that has asked and answered `answers`, in order, through the machine."""
-    machine = interview(lang)
+    machine = interview(lang, require_request)
     for key, value in answers.items():
         assert machine.next().key == key
         machine.answer(key, value)
@@ -190,6 +190,85 @@ def test_unknown_keeps_the_key_unknown_but_asked():
     assert machine.next().key != key
 
 
+# -- the request of an interview a person answers ----------------------------------------------
+@pytest.mark.parametrize("empty", [[], None])
+def test_an_interactive_interview_refuses_an_empty_goal_list(empty):
+    machine = answered({"employees": 7}, require_request=True)
+    step = machine.next()
+    assert step.key == "goals" and step.at_least_one is True
+    before = snapshot(machine)
+    with pytest.raises(ProfileError, match="at least one goal") as err:
+        machine.answer("goals", empty)
+    assert err.value.key == "goals"
+    assert snapshot(machine) == before and machine.next().key == "goals"
+    machine.answer("goals", ["start_it"])
+    step = machine.next()
+    assert step.key == "fiches" and step.at_least_one is False       # a goal is enough
+    machine.answer("fiches", [])
+    assert machine.state.answers["fiches"] == []
+
+
+def test_fiches_may_be_named_first_instead_of_goals():
+    machine = answered({"employees": 7}, require_request=True)
+    fiches = machine.question("fiches")
+    assert fiches.at_least_one is True                                # no goal yet: a fiche is needed
+    before = snapshot(machine)
+    with pytest.raises(ProfileError, match="at least one goal"):
+        machine.answer("fiches", [])
+    assert snapshot(machine) == before
+    machine.answer("fiches", [13])
+    step = machine.next()
+    assert step.key == "goals" and step.at_least_one is False
+    machine.answer("goals", [])
+    assert machine.state.asked == ["employees", "fiches", "goals"]
+    assert machine.next().key not in ("goals", "fiches")
+
+
+def test_only_the_request_may_come_out_of_order():
+    machine = answered({"employees": 7}, require_request=True)
+    with pytest.raises(ProfileError, match="the question now is 'goals'"):
+        machine.answer("pnman_member", True)
+    plain = answered({"employees": 7})                                # headless: the order is the engine's
+    with pytest.raises(ProfileError, match="the question now is 'goals'"):
+        plain.answer("fiches", [13])
+
+
+def test_a_review_change_cannot_empty_the_request():
+    machine = answered(START, require_request=True)
+    with pytest.raises(ProfileError, match="at least one goal"):
+        machine.answer("goals", [])
+    machine.answer("fiches", [16])
+    machine.answer("goals", [])                                       # fiches named: no goal is fine
+    with pytest.raises(ProfileError, match="at least one goal"):
+        machine.answer("fiches", [])
+    assert machine.state.answers["fiches"] == [16] and machine.state.answers["goals"] == []
+
+
+def test_headless_and_api_interviews_accept_a_profile_that_asks_for_nothing():
+    machine = answered({"employees": 7})
+    assert machine.next().at_least_one is False
+    machine.answer("goals", [])
+    machine.answer("fiches", [])
+    assert machine.next() is None and machine.finish()["plan"] == []
+
+
+def _drive_person(profile: dict) -> dict:
+    """Answer like a person in the terminal: the fiches first when there is no goal."""
+    machine = interview(require_request=True)
+    while (step := machine.next()) is not None:
+        if step.key == "goals" and not profile.get("goals") and "fiches" not in machine.state.asked:
+            machine.answer("fiches", profile.get("fiches"))
+        machine.answer(step.key, profile.get(step.key))
+    return machine.finish()
+
+
+@SETTINGS
+@given(profiles(complete=True, max_goals=2).filter(lambda p: p.get("goals") or p.get("fiches")))
+def test_an_interactive_interview_is_sound_for_a_profile_that_asks_for_something(profile):
+    full = localise(assess(check_profile(profile, KB), KB).record(), Words("fr", KB))
+    assert _relevant_view(_drive_person(profile)) == _relevant_view(full)
+
+
 # -- back ------------------------------------------------------------------------------------
 def test_back_asks_the_last_question_again_with_its_answer():
     machine = answered(START)
@@ -283,3 +362,20 @@ def test_the_language_changes_no_question_and_no_decision(profile, other):
     assert fr_keys == other_keys
     assert fr_record["decision_digest"] == other_record["decision_digest"]
     assert (fr_record["lang"], other_record["lang"]) == ("fr", other)
+
+
+NAMES = st.one_of(st.sampled_from(["yes", "no", "1:20", "null", "~", "Menuiserie: Benali #1", "- x", "'q'", '"d"',
+                                   "Ünïcödé « SARL »", " padded ", "", "0x1F", "2024-01-01", "a\nb"]),
+                  st.text(max_size=40))
+
+
+@SETTINGS
+@given(profile=profiles(complete=False, max_goals=3), name=NAMES, lang=st.sampled_from(["fr", "en"]))
+def test_the_profile_file_reads_back_as_the_answers(profile, name, lang, tmp_path_factory):
+    """What an interview leaves beside its session (<session>.profile.yaml) is what
+    `pnman assess` reads: the same keys, the same values, a name of any text included."""
+    answers = {"name": name, **profile}
+    header = Words(lang, KB)("interview.profile_header", session="s", path="/x/s.profile.yaml")
+    path = tmp_path_factory.mktemp("profile") / "s.profile.yaml"
+    path.write_text(profile_text(answers, list(profile), header), encoding="utf-8")
+    assert dict(load_profile(str(path), KB)) == answers

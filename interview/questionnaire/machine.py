@@ -24,6 +24,7 @@ from ..render.l10n import Words, localise
 # Our answer kinds (knowledge/questions.yaml) as the web API names them (contract §7).
 API_KINDS = {"bool": "bool", "int": "int", "goals": "multi", "list": "multi", "fiches": "multi", "text": "text"}
 WHERE = "<interview>"      # how an error names the source of a refused answer
+REQUEST = ("goals", "fiches")   # what the company asks for: by goals, or by fiches the diagnostic names
 
 
 class State(Protocol):
@@ -56,7 +57,8 @@ class Step:
     `input` ours (bool, int, goals, fiches, list, text): a face that types fiche numbers
     rather than ticking them needs to know. `default` is what to preselect: an earlier
     answer, else the value other answers imply, with the rule that implies it in
-    `implied_by` (offered, never assumed: only the answer given counts).
+    `implied_by` (offered, never assumed: only the answer given counts). `at_least_one`:
+    an empty list is refused here (an interactive interview's request, see `Interview`).
     """
     key: str
     text: str
@@ -70,6 +72,7 @@ class Step:
     max: int | None
     required: bool
     progress: dict
+    at_least_one: bool = False
 
     def as_dict(self) -> dict:
         """JSON-ready: the contract's QUESTION object (§7) and our extra fields."""
@@ -80,12 +83,23 @@ _STALE = object()
 
 
 class Interview:
-    """One interview over a session. Not thread-safe: one writer per session (the lock)."""
+    """One interview over a session. Not thread-safe: one writer per session (the lock).
 
-    def __init__(self, kb: Knowledge, words: Words, state: State):
+    `require_request`: the company must ask for something — at least one goal, or the
+    fiches its diagnostic names. An interview a person answers (the terminal, a web form)
+    sets it: ticking no goal there is nearly always a slip (Space not pressed), and the
+    interview would end at once with an empty plan. Then an empty goal list is refused
+    unless fiches are named, and the fiches may be answered before the goals to say so
+    (« no goal: the diagnostic names fiches »). The headless run and the JSON API leave it
+    off: answering every question from a complete profile must give what `pnman assess`
+    gives for it (contract §6, §7), a profile that asks for nothing included.
+    """
+
+    def __init__(self, kb: Knowledge, words: Words, state: State, *, require_request: bool = False):
         self.kb = kb
         self.words = words
         self.state = state
+        self.require_request = require_request
         self._undone: dict[str, Any] = {}   # answers taken back, offered again as defaults
         self._next: Any = _STALE            # the pending step, until the answers change
 
@@ -118,7 +132,15 @@ class Interview:
                     kind=API_KINDS[question.kind], input=question.kind, choices=self._choices(key),
                     default=default, implied_by=implied_by,
                     min=spec.min if spec.type == "int" else None, max=spec.max if spec.type == "int" else None,
-                    required=question.required, progress={"n": number, "total": total})
+                    required=question.required, progress={"n": number, "total": total},
+                    at_least_one=self._needs_one(key, answers))
+
+    def _needs_one(self, key: str, answers: dict) -> bool:
+        """Whether an empty answer to `key` would leave the request empty (require_request)."""
+        if not self.require_request or key not in REQUEST:
+            return False
+        other = REQUEST[1 - REQUEST.index(key)]
+        return not answers.get(other)
 
     def _choices(self, key: str) -> tuple[dict, ...]:
         kind, w = self.kb.questions[key].kind, self.words
@@ -152,20 +174,25 @@ class Interview:
         """Record one answer (None: « je ne sais pas », the key stays unknown) and save.
 
         Accepted: the question asked now, a question already answered (changed from the
-        review), or the company's identity (the name) at any time. Anything else would
-        let a face skip the questioning, so it is refused; a refused or invalid answer
-        raises ProfileError and changes nothing.
+        review), or the company's identity (the name) at any time; with `require_request`,
+        the fiches while the goals are asked (to name fiches instead of goals). Anything
+        else would let a face skip the questioning, so it is refused; a refused or invalid
+        answer raises ProfileError and changes nothing.
         """
         self._known(key)
         identity = self.kb.facts[key].role == "identity"
         if not identity and key not in self.state.asked:
             pending = self.next()
-            if pending is None or pending.key != key:
+            fiches_first = self.require_request and key in REQUEST and pending is not None and pending.key in REQUEST
+            if (pending is None or pending.key != key) and not fiches_first:
                 expected = f"the question now is '{pending.key}'" if pending else "no question is left"
                 raise ProfileError(f"is not the question asked ({expected})", file=WHERE, key=key)
         if value is None and self.kb.questions[key].required:
             raise ProfileError("an answer is required here (« je ne sais pas » is not possible)", file=WHERE, key=key)
         check_value(key, value, self.kb, file=WHERE)
+        if not value and self._needs_one(key, self.state.answers):
+            raise ProfileError("choose at least one goal, or name the fiches the diagnostic designates "
+                               "(an interview that asks for nothing has no plan to give)", file=WHERE, key=key)
         if value is None:
             self.state.answers.pop(key, None)
         else:

@@ -2,7 +2,10 @@
 
 Every prompt offers « Je ne sais pas » (the key stays unknown) unless an answer is
 required, and « ← Retour » (the previous question); invalid input is refused with a
-helpful message and asked again. Every word comes from the catalogue (`Words`).
+helpful message and asked again. Every word comes from the catalogue (`Words`),
+questionary's own English hints included: each select and checkbox gets its
+`instruction`, and a checkbox, which would print « done (2 selections) » once answered,
+is erased and its answer printed in the interview's language instead.
 `unsafe_ask` lets Ctrl-C raise KeyboardInterrupt, handled once at the top.
 """
 from __future__ import annotations
@@ -10,12 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 import questionary
+from prompt_toolkit import print_formatted_text
+from prompt_toolkit.formatted_text import FormattedText
 from questionary import Choice
+from questionary.styles import merge_styles_default
 
 from ..render.l10n import Words
 from .machine import Step
 
 BACK = object()
+BY_FICHES = object()      # « no goal: the diagnostic names fiches » — ask the fiches first
 UNKNOWN = None
 
 
@@ -23,11 +30,22 @@ def _ask(question, **kwargs):
     return question.unsafe_ask(**kwargs)
 
 
+def _select(message: str, choices: list, w: Words, default=None):
+    """A questionary select with the catalogue's hint instead of « (Use arrow keys) »."""
+    return _ask(questionary.select(message, choices=choices, default=default, instruction=w("prompts.select_help")))
+
+
+def _answered(message: str, answer: str) -> None:
+    """The line a prompt leaves once answered, as questionary draws it (for an erased prompt)."""
+    print_formatted_text(FormattedText([("class:qmark", "?"), ("class:question", f" {message} "),
+                                        ("class:answer", answer)]), style=merge_styles_default([]))
+
+
 def ask_bool(step: Step, w: Words, prefix: str) -> Any:
     choices = [Choice(w("prompts.yes"), value=True), Choice(w("prompts.no"), value=False),
                Choice(w("prompts.unknown"), value="unknown"), Choice(w("prompts.back"), value="back")]
     chosen = {True: choices[0], False: choices[1]}.get(step.default, choices[2])
-    answer = _ask(questionary.select(prefix + step.text, choices=choices, default=chosen, instruction=" "))
+    answer = _select(prefix + step.text, choices, w, default=chosen)
     if answer == "back":
         return BACK
     return UNKNOWN if answer == "unknown" else answer
@@ -76,34 +94,64 @@ def ask_fiches(step: Step, w: Words, prefix: str) -> Any:
     numbers = [c["value"] for c in step.choices]
 
     def validate(text: str):
-        return True if text.strip() == "<" or parse_fiches(text, numbers) is not None \
-            else w("prompts.fiches_error", count=len(numbers))
+        if text.strip() == "<":
+            return True
+        fiches = parse_fiches(text, numbers)
+        if fiches is None:
+            return w("prompts.fiches_error", count=len(numbers))
+        return True if fiches or not step.at_least_one else w("prompts.fiches_required")
 
     current = w.join(step.default) if step.default else ""
+    hint = "prompts.fiches_required_help" if step.at_least_one else "prompts.fiches_help"
     answer = _ask(questionary.text(prefix + step.text, default=current, validate=validate,
-                                   instruction=w("prompts.fiches_help"))).strip()
+                                   instruction=w(hint))).strip()
     if answer == "<":
         return BACK
     return parse_fiches(answer, numbers)
 
 
 def ask_checkbox(step: Step, w: Words, prefix: str) -> Any:
+    """Tick with Space, confirm with Enter. Enter with nothing ticked is nearly always a slip
+    (Space not pressed), so it is refused with a hint wherever it would decide something:
+    a list (the diagnostic's recommendations) says « none » with its own choice, and the
+    goals, when the interview needs a request (`at_least_one`), offer to name fiches
+    instead (BY_FICHES). Goals otherwise: ticking none is the answer « none »."""
     selected = set(step.default or [])
     choices = [Choice(c["label"], value=c["value"], checked=c["value"] in selected) for c in step.choices]
-    allow_unknown = step.input == "list"      # goals: ticking none is the answer « none »
-    if allow_unknown:
+    explicit_none = step.input == "list"
+    if explicit_none:
+        choices.append(Choice(w("prompts.none_of_these"), value="none", checked=step.default == []))
         choices.append(Choice(w("prompts.unknown"), value="unknown"))
+    if step.at_least_one and step.key == "goals":
+        choices.append(Choice(w("prompts.by_fiches"), value="by_fiches"))
     choices.append(Choice(w("prompts.back"), value="back"))
-    answer = _ask(questionary.checkbox(prefix + step.text, choices=choices, instruction=w("prompts.none_checked")))
+
+    def validate(values: list) -> bool | str:
+        if values or not (step.at_least_one or explicit_none):
+            return True
+        return w("prompts.goals_required" if step.key == "goals" else "prompts.at_least_one")
+
+    message = prefix + step.text
+    answer = _ask(questionary.checkbox(message, choices=choices, validate=validate,
+                                       instruction=w("prompts.checkbox_help"), erase_when_done=True))
+    labels = {c["value"]: c["label"] for c in step.choices}
     if "back" in answer:
+        _answered(message, w("prompts.back"))
         return BACK
     if "unknown" in answer:
+        _answered(message, w("answers.unknown"))
         return UNKNOWN
-    return [c["value"] for c in step.choices if c["value"] in answer]
+    values = [c["value"] for c in step.choices if c["value"] in answer]
+    if "by_fiches" in answer and not values:
+        _answered(message, w("prompts.by_fiches"))
+        return BY_FICHES
+    _answered(message, _short(w.join(labels[v] for v in values), 90) or w("answers.none"))
+    return values
 
 
 def ask_text(step: Step, w: Words, prefix: str) -> Any:
-    answer = _ask(questionary.text(prefix + step.text, default=step.default or "")).strip()
+    answer = _ask(questionary.text(prefix + step.text, default=step.default or "",
+                                   instruction=w("prompts.text_help"))).strip()
     if answer == "<":
         return BACK
     return answer or None
@@ -131,5 +179,24 @@ def review(items: list[dict], w: Words) -> str | None:
     choices = [Choice(w("interview.see_result"), value="__done__")]
     choices += [Choice(f"{_short(item['question'])} — {_short(item['answer'], 40)}", value=item["key"])
                 for item in items]
-    picked = _ask(questionary.select(w("interview.review"), choices=choices, default=choices[0]))
+    picked = _select(w("interview.review"), choices, w, default=choices[0])
     return None if picked == "__done__" else picked
+
+
+def resume_or_restart(name: str, saved: dict | None, w: Words) -> bool:
+    """A session of this name exists: True to resume it, False to start afresh (the old one
+    is then kept as another session). Resuming is the default: nothing is lost by Enter."""
+    if saved is None:
+        what = w("interview.saved_unreadable")
+    else:
+        what = w("interview.saved_summary", n=saved["answers"],
+                 status=w(f"interview.status_{'completed' if saved['status'] == 'completed' else 'in_progress'}"),
+                 updated=str(saved.get("updated") or "?").replace("T", " ").replace("+00:00", " UTC"))
+    choices = [Choice(w("interview.resume"), value=True), Choice(w("interview.restart"), value=False)]
+    return _select(w("interview.existing", name=name, what=what), choices, w, default=choices[0])
+
+
+def report_path(default: str, w: Words) -> str:
+    """Where to write the report: Enter keeps the path offered; an empty field writes none."""
+    return _ask(questionary.text(w("interview.report_ask"), default=default,
+                                 instruction=w("prompts.report_help"))).strip()

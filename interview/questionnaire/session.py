@@ -5,7 +5,13 @@ $PNMAN_HOME). It keeps and stores the answers; what may be answered, and when, i
 interview's business (machine.Interview changes `answers` and `asked`, then calls
 `save`). Each save goes through a temporary file, fsync and rename, so killing the
 process loses at most the answer being typed. A lock file keeps two interviews off the
-same session. A damaged file is never overwritten: it is moved aside and reported.
+same session. A damaged file is never overwritten: it is moved aside and reported. A
+session started afresh over an old one keeps the old one as another session, which
+`--session <its name> --resume` reopens: no answer is ever out of reach.
+
+Beside `<name>.json`, a finished interview leaves `<name>.result.json` (the record, for
+`pnman explain` and `pnman audit`) and `<name>.profile.yaml` (the answers given, for
+`pnman assess`).
 """
 from __future__ import annotations
 
@@ -28,6 +34,8 @@ from ..files import write_atomic
 
 SCHEMA = "pnman-session/1"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_MAX = 64
+RESULT, PROFILE = ".result.json", ".profile.yaml"     # what a finished interview leaves beside its session
 
 
 def sessions_dir() -> Path:
@@ -62,7 +70,12 @@ class Session:
     status: str = "in_progress"
     created: str = field(default_factory=_now)
     updated: str = field(default_factory=_now)
+    previous: Path | None = None      # where an old session of this name was kept, when started afresh
     _lock: Any = None
+
+    def sibling(self, suffix: str) -> Path:
+        """A file of this session beside it: `<name><suffix>` (RESULT, PROFILE)."""
+        return self.path.with_name(self.path.stem + suffix)
 
     # -- persistence -----------------------------------------------------------------------
     def to_json(self) -> dict:
@@ -81,6 +94,34 @@ class Session:
                 self._lock.close()
             finally:
                 self._lock = None
+
+
+def profile_text(answers: dict[str, Any], asked: list[str], header: str) -> str:
+    """The answers given as a YAML profile that `pnman assess` reads: only the keys answered
+    (« je ne sais pas » leaves a key out: unknown), in the order asked, `header` as comments.
+    Written by hand rather than by yaml.dump, which mangles a few characters (U+0085 in a
+    name comes back as a space): every text is a JSON string, which YAML reads as itself."""
+    order = [k for k in ("name", *asked) if k in answers]
+    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    lines += [f"{key}: {_yaml_value(answers[key])}" for key in dict.fromkeys(order + list(answers))]
+    return "\n".join(lines) + "\n"
+
+
+_BARE = re.compile(r"^[a-z][a-z0-9_]*$")
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")    # YAML breaks or non-printables
+
+
+def _yaml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_yaml_value(item) for item in value) + "]"
+    text = str(value)
+    if _BARE.match(text) and text not in ("yes", "no", "on", "off", "true", "false", "null", "y", "n"):
+        return text                  # a code (start_it, tic_investment): written as it is
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
 
 
 def _check_name(name: str) -> None:
@@ -127,6 +168,41 @@ def _aside(path: Path, tag: str) -> Path:
     return candidate
 
 
+def _keep_previous(path: Path, name: str) -> Path:
+    """Keep an old session as another session, `<name>-previous-<time>`, that --resume
+    reopens; its result and profile files go with it. Returns the new session file."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    base = f"{name[: NAME_MAX - len(stamp) - 14]}-previous-{stamp}"
+    candidate, counter = base, 1
+    while any(path.with_name(candidate + suffix).exists() for suffix in (".json", ".lock", RESULT, PROFILE)):
+        counter += 1
+        candidate = f"{base}-{counter}"
+    target = path.with_name(candidate + ".json")
+    os.replace(path, target)
+    for suffix in (RESULT, PROFILE):
+        old = path.with_name(name + suffix)
+        if old.exists() and not old.is_symlink():
+            os.replace(old, path.with_name(candidate + suffix))
+    return target
+
+
+def peek(name: str) -> dict | None:
+    """What a saved session holds (answers, status, time), read without opening it; None
+    when there is none or it cannot be read (opening it will say why)."""
+    _check_name(name)
+    path = sessions_dir() / f"{name}.json"
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+        return None
+    return {"answers": len(data["answers"]), "asked": len(data.get("asked") or []),
+            "status": data.get("status"), "updated": data.get("updated")}
+
+
 def _set_aside(path: Path, why: str) -> InputError:
     aside = _aside(path, "damaged")
     return InputError(f"the session file is damaged ({why}); it was kept aside as {aside.name} and "
@@ -140,7 +216,8 @@ def exists(name: str) -> bool:
 
 
 def open_session(name: str, kb: Knowledge, *, resume: bool, lang: str) -> Session:
-    """Open (and lock) a session: resume it, or start a new one (archiving an old one)."""
+    """Open (and lock) a session: resume it, or start a new one; an old one of the same
+    name is kept as another session (`Session.previous` says where)."""
     _check_name(name)
     path = sessions_dir() / f"{name}.json"
     lock = _acquire(path)
@@ -151,9 +228,8 @@ def open_session(name: str, kb: Knowledge, *, resume: bool, lang: str) -> Sessio
                                  file=str(path))
             session = _load(path, kb)
         else:
-            if path.exists():
-                _aside(path, "previous")
-            session = Session(name, path, lang=lang)
+            previous = _keep_previous(path, name) if os.path.lexists(path) else None
+            session = Session(name, path, lang=lang, previous=previous)
             session.save()
     except BaseException:
         fcntl.flock(lock, fcntl.LOCK_UN)
@@ -184,6 +260,6 @@ def _load(path: Path, kb: Knowledge) -> Session:
         check_profile({"employees": 0, **answers}, kb, file=str(path))
     except ProfileError as exc:
         raise _set_aside(path, f"an answer is invalid: {exc.detail} ({exc.key})") from None
-    return Session(data.get("name") or path.stem, path, lang=data.get("lang", "fr"), answers=answers, asked=asked,
+    return Session(path.stem, path, lang=data.get("lang", "fr"), answers=answers, asked=asked,
                    status=data.get("status", "in_progress"), created=data.get("created", _now()),
                    updated=data.get("updated", _now()))

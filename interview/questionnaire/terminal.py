@@ -3,20 +3,32 @@
 A thin face over machine.Interview: it shows each step with questionary, hands the
 answer back, and writes the result beside the session. Which question comes next, what
 is offered as a default and what is accepted are the machine's business.
+
+At the end: the record (`<session>.result.json`) and the answers as a profile
+(`<session>.profile.yaml`, for `pnman assess`) beside the session, and the report a
+manager reads, written where `-o` says or where the interview offers (HTML unless
+`--format` or the file's extension says otherwise).
 """
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import knowledge
 from knowledge.errors import InputError, ProfileError
 
-from ..files import console, to_json, write_atomic
+from ..files import console, is_stdout, to_json, write_atomic
 from ..render.l10n import Words
 from . import prompts
 from .machine import Interview
+from .session import PROFILE, RESULT, peek, profile_text
 from .session import exists as session_exists
 from .session import open_session
+
+EXTENSIONS = {"html": ".html", "markdown": ".md", "text": ".txt", "json": ".json"}
+BY_EXTENSION = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown",
+                ".txt": "text", ".json": "json"}
 
 
 def run_interview(args) -> int:
@@ -27,7 +39,53 @@ def run_interview(args) -> int:
     if not sys.stdin.isatty():
         raise InputError("the interview needs a terminal; without one, run it headless with "
                          "--answers PROFILE --transcript OUT.json")
-    return interactive(kb, session_name=args.session, resume=args.resume, lang=args.lang)
+    return interactive(kb, session_name=args.session, resume=args.resume, lang=args.lang,
+                       fmt=getattr(args, "format", None), output=getattr(args, "output", None))
+
+
+def report_format(fmt: str | None, path: str | os.PathLike | None) -> str:
+    """--format when given, else what the file's extension says, else HTML."""
+    if fmt:
+        return fmt
+    return BY_EXTENSION.get(Path(str(path or "")).suffix.lower(), "html")
+
+
+def render_report(record: dict, w: Words, fmt: str) -> str:
+    """The report in one of `pnman assess`'s formats (the renderers are imported lazily)."""
+    if fmt == "json":
+        return to_json(record)
+    if fmt == "markdown":
+        from ..render.markdown import assessment_markdown
+        return assessment_markdown(record, w)
+    if fmt == "text":
+        from ..render.text import assessment_text
+        return assessment_text(record, w)
+    from ..render.html import assessment_html
+    return assessment_html(record, w)
+
+
+def _check_output(output: str | None) -> None:
+    """Refuse at once, not after the last question, a report file that cannot be written."""
+    if not output or is_stdout(output):
+        return
+    path = Path(output).expanduser()
+    if path.is_dir():
+        raise InputError("is a directory, expected a file to write the report to", file=output)
+    if not path.parent.is_dir():
+        raise InputError("its folder does not exist", file=output)
+
+
+def write_report(record: dict, w: Words, fmt: str | None, output: str) -> tuple[str, str]:
+    """Write the report atomically (or print it for -o -); returns (format, where)."""
+    fmt = report_format(fmt, output)
+    content = render_report(record, w, fmt)
+    if is_stdout(output):
+        sys.stdout.write(content)
+        sys.stdout.flush()
+        return fmt, "-"
+    path = Path(output).expanduser()
+    write_atomic(path, content)
+    return fmt, str(path.resolve())
 
 
 def _headless(args, kb) -> int:
@@ -37,50 +95,85 @@ def _headless(args, kb) -> int:
 
     from .headless import run_headless
     words = Words(args.lang, kb)
+    output, fmt = getattr(args, "output", None), getattr(args, "format", None)
+    _check_output(output)
     profile = load_profile(args.answers, kb)
     transcript = run_headless(profile, kb, words)
     write_atomic(args.transcript, to_json(transcript))
     print(words("interview.transcript", count=len(transcript["asked"]), path=args.transcript), file=sys.stderr)
+    if output:
+        fmt, where = write_report(transcript["result"], words, fmt, output)
+        if where != "-":
+            print(words("interview.report_written", format=fmt, path=where), file=sys.stderr)
     return 0
 
 
-def interactive(kb, *, session_name: str, resume: bool, lang: str) -> int:
-    """Name, questions (with « retour »), review, result; Ctrl-C keeps every answer given."""
+def interactive(kb, *, session_name: str, resume: bool, lang: str, fmt: str | None = None,
+                output: str | None = None) -> int:
+    """Name, questions (with « retour »), review, result, report; Ctrl-C keeps every answer given.
+
+    Started without --resume over a saved session, it asks whether to resume it or start
+    afresh; afresh keeps the old one as another session and says which."""
     w = Words(lang, kb)
     out = console()
-    had_one = not resume and session_exists(session_name)
+    _check_output(output)
+    if not resume and session_exists(session_name):
+        resume = prompts.resume_or_restart(session_name, peek(session_name), w)
     session = open_session(session_name, kb, resume=resume, lang=lang)
-    if had_one:
-        _say(out, w("interview.previous_session", name=session_name))
-    interview = Interview(kb, w, session)
+    name = session.path.stem
+    if session.previous is not None:
+        _say(out, w("interview.previous_kept", path=session.previous, name=session.previous.stem))
+    interview = Interview(kb, w, session, require_request=True)
     try:
         _say(out, w("interview.welcome"))
         if "name" not in session.answers and "name" not in session.asked:
-            name = prompts.ask(interview.question("name"), w)
-            _answer(interview, out, "name", None if name is prompts.BACK else name)
+            company = prompts.ask(interview.question("name"), w)
+            _answer(interview, out, "name", None if company is prompts.BACK else company)
         while True:
             _questionnaire(interview, w, out)
             change = prompts.review(interview.review(), w)
             if change is None:
                 break
             value = prompts.ask(interview.question(change), w)
+            if value is prompts.BY_FICHES:
+                value = _fiches_instead(interview, w, out)
             if value is not prompts.BACK:
                 _answer(interview, out, change, value)
         record = interview.finish()
-        base = session.path.with_suffix("")
-        json_path, md_path = base.with_name(base.name + ".result.json"), base.with_name(base.name + ".report.md")
-        from ..render.markdown import assessment_markdown   # lazily: the renderers import much more
-        from ..render.text import assessment_text
-        write_atomic(json_path, to_json(record))
-        write_atomic(md_path, assessment_markdown(record, w))
+        result, profile = session.sibling(RESULT), session.sibling(PROFILE)
+        write_atomic(result, to_json(record))
+        write_atomic(profile, profile_text(session.answers, session.asked,
+                                           w("interview.profile_header", session=name, path=profile)))
+        from ..render.text import assessment_text   # lazily: the renderers import much more
         _say(out, assessment_text(record, w))
-        _say(out, w("interview.result", json=json_path, md=md_path))
+        _say(out, w("interview.result", result=result, profile=profile))
+        _report(record, w, out, fmt, output, name, profile)
         return 0
     except (KeyboardInterrupt, EOFError):
-        print("\n" + w("interview.interrupted", n=len(session.answers), name=session.name), file=sys.stderr)
+        print("\n" + w("interview.interrupted", n=len(session.answers), name=name), file=sys.stderr)
         return 130
     finally:
         session.close()
+
+
+def _report(record: dict, w: Words, out, fmt: str | None, output: str | None, name: str, profile) -> None:
+    """Write the report where -o says; else offer a file (Enter accepts, an empty field
+    writes none). A file that cannot be written is said, and another one asked for."""
+    offered = w("interview.report_file", session=name) + EXTENSIONS[fmt or "html"]
+    path = output or prompts.report_path(offered, w)
+    while True:
+        if not path:
+            _say(out, w("interview.report_skipped", profile=profile, format=fmt or "html", file=offered))
+            return
+        try:
+            written, where = write_report(record, w, fmt, path)
+        except InputError as exc:
+            _say(out, str(exc))
+            path = prompts.report_path(path, w)
+            continue
+        if where != "-":
+            _say(out, w("interview.report_written", format=written, path=where))
+        return
 
 
 def _questionnaire(interview: Interview, w: Words, out) -> None:
@@ -93,11 +186,25 @@ def _questionnaire(interview: Interview, w: Words, out) -> None:
             value = w.answer(step.input, step.default, step.key)
             _say(out, "  " + w("interview.implied", value=value, rule=step.implied_by), style="dim")
         value = prompts.ask(step, w, prefix)
+        if value is prompts.BY_FICHES:
+            value = _fiches_instead(interview, w, out, prefix)
+            if value is prompts.BACK:
+                continue        # the goals again
         if value is prompts.BACK:
             if interview.back() is None:
                 _say(out, w("interview.first"))
             continue
         _answer(interview, out, step.key, value)
+
+
+def _fiches_instead(interview: Interview, w: Words, out, prefix: str = ""):
+    """« No goal: the diagnostic names fiches »: the fiches first (at least one), then no
+    goal. Returns the goals' answer ([]), or BACK to tick goals after all."""
+    value = prompts.ask(interview.question("fiches"), w, prefix)
+    if value is prompts.BACK or value is None:
+        return prompts.BACK
+    _answer(interview, out, "fiches", value)
+    return [] if interview.state.answers.get("fiches") else prompts.BACK
 
 
 def _answer(interview: Interview, out, key: str, value) -> None:

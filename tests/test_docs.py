@@ -1,0 +1,63 @@
+"""The documentation in the repository stands on its own and cannot drift from the knowledge."""
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+from knowledge.yamlio import parse_text
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("make_profile", ROOT / "docs" / "make_profile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_profile_page_is_what_its_generator_writes():
+    generated = _generator().render()
+    committed = (ROOT / "docs" / "profile.md").read_text(encoding="utf-8")
+    assert committed == generated, "docs/profile.md is out of date: run .venv/bin/python docs/make_profile.py"
+
+
+def test_profile_page_lists_every_key_with_its_labels(kb):
+    from knowledge.locales import catalogue
+    page = (ROOT / "docs" / "profile.md").read_text(encoding="utf-8")
+    keys = page[page.index("## Keys"):]
+    keys = keys[:keys.index("\n## ", 5)]
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `([a-z_]+)`.*$", keys, re.M)}
+    for key in kb.facts:
+        assert key in rows, key
+        for lang in ("fr", "en"):
+            assert catalogue(lang).text(f"facts.{key}.label") in rows[key], (key, lang)
+    assert "## Unknown is not false" in page
+
+
+def test_the_yes_no_words_of_the_page_are_the_yaml_reader_s():
+    words = _generator().boolean_words()
+    for value, spellings in words.items():
+        for spelling in spellings:
+            assert parse_text(f"k: {spelling}", kind="yaml")["k"] is value
+    assert {"true", "yes", "on"} <= set(words[True]) and {"false", "no", "off"} <= set(words[False])
+    for word in ("oui", "non", "vrai", "faux", "y", "n", "1", "0"):
+        assert word not in words[True] + words[False]
+
+
+def test_readme_points_inside_the_repository():
+    assert "shared/contract.md" not in README
+    for link in re.findall(r"\]\(([^)#]+)", README):
+        if not link.startswith(("http://", "https://")):
+            assert (ROOT / link).exists(), link
+    assert "docs/profile.md" in README
+
+
+def test_readme_says_what_graphviz_is_for_and_which_words_are_yes_and_no():
+    assert "Graphviz" in README and "--format svg" in README and "mermaid" in README
+    section = README[README.index("Graphviz") - 400:README.index("Graphviz") + 600]
+    assert "HTML" in section
+    for word in ("true", "false", "yes", "no", "on", "off", "oui"):
+        assert f"`{word}`" in README, word
