@@ -102,7 +102,12 @@ def write_atomic(path: str | os.PathLike, content: str | bytes) -> None:
         if isinstance(exc, OSError):
             raise _write_error(path, exc) from None
         raise
-    with contextlib.suppress(OSError):   # some filesystems refuse to fsync a directory
+    fsync_dir(directory)
+
+
+def fsync_dir(directory: str | os.PathLike) -> None:
+    """Make a rename in `directory` durable (some filesystems refuse to fsync a folder)."""
+    with contextlib.suppress(OSError):
         dir_fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

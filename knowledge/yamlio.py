@@ -111,22 +111,31 @@ def _load_user_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def _refuse_surrogates(value: Any) -> None:
-    """A lone surrogate (from a `\\ud800` escape) is not Unicode text: no file or terminal
-    can hold it, so it would fail much later, far from its cause."""
+def lone_surrogate(value: Any) -> str | None:
+    """The first text (key or value) holding a lone surrogate (from a `\\ud800` escape), or
+    None. Such a text is not Unicode: no file or terminal can hold it, so it would fail much
+    later, far from its cause."""
     stack = [value]
     while stack:
         node = stack.pop()
         if isinstance(node, str):
             try:
                 node.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise ValueError(f"a text holds a lone surrogate ({node[exc.start]!r}), which is not valid Unicode") from None
+            except UnicodeEncodeError:
+                return node
         elif isinstance(node, dict):
             stack.extend(node.keys())
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+    return None
+
+
+def _refuse_surrogates(value: Any) -> None:
+    bad = lone_surrogate(value)
+    if bad is not None:
+        char = next(c for c in bad if 0xD800 <= ord(c) <= 0xDFFF)
+        raise ValueError(f"a text holds a lone surrogate ({char!r}), which is not valid Unicode")
 
 
 def _depth(value: Any, limit: int = MAX_DEPTH) -> int:

@@ -48,9 +48,10 @@ from typing import Any, Iterator
 import orjson
 
 from knowledge.errors import InputError, PnmanError
-from knowledge.yamlio import parse_text
+from knowledge.yamlio import lone_surrogate, parse_text
 
 from ..render.l10n import Words
+from ..files import fsync_dir
 from .output import to_json
 
 TRUE = {"true", "vrai", "oui", "yes", "1", "o", "y"}
@@ -314,28 +315,10 @@ def _json_row(text: str) -> Any:
     except ValueError as exc:       # DuplicateKeyError, JSONDecodeError, over-long integers, nesting
         reason = str(exc).replace("invalid JSON at line 1, column", "invalid JSON at column")
         return reason if reason.startswith("invalid JSON") else f"invalid JSON: {reason}"
-    bad = _surrogate(data)
+    bad = lone_surrogate(data)
     if bad is not None:
         return f"invalid JSON: {bad!r} holds a lone surrogate ({_clean(next(c for c in bad if 0xD800 <= ord(c) <= 0xDFFF))}), which is not text"
     return data
-
-
-def _surrogate(value: Any) -> str | None:
-    """The first string (key or value) holding a lone surrogate, shown escaped; None if none."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            try:
-                node.encode("utf-8")
-            except UnicodeEncodeError:
-                return node
-        elif isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return None
 
 
 def open_source(path: str, kb) -> Source:
@@ -660,15 +643,6 @@ def _open_new(path: Path, mode: int | None) -> int:
     return fd
 
 
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):   # some filesystems refuse to fsync a directory
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _write_file(path: Path, data: bytes) -> None:
     """Replace a file atomically through a new temporary file (never following a link); an
     existing file's permissions are kept."""
@@ -693,7 +667,7 @@ def _write_file(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 @dataclass
@@ -1154,7 +1128,7 @@ def run_batch(args) -> int:
             sys.stderr.write(text)
             return 0
         os.replace(target.partial, target.path)
-        _fsync_dir(target.path.parent)
+        fsync_dir(target.path.parent)
         _write_file(target.summary, to_json(data).encode("utf-8"))
     sys.stdout.write(text)
     return 0
