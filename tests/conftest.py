@@ -1,6 +1,7 @@
 """Shared fixtures: the knowledge base (loaded once) and helpers to assess profiles."""
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -31,3 +32,18 @@ def step_label(step: dict) -> str:
     if step["kind"] == "company_action":
         return step["id"]
     return f"f{step['fiche']}" + (f":{step['part']}" if step.get("part") else "")
+
+
+def run(capsys, *argv, stdin: str | None = None, monkeypatch=None):
+    """Run the CLI in-process: (exit code, stdout, stderr); `stdin` is fed as standard input."""
+    from interview.cli.main import main
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode("utf-8"))))
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_clean_line(err: str) -> bool:
+    """An exit-2 message as the contract wants it: one line, named, no traceback."""
+    return "Traceback" not in err and len(err.strip().splitlines()) == 1 and err.startswith("pnman: ")

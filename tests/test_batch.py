@@ -22,19 +22,14 @@ import pytest
 from bench.portfolio import profiles as portfolio
 from bench.portfolio import write_csv
 from interview.cli import batch as batch_module
+from conftest import one_clean_line, run
 from interview.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
-def one_clean_line(err: str) -> bool:
-    return "Traceback" not in err and len(err.strip().splitlines()) == 1 and err.startswith("pnman: ")
 
 
 def lines_of(path: Path) -> list[dict]:

@@ -11,17 +11,13 @@ from pathlib import Path
 import pytest
 
 from interview import files
-from interview.cli.main import main
+from conftest import run
 from knowledge.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = str(ROOT / "examples" / "me-erp.yaml")
 
 
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_a_device_is_never_replaced(capsys):

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import one_clean_line, run
 from interview.cli.main import main
 from interview.files import write_atomic
 from knowledge.errors import InputError
@@ -21,14 +22,8 @@ from strategies import KB, profiles
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
-def one_clean_line(err: str) -> bool:
-    return "Traceback" not in err and len(err.strip().splitlines()) == 1 and err.startswith("pnman: ")
 
 
 @pytest.mark.parametrize("content, needle", [

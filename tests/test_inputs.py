@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from conftest import record_of
-from interview.cli.main import main
+from conftest import record_of, run
 from knowledge.profile import check_profile
 from knowledge.yamlio import MAX_NODES
 
@@ -16,10 +15,6 @@ ERP = {"name": "Ets Test", "employees": 60, "pnman_member": True, "diagnostic_ap
        "recommendations": ["erp", "tic_investment"], "goals": ["erp"], "uses_it": True, "management_rules": True}
 
 
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize("command", [["assess"], ["check", "--fiche", "2"], ["graph"]])
