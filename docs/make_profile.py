@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from knowledge import KNOWLEDGE_DIR, load  # noqa: E402
 from knowledge.locales import catalogue  # noqa: E402
-from knowledge.yamlio import parse_text  # noqa: E402
+from knowledge.profile import NO_WORDS, YES_WORDS  # noqa: E402
 
 TARGET = ROOT / "docs" / "profile.md"
 LANGS = ("fr", "en")
@@ -27,20 +27,6 @@ ROLES = {"identity": "shown in reports only, decides nothing",
          "request": "what the company asks for",
          "eligibility": "a condition of the guide: when it fails, the fiche is ineligible",
          "prerequisite": "something the company (or an earlier fiche) can bring about"}
-CANDIDATES = ("true", "false", "yes", "no", "on", "off", "y", "n", "oui", "non", "vrai", "faux", "1", "0")
-
-
-def boolean_words() -> dict[bool, list[str]]:
-    """The words pnman's YAML reader takes for true and for false (YAML 1.1 booleans)."""
-    found: dict[bool, list[str]] = {True: [], False: []}
-    for word in CANDIDATES:
-        for spelling in dict.fromkeys((word, word.capitalize(), word.upper())):
-            value = parse_text(f"k: {spelling}", kind="yaml")["k"]
-            if isinstance(value, bool):
-                found[value].append(spelling)
-    return found
-
-
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -62,8 +48,7 @@ def _allowed(key, spec, kb) -> str:
 def render() -> str:
     kb = load(KNOWLEDGE_DIR)
     cats = {lang: catalogue(lang) for lang in LANGS}
-    words = boolean_words()
-    true, false = ", ".join(f"`{w}`" for w in words[True]), ", ".join(f"`{w}`" for w in words[False])
+    true, false = ", ".join(f"`{w}`" for w in YES_WORDS), ", ".join(f"`{w}`" for w in NO_WORDS)
     out = [
         "# Company profile: the keys",
         "",
@@ -92,12 +77,11 @@ def render() -> str:
         "",
         "## Yes/no answers",
         "",
-        f"A YAML profile reads {true} as true and {false} as false (the YAML 1.1",
-        "booleans, in lower case, Capitalised or UPPER CASE); JSON has `true` and `false` only. CSV",
-        "cells (`pnman batch`) accept `true`/`false`, `yes`/`no` in any case, and the words French",
-        "spreadsheets write: `vrai`/`faux`, `oui`/`non`, `o`/`n`, `1`/`0` (not yet `on`/`off`).",
-        "In a YAML or JSON profile, `oui`/`non`, `vrai`/`faux` and `1`/`0` are refused with exit 2",
-        "naming the key.",
+        "Every input takes the same yes/no words, in any case (lower, Capitalised, UPPER): a YAML",
+        "or JSON profile, a CSV cell or JSON line of `pnman batch`, an answer to the interview",
+        f"(terminal, headless or web API). True: {true}. False: {false}.",
+        "JSON's own `true` and `false` work too. Any other value is refused with exit 2 naming the",
+        "key. The result file records `true` or `false`, whichever word was written.",
         "",
         "## Lists",
         "",

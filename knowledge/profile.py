@@ -81,6 +81,32 @@ def _show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# The yes/no words every input takes (YAML, JSON, CSV cells, interview answers), in any
+# case: YAML 1.1's booleans, the words French spreadsheets write, and 1/0.
+YES_WORDS = ("true", "yes", "on", "y", "vrai", "oui", "o", "1")
+NO_WORDS = ("false", "no", "off", "n", "faux", "non", "0")
+_YES_NO = {**dict.fromkeys(YES_WORDS, True), **dict.fromkeys(NO_WORDS, False)}
+
+
+def yes_no(value: Any) -> bool | None:
+    """A yes/no answer as a bool, or None when the value is not one of the yes/no words."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        return _YES_NO.get(value.strip().lower())
+    return None
+
+
+def normalise_value(key: str, value: Any, kb: Knowledge) -> Any:
+    """The canonical form of a checked answer: a yes/no word becomes true or false."""
+    spec = kb.facts.get(key)
+    if spec is not None and spec.type == "bool" and value is not None:
+        return yes_no(value)
+    return value
+
+
 def _bounds(spec) -> tuple[int, int]:
     return (spec.min if spec.min is not None else 0), (spec.max if spec.max is not None else 10**9)
 
@@ -109,8 +135,9 @@ def check_value(key: str, value: Any, kb: Knowledge, *, file: str = "<profile>")
     if value is None:
         return
     kind = spec.type
-    if kind == "bool" and not isinstance(value, bool):
-        raise ProfileError(f"expected true or false, found {_show(value)}", file=file, key=key)
+    if kind == "bool" and yes_no(value) is None:
+        raise ProfileError(f"expected true or false (or yes/no, oui/non, vrai/faux, on/off, 1/0), found {_show(value)}",
+                           file=file, key=key)
     if kind == "int":
         low, high = _bounds(spec)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -141,7 +168,8 @@ def check_value(key: str, value: Any, kb: Knowledge, *, file: str = "<profile>")
 
 
 def check_profile(data: Any, kb: Knowledge, *, file: str = "<profile>") -> Mapping[str, Any]:
-    """Validate a parsed profile; return it unchanged (read-only) or raise ProfileError."""
+    """Validate a parsed profile; return it (read-only) with yes/no words as true/false,
+    or raise ProfileError."""
     if not isinstance(data, dict):
         raise ProfileError(f"the top level must be a mapping of profile keys, found {type(data).__name__}", file=file)
     for key, value in data.items():
@@ -152,7 +180,7 @@ def check_profile(data: Any, kb: Knowledge, *, file: str = "<profile>") -> Mappi
         check_value(key, value, kb, file=file)
     if "employees" not in data or data["employees"] is None:
         raise ProfileError("is required: the headcount (a whole number ≥ 0)", file=file, key="employees")
-    return MappingProxyType(dict(data))
+    return MappingProxyType({key: normalise_value(key, value, kb) for key, value in data.items()})
 
 
 def load_profile(source: str, kb: Knowledge) -> Mapping[str, Any]:

@@ -138,3 +138,43 @@ def test_a_hostile_name_is_neutralised_in_graphs(tmp_path, capsys):
     for fmt in ("dot", "mermaid"):
         code, out, _ = run(capsys, "graph", str(path), "--format", fmt)
         assert code == 0 and "\x1b" not in out and "\u202e" not in out and "\r" not in out
+
+
+YES_NO_WORDS = [(w, True) for w in ("true", "yes", "on", "y", "vrai", "oui", "o", "1")] + \
+               [(w, False) for w in ("false", "no", "off", "n", "faux", "non", "0")]
+
+
+@pytest.mark.parametrize("word,meaning", YES_NO_WORDS)
+def test_every_input_takes_the_same_yes_no_words(tmp_path, capsys, word, meaning):
+    """A YAML profile, a JSON profile, a CSV cell of batch and an interview answer agree."""
+    from interview.questionnaire.machine import Interview, MemoryState
+    from interview.render.l10n import Words
+    from knowledge import default
+    kb = default()
+    for spelling in dict.fromkeys((word, word.capitalize(), word.upper())):
+        yaml_file = tmp_path / "p.yaml"
+        yaml_file.write_text(f"employees: 20\nuses_it: {spelling}\n", encoding="utf-8")
+        json_file = tmp_path / "p.json"
+        json_file.write_text(json.dumps({"employees": 20, "uses_it": spelling}), encoding="utf-8")
+        for path in (yaml_file, json_file):
+            code, out, err = run(capsys, "assess", str(path), "--format", "json")
+            assert code == 0, err
+            assert json.loads(out)["profile"]["uses_it"] is meaning, (path.suffix, spelling)
+        csv_file = tmp_path / "p.csv"
+        csv_file.write_text(f"name,employees,uses_it\nA,20,{spelling}\n", encoding="utf-8")
+        code, _, err = run(capsys, "batch", str(csv_file), "-o", str(tmp_path / "r.jsonl"), "--full")
+        assert code == 0, err
+        row = json.loads((tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()[0])
+        assert row["record"]["profile"]["uses_it"] is meaning, ("csv", spelling)
+    state = MemoryState(lang="fr", answers={"employees": 20, "uses_it": not meaning}, asked=["employees", "uses_it"])
+    interview = Interview(kb, Words("fr", kb), state)
+    interview.answer("uses_it", word)   # changing an answer already given
+    assert interview.state.answers["uses_it"] is meaning
+
+
+@pytest.mark.parametrize("value", ["peut-être", "2", "oui non", ""])
+def test_a_word_that_is_not_yes_or_no_is_refused_naming_the_key(tmp_path, capsys, value):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"employees": 20, "uses_it": value}), encoding="utf-8")
+    code, _, err = run(capsys, "assess", str(path))
+    assert code == 2 and "uses_it" in err and "expected true or false" in err

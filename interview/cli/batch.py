@@ -48,15 +48,14 @@ from typing import Any, Iterator
 import orjson
 
 from knowledge.errors import InputError, PnmanError
+from knowledge.profile import NO_WORDS, YES_WORDS
 from knowledge.yamlio import lone_surrogate, parse_text
 
 from ..render.l10n import Words
 from ..files import fsync_dir
 from .output import to_json
 
-TRUE = {"true", "vrai", "oui", "yes", "1", "o", "y"}
-FALSE = {"false", "faux", "non", "no", "0", "n"}
-BOOLEANS = {**dict.fromkeys(TRUE, True), **dict.fromkeys(FALSE, False)}
+BOOLEANS = {**dict.fromkeys(YES_WORDS, True), **dict.fromkeys(NO_WORDS, False)}
 MAX_ROWS = 1_000_000          # lines of the input
 MAX_BYTES = 500_000_000
 MAX_LINE = 100_000            # bytes of one JSONL line (longer: that row's error)
@@ -84,11 +83,9 @@ def _cell(key: str, text: str, spec, list_sep: str = ";") -> Any:
         return None
     kind = spec.type
     if kind == "bool":
-        low = text.lower()
-        if low in TRUE:
-            return True
-        if low in FALSE:
-            return False
+        value = BOOLEANS.get(text.lower())
+        if value is not None:
+            return value
         raise ValueError(f"column '{key}': expected true/false (oui/non), found {text!r}")
     if kind == "int":
         if not text.lstrip("-").isdigit():
@@ -1134,6 +1131,16 @@ def run_batch(args) -> int:
     return 0
 
 
+def _blocking_words(condition: str, w) -> str:
+    """A blocking condition, counted without its fiche, in words (its id under the words)."""
+    from ..render.reasons import condition_words
+    for conditions in w.kb.conditions.values():
+        for candidate in conditions:
+            if candidate.id.split(".", 1)[1] == condition:
+                return f"{condition_words(candidate.id, w)} [{condition}]"
+    return condition
+
+
 def _summary_text(data: dict, w) -> str:
     lines = [w("batch.assessed", assessed=data["assessed"], errors=data["errors"], rows=data["rows"]),
              w("batch.statuses")]
@@ -1141,9 +1148,10 @@ def _summary_text(data: dict, w) -> str:
         lines.append(f"  fiche {int(fiche):2d}: {counts.get('eligible', 0):6d} / {counts.get('conditional', 0):6d} / "
                      f"{counts.get('unknown', 0):6d} / {counts.get('ineligible', 0):6d}")
     inv, days = data["investment_da_ht"], data["coaching_days"]
-    lines.append(w("batch.investment", low=w.da(inv["min"]), high=w.da(inv["max"])))
-    lines.append(w("batch.days", low=days["min"], high=days["max"]))
+    lines.append(w("batch.investment", range=w.da_range(inv["min"], inv["max"])))
+    lines.append(w("batch.days", range=w.number(days["min"]) if days["min"] == days["max"]
+                   else w("format.range", low=w.number(days["min"]), high=w.number(days["max"]))))
     top = data["most_common_blocking_condition"]
     if top:
-        lines.append(w("batch.blocking", condition=top["condition"], companies=top["companies"]))
+        lines.append(w("batch.blocking", condition=_blocking_words(top["condition"], w), companies=top["companies"]))
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ from engine.planner import requested_fiches
 from engine.questioning import Outcome, next_question, outcome, pending_estimate
 from knowledge.errors import ProfileError
 from knowledge.loader import Knowledge
-from knowledge.profile import check_value
+from knowledge.profile import check_value, normalise_value
 
 from ..render.l10n import Words, localise
 
@@ -190,6 +190,7 @@ class Interview:
         if value is None and self.kb.questions[key].required:
             raise ProfileError("an answer is required here (« je ne sais pas » is not possible)", file=WHERE, key=key)
         check_value(key, value, self.kb, file=WHERE)
+        value = normalise_value(key, value, self.kb)
         if not value and self._needs_one(key, self.state.answers):
             raise ProfileError("choose at least one goal, or name the fiches the diagnostic designates "
                                "(an interview that asks for nothing has no plan to give)", file=WHERE, key=key)
