@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from knowledge.editions import knowledge_for
 from knowledge.errors import InputError, ProfileError
-from knowledge.loader import Knowledge
+from knowledge.loader import BASE_EDITION, Knowledge
 from knowledge.profile import check_profile, read_document
 
 from .facade import assess
@@ -98,7 +99,22 @@ def diff(recorded: Any, recomputed: Any, path: str = "") -> list[dict]:
     return []
 
 
+def record_knowledge(record: dict, kb: Knowledge) -> Knowledge:
+    """The Knowledge of the guide edition a record names; a record without one (made before
+    editions existed) was decided by the printed guide, the base edition."""
+    edition = record.get("edition", BASE_EDITION)
+    source = record.get("_source", "<result>")
+    if not isinstance(edition, str):
+        raise InputError("expected the id of a guide edition (text)", file=source, key="edition")
+    try:
+        return knowledge_for(edition, kb)
+    except InputError as exc:
+        raise InputError(f"the record was made under {exc.detail}", file=source, key="edition") from None
+
+
 def audit(result: dict, kb: Knowledge) -> dict:
+    """Replay a record under its own edition of the guide (`kb` or any edition of its base)."""
+    kb = record_knowledge(result, kb)
     record = {k: v for k, v in result.items() if k != "_source"}
     source = result.get("_source", "<result>")
     recorded_digest = record.get("decision_digest")
@@ -115,6 +131,8 @@ def audit(result: dict, kb: Knowledge) -> dict:
     replay = assess(profile, kb).record(timestamp=record.get("timestamp"))
     recorded_decisions = {k: v for k, v in decision_content(record).items() if k not in IGNORED_ON_REPLAY}
     replayed_decisions = {k: v for k, v in decision_content(replay).items() if k not in IGNORED_ON_REPLAY}
+    if "edition" not in record:         # a record made before editions: the base, which it does not name
+        replayed_decisions.pop("edition", None)
     differences = diff(recorded_decisions, replayed_decisions)
     if not intact:
         verdict = "altered"           # the content no longer matches its own digest or hash
@@ -134,6 +152,7 @@ def audit(result: dict, kb: Knowledge) -> dict:
                         "ok": hash_ok, "present": recorded_hash is not None},
         "knowledge_version": {"recorded": record.get("knowledge_version"), "current": kb.version,
                               "same": same_knowledge},
+        "edition": {"recorded": record.get("edition"), "replayed_under": kb.edition},
         "differences": differences,
         "timestamp": record.get("timestamp"),
     }

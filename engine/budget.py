@@ -48,9 +48,11 @@ def _days(fiche: Fiche, table: dict[str, Days], size: str, part: str) -> tuple[d
     return budget, (entry.days - entry.tolerance, entry.days + entry.tolerance), warnings
 
 
-def step_budget(fiche: Fiche, size: str | None, part: str | None = None) -> StepBudget:
+def step_budget(fiche: Fiche, size: str | None, part: str | None = None, amendments: tuple[dict, ...] = ()) -> StepBudget:
     """The budget of one plan step (a fiche, or one part of a fiche that straddles an
-    acquisition) for a size class."""
+    acquisition) for a size class. `amendments`: the fiche's figures a guide edition changed
+    (Knowledge.amendments); those this step uses are listed in its budget as `amended`, each
+    with the printed figure, the edition's and the reference of the text that changed it."""
     b: Budget = fiche.budget
     warnings: list[PlanWarning] = []
     investment = (0, 0)
@@ -100,6 +102,15 @@ def step_budget(fiche: Fiche, size: str | None, part: str | None = None) -> Step
         budget["min_days"], budget["max_days"] = days
     else:  # pragma: no cover - the loader requires a budget
         budget = {"size_class": size}
+    if amendments:
+        used = budget.get("assumed_from") or size
+        table = "post_erp_days" if b.post_erp_days and part is not None and fiche.straddles \
+            and part == fiche.straddles.after else "days"
+        prefixes = (f"budget.by_size.{used}.", f"budget.workstation_limit.{size}", f"budget.{table}.{used}.",
+                    "budget.options[", "budget.day_options[", "budget.experts_count")
+        shown = [dict(a) for a in amendments if a["figure"].startswith(prefixes)]
+        if shown:
+            budget["amended"] = shown
     return StepBudget(budget, investment, days, tuple(warnings))
 
 

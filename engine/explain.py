@@ -30,6 +30,7 @@ from knowledge.loader import Knowledge
 from knowledge.profile import check_profile
 from rules.evaluate import Evaluation, FicheStatus, TestOutcome, evaluate
 
+from .audit import record_knowledge
 from .facade import assess
 from .planner import requested_fiches
 from .record import reason, trace
@@ -384,6 +385,7 @@ def explain(result: dict, fiche: int, kb: Knowledge) -> dict:
     cannot be made to say what the engine did not decide. The recorded status is shown
     beside the replayed one, so a difference points to `pnman audit`.
     """
+    kb = record_knowledge(result, kb)       # the record's own edition of the guide
     profile = dict(check_profile(result["profile"], kb, file=result.get("_source", "<result>")))
     assessment = assess(profile, kb)
     evaluation = assessment.evaluation

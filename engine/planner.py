@@ -456,7 +456,7 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
                           "because": list(node.because)})
             continue
         fiche = kb.fiche(node.fiche)
-        cost = step_budget(fiche, size, node.part)
+        cost = step_budget(fiche, size, node.part, kb.amendments.get(fiche.fiche, ()))
         if not optional:
             inv_min += cost.investment[0]
             day_min += cost.days[0]

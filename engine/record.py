@@ -25,8 +25,9 @@ from . import __version__
 from .plan_warnings import PlanWarning
 
 SCHEMA = "pnman-assessment/1"
-# Keys that are not decision content: they may differ between two runs of the same input.
-NON_DECISION_KEYS = ("timestamp", "program_version", "decision_digest", "record_hash")
+# Keys that are not decision content: they may differ between two runs of the same input
+# (`registry`: where the registry chained the record, engine/registry.py).
+NON_DECISION_KEYS = ("timestamp", "program_version", "decision_digest", "record_hash", "registry")
 # What the record hash leaves out: itself, and where the file was read from.
 NOT_HASHED = ("record_hash", "_source")
 # Where an id in a record comes from: durable-rules firings (the trace), conditions of
@@ -167,6 +168,7 @@ def build_record(evaluation: Evaluation, steps, totals: dict, warnings: tuple[Pl
     record = {
         "schema": SCHEMA,
         "knowledge_version": kb.version,
+        "edition": kb.edition,          # the guide edition whose figures decided (decision content)
         "program_version": __version__,
         "timestamp": timestamp or now(),
         "profile": dict(evaluation.profile),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.errors import InputError
+from knowledge.errors import InputError, KnowledgeError
 from knowledge.guidetext import GuideText, find_guide
 from knowledge.loader import Knowledge
 from rules.compile import fact_ids
@@ -24,10 +24,11 @@ class Report:
     errors: list[dict] = field(default_factory=list)        # {"where": ..., "text": ...}
     findings: list[PlanWarning] = field(default_factory=list)
     interpretations: list[tuple[str, str]] = field(default_factory=list)
+    editions: list[dict] = field(default_factory=list)      # edition_checks()
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not any(e["errors"] or e["broken"] for e in self.editions)
 
 
 def _quotations(kb: Knowledge):
@@ -124,4 +125,38 @@ def validate(kb: Knowledge, guide_path: str | None = None) -> Report:
         report.interpretations.append((rule.id, rule.interpretation))
     report.interpretations.append(("general.size_class", kb.guide.size_classes.interpretation))
     report.interpretations.append(("general.general_conditions", kb.guide.general_conditions.interpretation))
+    report.editions = edition_checks(kb)
     return report
+
+
+def edition_checks(kb: Knowledge) -> list[dict]:
+    """Every edition of the guide (knowledge/editions/), applied to the base and checked like
+    it: what its figures make of the guide's arithmetic. A table an edition leaves not adding
+    up (a line changed, not its total) is an error; another new oddity (ranges that overlap)
+    is a finding; what the printed guide itself gets wrong is the base's, not the edition's.
+    A file that cannot be read or applied is `broken` (its message names file and key)."""
+    from knowledge.editions import available, knowledge_for
+    base = kb.base or kb
+    printed = {w.identity for w in guide_anomalies(base.fiches)}
+    try:
+        editions = available(base)
+    except KnowledgeError as exc:
+        return [{"edition": None, "broken": str(exc), "errors": [], "findings": [], "figures": 0}]
+    out = []
+    for edition in editions.values():
+        if edition.path is None:        # the base: checked above
+            continue
+        entry = {"edition": edition.id, "date_in_force": edition.date_in_force.isoformat(),
+                 "reference": edition.reference, "file": edition.path, "broken": None,
+                 "errors": [], "findings": [], "figures": 0}
+        try:
+            edited = knowledge_for(edition.id, base)
+        except KnowledgeError as exc:
+            entry["broken"] = str(exc)
+        else:
+            entry["figures"] = sum(len(a) for a in edited.amendments.values())
+            for anomaly in guide_anomalies(edited.fiches):
+                if anomaly.identity not in printed:
+                    entry["errors" if anomaly.code == "total_mismatch" else "findings"].append(anomaly)
+        out.append(entry)
+    return out

@@ -13,7 +13,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from knowledge.errors import InputError
 
@@ -65,7 +65,7 @@ def _write_error(path: Path, exc: OSError) -> InputError:
                       file=str(path))
 
 
-def write_atomic(path: str | os.PathLike, content: str | bytes) -> None:
+def write_atomic(path: str | os.PathLike, content: str | bytes | Iterable[bytes]) -> None:
     """Write a file so that a crash leaves either the old or the new content, never half.
 
     Never follows a symbolic link: a link at `path` is replaced by the new file and its
@@ -92,7 +92,8 @@ def write_atomic(path: str | os.PathLike, content: str | bytes) -> None:
             os.umask(umask)
             os.fchmod(fd, 0o666 & ~umask)   # mkstemp creates 0600; a report is an ordinary file
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in (data,) if isinstance(data, bytes) else data:     # an iterable of bytes is streamed
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -33,7 +33,7 @@ def budget_export(fiche: Fiche, size: str | None = None) -> dict:
 
 def fiche_export(kb: Knowledge, number: int, size: str | None = None) -> dict:
     fiche = kb.fiche(number)
-    return {
+    out = {
         "fiche": fiche.fiche,
         "title": fiche.title,
         "axis": fiche.axis,
@@ -57,6 +57,11 @@ def fiche_export(kb: Knowledge, number: int, size: str | None = None) -> dict:
                        for c in kb.conditions[number]],
         "interpretations": list(fiche.interpretations),
     }
+    if kb.amendments.get(number):       # a guide edition's figures: which ones, and the text behind each
+        out["edition"] = kb.edition
+        out["amended"] = [dict(a) for a in kb.amendments[number]
+                          if size is None or a["size"] in (None, size)]
+    return out
 
 
 def knowledge_export(kb: Knowledge, size: str | None = None) -> list[dict]:

@@ -21,6 +21,7 @@ from .model import SIZE_CODES, FactSpec, Fiche, Guide, Implication, QuestionSpec
 from .yamlio import DuplicateKeyError, load_knowledge_yaml
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
+BASE_EDITION = "base"       # the printed guide; other editions: knowledge/editions.py
 Model = TypeVar("Model")
 
 
@@ -36,6 +37,12 @@ class Knowledge:
     graph: DependencyGraph
     files: dict[int, str] = field(default_factory=dict)
     directory: Path = KNOWLEDGE_DIR
+    # The edition whose figures these are (knowledge/editions.py): the printed guide, or an
+    # overlay of dated figures on it; `amendments` (fiche -> changed figures) and `base` (the
+    # printed guide's Knowledge) are set for an overlay only.
+    edition: str = BASE_EDITION
+    amendments: dict[int, tuple[dict, ...]] = field(default_factory=dict)
+    base: Knowledge | None = None
 
     def fiche(self, number: int) -> Fiche:
         return self.fiches[number]

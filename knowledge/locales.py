@@ -2,6 +2,16 @@
 
 Decisions are codes and figures; a catalogue turns them into sentences at the very end.
 Keys are dotted paths into the nested YAML; `{placeholders}` are filled with figures.
+
+A value may be a plural entry: a mapping whose keys are CLDR plural categories (some of
+zero, one, two, few, many, and always other), e.g. `{one: "{n} réponse", other: "{n}
+réponses"}`. It is one entry, not nested keys; `text()` picks its form with the
+language's CLDR rules (Babel) for the figure `count`, or `n` when there is no `count`.
+
+Numbers follow the catalogue's `locale`: `meta.locale` when the catalogue names one,
+else the Algerian variant of its language when CLDR has it (fr_DZ, ar_DZ), else the
+language (en), else CLDR's root. Digits stay Latin (0-9) everywhere: CLDR's ar_DZ writes them so, with
+« . » between thousands, as Algerian Arabic print does.
 """
 from __future__ import annotations
 
@@ -17,6 +27,7 @@ SOURCE_LANGUAGE = "fr"
 # The fields the localisation step adds to a record (top-level keys, and keys inside the
 # items of a list): wording, never decision content, so the digest leaves them out.
 LOCALISED = {"": ("lang",), "plan": ("label",), "warnings": ("message",)}
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 
 
 def available_languages(directory: Path = LOCALES_DIR) -> tuple[str, ...]:
@@ -25,9 +36,20 @@ def available_languages(directory: Path = LOCALES_DIR) -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda code: code != SOURCE_LANGUAGE))
 
 
+def is_plural(value: Any) -> bool:
+    """A plural entry: a mapping of CLDR plural categories that has `other` (one leaf)."""
+    return (isinstance(value, dict) and "other" in value and all(isinstance(k, str) for k in value)
+            and set(value) <= set(PLURAL_CATEGORIES) and all(isinstance(v, str) for v in value.values()))
+
+
+def forms(value: Any) -> list[Any]:
+    """The texts of an entry: a plural entry's forms, or the value itself."""
+    return list(value.values()) if is_plural(value) else [value]
+
+
 def flatten(tree: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Every leaf of a nested mapping as (dotted key, value)."""
-    if isinstance(tree, dict):
+    """Every leaf of a nested mapping as (dotted key, value); a plural entry is a leaf."""
+    if isinstance(tree, dict) and not is_plural(tree):
         for key, value in tree.items():
             yield from flatten(value, f"{prefix}.{key}" if prefix else str(key))
     else:
@@ -55,8 +77,48 @@ class Catalogue:
         except KeyError:
             raise KnowledgeError("no wording for this key", file=self.path, key=key) from None
 
+    @property
+    def locale(self) -> str:
+        """The CLDR locale of numbers and plurals (see the module's docstring)."""
+        from babel import localedata
+        named = self._entries.get("meta.locale")
+        if named:
+            if not localedata.exists(str(named)):
+                raise KnowledgeError(f"CLDR has no locale '{named}'", file=self.path, key="meta.locale")
+            return str(named)
+        for name in (f"{self.lang}_DZ", self.lang):
+            if localedata.exists(name):
+                return name
+        return "root"       # a language CLDR does not know: plain grouping, one plural form
+
+    @property
+    def cldr(self):
+        """The Babel Locale of `locale`, for number formats and plural rules."""
+        return _babel_locale(self.locale)
+
+    @property
+    def translation(self) -> bool:
+        """Whether the catalogue translates the French original (meta.translation)."""
+        return self._entries.get("meta.translation") is True
+
+    @property
+    def direction(self) -> str:
+        """The writing direction of the language: rtl or ltr (meta.direction, ltr if absent)."""
+        return "rtl" if self._entries.get("meta.direction") == "rtl" else "ltr"
+
+    def plural_form(self, count: Any) -> str:
+        """The CLDR plural category of `count` in this language (other for a non-number)."""
+        if isinstance(count, bool) or not isinstance(count, (int, float)):
+            return "other"
+        return self.cldr.plural_form(abs(count))
+
     def text(self, key: str, **figures: Any) -> str:
         template = self.raw(key)
+        if is_plural(template):
+            count = figures.get("count", figures.get("n"))
+            if count is None:
+                raise KnowledgeError("a plural entry needs the figure {count} (or {n})", file=self.path, key=key)
+            template = template.get(self.plural_form(count), template["other"])
         if not figures:
             return str(template)
         try:
@@ -66,6 +128,12 @@ class Catalogue:
 
     def get(self, key: str, default: str | None = None, **figures: Any) -> str | None:
         return self.text(key, **figures) if key in self._entries else default
+
+
+@lru_cache(maxsize=16)
+def _babel_locale(name: str):
+    from babel import Locale
+    return Locale.parse(name)
 
 
 @lru_cache(maxsize=8)

@@ -6,6 +6,7 @@ the file and the key.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -228,3 +229,39 @@ class QuestionSpec(Strict):
     # that decide most. Hard conditions come first: a company that cannot benefit
     # should learn it early, and why.
     priority: int = 50
+
+
+# -- editions/*.yaml ----------------------------------------------------------------------
+class FigureChange(Strict):
+    """One changed figure (or a few figures of one item) of a fiche's budget, addressed by
+    fiche number, size class and line (its category, or its place from 1), option or day
+    option (its label, or its place from 1); `reference` is the text that changed it
+    (default: the edition's reference)."""
+    fiche: int
+    size: Optional[SizeCode] = None
+    line: Optional[int | str] = None
+    post_erp: bool = False                  # days of budget.post_erp_days, not budget.days
+    option: Optional[int | str] = None      # budget.options
+    day_option: Optional[int | str] = None  # budget.day_options
+    amount_da_ht: Optional[int] = None      # a line's amount (size, line)
+    total_da_ht: Optional[int] = None       # a table's printed total (size)
+    days: Optional[int] = None              # coaching days (size; post_erp)
+    tolerance: Optional[int] = None         # their tolerance (size; post_erp)
+    min_da_ht: Optional[int] = None         # a priced option's range (option)
+    max_da_ht: Optional[int] = None
+    min_days: Optional[int] = None          # a day option's range (day_option)
+    max_days: Optional[int] = None
+    experts_count: Optional[int] = None     # experts a per-expert mission mobilises
+    workstations: Optional[int] = None      # the workstation limit of a size class (size)
+    text: Optional[str] = None              # the amended sentence behind a day figure or limit
+    reference: Optional[str] = None
+
+
+class EditionFile(Strict):
+    """A dated overlay of figures on the printed guide (or on another edition, `extends`)."""
+    edition: str
+    date_in_force: date = Field(strict=False)
+    reference: str
+    extends: Optional[str] = None
+    note: Optional[str] = None
+    changes: list[FigureChange] = Field(min_length=1)

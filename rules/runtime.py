@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import sys
+import threading
 
 import orjson
 from dataclasses import dataclass
@@ -139,9 +140,16 @@ class RuleEngine:
         self._actions = _Actions(kb)
         self._handle = engine.create_ruleset(self.name, json.dumps(rules_compile.definition(kb), ensure_ascii=False))
         self._sids = itertools.count(1)
+        # One session at a time: the actions collect firings in shared state, and durable's
+        # C ruleset is not meant for concurrent callers (a web server runs handlers in threads).
+        self._lock = threading.Lock()
 
     def run(self, facts: list[dict]) -> list[Firing]:
         """Assert the facts in a fresh session and return the firings, in order."""
+        with self._lock:
+            return self._run(facts)
+
+    def _run(self, facts: list[dict]) -> list[Firing]:
         sid = str(next(self._sids))
         self._actions.reset(facts)
         try:

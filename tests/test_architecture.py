@@ -13,7 +13,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from knowledge.locales import LOCALES_DIR, SOURCE_LANGUAGE, available_languages, catalogue
+from knowledge.locales import LOCALES_DIR, SOURCE_LANGUAGE, available_languages, catalogue, forms, is_plural
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("knowledge", "rules", "engine", "interview")
@@ -105,13 +105,35 @@ def _placeholders(text) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(str(text)) if field}
 
 
+def _entry_placeholders(value) -> set[str]:
+    """All the placeholders of an entry (every form of a plural entry)."""
+    return set().union(*(_placeholders(form) for form in forms(value)))
+
+
 @pytest.mark.parametrize("lang", [code for code in available_languages() if code != SOURCE_LANGUAGE])
 def test_every_catalogue_has_every_french_key_with_the_same_placeholders(lang):
+    """A plain entry has the French placeholders; a plural entry's forms each use some of
+    them (Arabic's « one » may leave the figure out) and all of them together."""
     french, other = catalogue(SOURCE_LANGUAGE), catalogue(lang)
     assert sorted(french.keys - other.keys) == []
     assert sorted(other.keys - french.keys) == []
-    different = [k for k in french.keys if _placeholders(french.raw(k)) != _placeholders(other.raw(k))]
+    different = [k for k in french.keys if _entry_placeholders(french.raw(k)) != _entry_placeholders(other.raw(k))]
     assert different == []
+    wider = [k for k in french.keys if is_plural(other.raw(k))
+             and any(not _placeholders(form) <= _entry_placeholders(french.raw(k)) for form in forms(other.raw(k)))]
+    assert wider == []
+
+
+@pytest.mark.parametrize("lang", available_languages())
+def test_a_plural_entry_has_a_count_to_choose_its_form(lang):
+    """A plural entry is chosen by {count} (or {n}): the French entry must have one, so the
+    code passes it; its categories are CLDR's for the language (Babel)."""
+    from babel import Locale
+    words, french = catalogue(lang), catalogue(SOURCE_LANGUAGE)
+    plural = [k for k in words.keys if is_plural(words.raw(k))]
+    assert [k for k in plural if not {"count", "n"} & _entry_placeholders(french.raw(k))] == []
+    categories = set(Locale.parse(words.locale).plural_form.tags) | {"other"}
+    assert [k for k in plural if not set(words.raw(k)) <= categories] == []
 
 
 def test_every_code_the_engine_emits_has_wording():
@@ -142,4 +164,4 @@ def test_lang_choices_come_from_the_catalogues():
     sub = next(a for a in parser._actions if a.dest == "command")
     langs = next(a for a in sub.choices["assess"]._actions if a.dest == "lang")
     assert tuple(langs.choices) == available_languages() == tuple(
-        sorted((p.stem for p in LOCALES_DIR.glob("*.yaml")), key=lambda c: c != SOURCE_LANGUAGE))
+        sorted(sorted(p.stem for p in LOCALES_DIR.glob("*.yaml")), key=lambda c: c != SOURCE_LANGUAGE))

@@ -69,7 +69,7 @@ def test_assess_reads_stdin(capsys, monkeypatch):
 
 @pytest.mark.parametrize("text, needles", [
     ("employees: 12\nit_manger: true\n", ["it_manger", "did you mean 'it_manager'"]),
-    ("employees: 12\nuses_it: 'yes'\n", ["uses_it", "true or false"]),
+    ("employees: 12\nuses_it: 'peut-être'\n", ["uses_it", "true or false"]),
     ("employees: twelve\n", ["employees", "whole number"]),
     ("employees: 12.5\n", ["employees", "whole number"]),
     ("employees: true\n", ["employees", "whole number"]),

@@ -367,18 +367,20 @@ _KB = None
 _FULL = False
 _WORDS = None
 _RECORD: CsvRecord | None = None
+_STORE = None          # --record: the registry (engine.registry.RegistryStore); each process opens its own
 
 
 def _init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
-                 record: CsvRecord | None = None) -> None:
-    global _KB, _FULL, _WORDS, _RECORD
+                 record: CsvRecord | None = None, kb=None, store=None) -> None:
+    global _KB, _FULL, _WORDS, _RECORD, _STORE
     from knowledge import default
     if pooled:      # Ctrl-C is the main process's to handle: it stops the workers and keeps the partial output
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _KB = default()
+    _KB = kb or default()      # the Knowledge of the run's guide edition (--edition)
     _FULL = full
     _WORDS = Words(lang, _KB)
     _RECORD = record
+    _STORE = store
 
 
 def _assess(number: int, data: Any) -> dict:
@@ -392,6 +394,11 @@ def _assess(number: int, data: Any) -> dict:
         return {"row": number, "error": data}
     try:
         assessment = assess(check_profile(data, _KB, file=f"row {number}"), _KB)
+        if _STORE is not None:      # --record: appended (a failure is this row's error); the line names its entry
+            stored = _STORE.save(localise(assessment.record(), _WORDS))
+            if _FULL:
+                return {"row": number, "record": stored.record}
+            return {"row": number, **compact(assessment.evaluation, assessment.plan, _KB), "entry": stored.id}
         if _FULL:
             return {"row": number, "record": localise(assessment.record(timestamp="batch"), _WORDS)}
         return {"row": number, **compact(assessment.evaluation, assessment.plan, _KB)}
@@ -459,6 +466,7 @@ def compact(evaluation, plan, kb) -> dict:
         "totals": plan.totals,
         "warnings": sorted({w.code for w in plan.warnings}),
         "knowledge_version": kb.version,
+        "edition": kb.edition,
         "profile": dict(evaluation.profile),
     }
 
@@ -676,7 +684,7 @@ class Done:
     summary: Summary = field(default_factory=Summary)
 
 
-def read_partial(fd: int, target: Target, full: bool, lang: str) -> tuple[Done, int]:
+def read_partial(fd: int, target: Target, full: bool, lang: str, edition: str | None = None) -> tuple[Done, int]:
     """The complete lines of a partial output, and the offset after the last of them (a line
     cut by a kill, or any unreadable line, ends what is kept)."""
     done = Done()
@@ -700,6 +708,10 @@ def read_partial(fd: int, target: Target, full: bool, lang: str) -> tuple[Done, 
             if full and fields is not None and line["record"].get("lang", lang) != lang:
                 raise InputError(f"{target.partial.name} was written with --lang {line['record'].get('lang')}; "
                                  "resume with the options of the interrupted run", file=target.name)
+            written = line.get("record", line).get("edition", "base") if fields is not None else edition
+            if edition is not None and written != edition:
+                raise InputError(f"{target.partial.name} was written with --edition {written}; resume with the "
+                                 "options of the interrupted run", file=target.name)
             done.summary.add(fields)
             done.rows += 1
             done.last_row, done.last_line = row, line
@@ -788,7 +800,7 @@ def _death(code: int | None) -> str:
     return f"the process assessing this row {verb} ({how})"
 
 
-def _work(conn, close: list) -> None:
+def _work(conn, close: list, work=None) -> None:
     """A worker process: assess the chunks of rows it is sent, until the main process stops it
     (an empty message) or is gone (end of file)."""
     code = 0
@@ -799,7 +811,7 @@ def _work(conn, close: list) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the main process's to handle
         conn.send_bytes(b"")                            # ready
         while data := conn.recv_bytes():
-            conn.send_bytes(pickle.dumps(assess_rows(pickle.loads(data)), pickle.HIGHEST_PROTOCOL))
+            conn.send_bytes(pickle.dumps((work or assess_rows)(pickle.loads(data)), pickle.HIGHEST_PROTOCOL))
     except (EOFError, OSError):
         pass
     except BaseException:   # noqa: BLE001 - the main process sees this worker end and names its row
@@ -828,10 +840,11 @@ class _Chunk:
 
 
 class _Worker:
-    def __init__(self, context, others: list[_Worker], close: list[int]):
+    def __init__(self, context, others: list[_Worker], close: list[int], work=None):
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_work, daemon=True,
-                                       args=(child, [w.conn for w in others] + [self.conn] + close))
+                                       args=(child, [w.conn for w in others] + [self.conn] + close)
+                                       + ((work,) if work is not None else ()))
         self.process.start()
         child.close()
         self.ready = False
@@ -860,12 +873,15 @@ class Workers:
 
     DEATHS_WITHOUT_A_ROW = 5    # workers that keep dying with no row to blame: the run stops
 
-    def __init__(self, jobs: int, close: list[int]):
+    def __init__(self, jobs: int, close: list[int], work=None, error_part=None):
+        """`work`: what a worker does with a chunk of rows (default: assess_rows), giving back a
+        Part; `error_part(row, error)`: the Part of a row that killed its worker (pnman impact)."""
         self.jobs = jobs
         self.close = close          # file descriptors of the main process a worker has no use for
         self.context = multiprocessing.get_context("fork")
         self.workers: list[_Worker] = []
         self.unexplained = 0
+        self.work, self.error_part = work, error_part or _error_part
 
     def start(self) -> None:
         if len(self.workers) >= self.jobs:
@@ -873,7 +889,7 @@ class Workers:
         gc.freeze()     # a worker's collector never scans what it inherits, nor copies those pages
         try:
             while len(self.workers) < self.jobs:
-                self.workers.append(_Worker(self.context, self.workers, self.close))
+                self.workers.append(_Worker(self.context, self.workers, self.close, self.work))
         finally:
             gc.unfreeze()
 
@@ -961,7 +977,7 @@ class Workers:
             chunk.missing = len(chunk.rows)
             queue.extendleft(_Task(chunk, index, [row]) for index, row in reversed(list(enumerate(chunk.rows))))
         else:                       # this row killed a worker twice: it is the row's error
-            chunk.parts[task.index] = _error_part(chunk.rows[task.index][0], _death(code))
+            chunk.parts[task.index] = self.error_part(chunk.rows[task.index][0], _death(code))
             chunk.missing -= 1
 
 
@@ -996,19 +1012,19 @@ class _NoProgress(contextlib.nullcontext):
         pass
 
 
-def _progress(words):
+def _progress(words, label: str = "batch.progress"):
     if not sys.stderr.isatty() and not os.environ.get("PNMAN_PROGRESS"):
         return _NoProgress()
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    return Progress(TextColumn(words("batch.progress")), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    return Progress(TextColumn(words(label)), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                     console=Console(stderr=True), transient=False, redirect_stdout=False,
                     auto_refresh=False)     # refreshed by the run: no thread, so a worker is never forked beside one
 
 
 def run_batch(args) -> int:
-    from knowledge import default
-    kb = default()
+    from knowledge.editions import knowledge_for
+    kb = knowledge_for(getattr(args, "edition", None))     # --edition; default: the latest in force
     jobs, jobs_notice = _jobs(args.jobs)
     resume = getattr(args, "resume", False)
     target = resolve_target(args.output, args.input)
@@ -1016,6 +1032,8 @@ def run_batch(args) -> int:
         raise InputError("--resume needs an output file (its rows are read back from OUTPUT.partial), "
                          "not standard output", file=args.output)
     words = Words(args.lang, kb)
+    from .registry_commands import batch_recorded, batch_store
+    store = batch_store(args)       # --record: the registry, checked before any row
     lock = OutputLock(target.lock, target.name) if target.path is not None else contextlib.nullcontext()
     with lock:
         source = open_source(args.input, kb)
@@ -1029,7 +1047,7 @@ def run_batch(args) -> int:
                         from None
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
                     raise InputError(f"{target.partial.name} is not a regular file", file=target.name)
-                done, good = read_partial(fd, target, args.full, args.lang)
+                done, good = read_partial(fd, target, args.full, args.lang, kb.edition)
             elif resume:
                 notices.append(f"pnman batch: {target.name}: no {target.partial.name} to resume; assessing every row")
             rows = _skip_done(source.rows(kb, raw=True), done, kb, args.input, target, source.record(kb))
@@ -1059,7 +1077,7 @@ def run_batch(args) -> int:
         estimate = max(source.estimate, done.rows)
         jobs = max(1, min(jobs, estimate - done.rows))         # no idle workers for a small portfolio
         chunksize = max(1, min(16 if args.full else 64, (estimate - done.rows) // (jobs * 8) or 1))
-        _init_worker(args.full, args.lang, record=source.record(kb))     # the workers are forked with it
+        _init_worker(args.full, args.lang, record=source.record(kb), kb=kb, store=store)     # the workers are forked with it
         chunks = _chunks(items, chunksize, estimate - done.rows, jobs)
         workers = None
         if jobs == 1:
@@ -1120,7 +1138,10 @@ def run_batch(args) -> int:
                     out.flush()
                 out.close()
         data = summary.as_dict()
+        data["edition"] = kb.edition
         text = _summary_text(data, words)
+        if store is not None:
+            print(batch_recorded(store, words), file=sys.stderr)
         if target.path is None:
             sys.stderr.write(text)
             return 0

@@ -8,10 +8,14 @@ from knowledge.errors import InputError, PnmanError
 
 from ..render.l10n import Words, localise
 from .output import emit, to_json
+from .registry_commands import cmd_override, cmd_registry, record_store, save  # noqa: F401 (pnman registry, override)
 
 
 def _words(args) -> Words:
-    return Words(getattr(args, "lang", None) or "fr", default_kb())
+    """The language's words over the knowledge of the guide edition the command names
+    (--edition), else the latest edition in force."""
+    from knowledge.editions import knowledge_for
+    return Words(getattr(args, "lang", None) or "fr", knowledge_for(getattr(args, "edition", None)))
 
 
 def _fiche(words: Words, number: int | None) -> int | None:
@@ -33,20 +37,22 @@ def cmd_fiches(args) -> int:
     from ..render.text import fiche_text, fiches_list_text
     w = _words(args)
     number = _fiche(w, args.number)
+    from ..render.editions import edition_text
     if args.format == "json":
         emit(to_json(fiche_export(w.kb, number, args.size) if number else knowledge_export(w.kb, args.size)), None)
     elif number:
-        emit(fiche_text(w.kb, number, w, args.size), None)
+        emit(fiche_text(w.kb, number, w, args.size) + edition_text(w.kb, w, number, args.size), None)
     else:
-        emit(fiches_list_text(w.kb, w), None)
+        emit(fiches_list_text(w.kb, w) + edition_text(w.kb, w, None, args.size), None)
     return 0
 
 
 def cmd_validate(args) -> int:
     from engine.validate import validate
     from knowledge.errors import KnowledgeError
+    from ..render.editions import validate_json, validate_lines
     try:
-        w = _words(args)
+        w = Words(args.lang, default_kb())      # the printed guide: every edition is checked on it
     except KnowledgeError as exc:
         print(f"pnman validate: the knowledge base is broken: {exc}", file=sys.stderr)
         return 1
@@ -57,7 +63,8 @@ def cmd_validate(args) -> int:
                       "checks": [dict(c, result=w(f"validate.checks.{c['check']}", **c["figures"])) for c in report.checks],
                       "errors": [w("validate.error", **e) for e in report.errors],
                       "guide_findings": [dict(f, message=w.finding(f)) for f in findings],
-                      "interpretations": [{"id": i, "text": t} for i, t in report.interpretations]}), None)
+                      "interpretations": [{"id": i, "text": t} for i, t in report.interpretations],
+                      "editions": validate_json(report.editions, w)}), None)
         return 0 if report.ok else 1
     lines = [w("validate.heading")]
     lines += ["  ✔ " + w("validate.checks." + c["check"], **c["figures"]) for c in report.checks]
@@ -68,13 +75,26 @@ def cmd_validate(args) -> int:
     lines += [f"  • [{f['code']}] {w.finding(f)}" for f in findings]
     lines.append(w("validate.interpretations", count=len(report.interpretations)))
     lines += [f"  • {i} : {t}" for i, t in report.interpretations]
+    lines += validate_lines(report.editions, w)
     emit("\n".join(lines) + "\n", None)
     return 0 if report.ok else 1
 
 
+def _pdf_ready(output: str | None) -> None:
+    """--format pdf: a file to write (not a terminal) and WeasyPrint, checked before any work."""
+    from ..files import is_stdout
+    from ..render.pdf import weasyprint
+    if (not output or is_stdout(output)) and sys.stdout is not None and sys.stdout.isatty():
+        raise PnmanError("--format pdf writes binary data: give an output file with -o FILE")
+    weasyprint()
+
+
 def cmd_assess(args) -> int:
+    if args.format == "pdf":
+        _pdf_ready(args.output)
     w = _words(args)
     record = localise(_assess_file(args.profile, w).record(), w)
+    record = save(record_store(args), record, w)      # --record: the record as the registry keeps it
     verbose = getattr(args, "verbose", False)
     if args.format == "json":
         content = to_json(record)
@@ -84,6 +104,9 @@ def cmd_assess(args) -> int:
     elif args.format == "html":
         from ..render.html import assessment_html
         content = assessment_html(record, w, verbose=verbose)
+    elif args.format == "pdf":
+        from ..render.pdf import assessment_pdf
+        content = assessment_pdf(record, w, verbose=verbose)
     else:
         from ..render.text import assessment_text
         content = assessment_text(record, w, verbose=verbose)
@@ -162,3 +185,13 @@ def cmd_interview(args) -> int:
 def cmd_batch(args) -> int:
     from .batch import run_batch
     return run_batch(args)
+
+
+def cmd_impact(args) -> int:
+    from .impact_command import cmd_impact as impact
+    return impact(args)
+
+
+def cmd_serve(args) -> int:
+    from .serve_command import cmd_serve as serve
+    return serve(args)

@@ -13,6 +13,9 @@ from knowledge.errors import PnmanError
 from knowledge.locales import available_languages
 from knowledge.model import SIZE_CODES
 
+from .edition_args import add_edition_option, add_impact_parser
+from .registry_args import add_record_options, add_registry_parsers
+
 FORMATS_ASSESS = ("text", "json", "markdown", "html")
 BATCH_DESCRIPTION = """\
 Assess a portfolio of companies, one row each, with worker processes.
@@ -68,14 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the report to this file at the end (atomically; - prints it); without it, "
                         "the interview offers a file. The session folder also keeps <session>.result.json "
                         "and <session>.profile.yaml (the answers, for 'pnman assess')")
+    add_record_options(p)
+    add_edition_option(p)
 
     p = sub.add_parser("assess", help="eligibility of every fiche of the guide and the ordered plan for the profile's goals")
     p.add_argument("profile", help="profile file (.yaml, .yml, .json) or - for stdin")
-    p.add_argument("--format", choices=FORMATS_ASSESS, default="text")
+    p.add_argument("--format", choices=FORMATS_ASSESS + ("pdf",), default="text",
+                   help="pdf: the HTML report as a PDF, with -o FILE (needs the extra: pip install 'pnman[pdf]')")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
     p.add_argument("--lang", choices=langs, default=langs[0])
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also show the ids behind each reason (conditions, rules, warning codes), as in the JSON record")
+    add_record_options(p)
+    add_edition_option(p)
 
     p = sub.add_parser("check", help="one fiche: every condition met / not met / unknown, with citations")
     p.add_argument("profile")
@@ -84,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=langs, default=langs[0])
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also show the ids behind each reason (conditions, rules, warning codes), as in the JSON record")
+    add_edition_option(p)
 
     p = sub.add_parser("explain", help="why fiche N is (or is not) in the plan, rule by rule")
     p.add_argument("result", help="a result file written by 'pnman assess --format json -o'")
@@ -100,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("number", nargs="?", type=_fiche_number)
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--size", choices=SIZE_CODES)
+    add_edition_option(p)
     p.add_argument("--lang", choices=langs, default=langs[0])
 
     p = sub.add_parser("graph", help="the dependency graph (whole guide, or the profile's plan)")
@@ -125,6 +135,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true",
                    help="write each company's full audit record (trace, citations, digest) instead of the summary line")
     p.add_argument("--lang", choices=langs, default=langs[0])
+    add_record_options(p)
+    add_edition_option(p)
+
+    p = sub.add_parser("serve", help="the interview and the results in a browser, and the JSON API (contract §7)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    p.add_argument("--lang", choices=langs, default=langs[0], help="the pages' language until a visitor picks one")
+    p.add_argument("--record", action="store_true",
+                   help="append every finished interview's result to the assessment registry")
+    p.add_argument("--registry", metavar="PATH",
+                   help="the registry the assessments page reads and --record appends to (default: $PNMAN_REGISTRY, "
+                        "else registry.sqlite3 in $PNMAN_HOME or the platform's data folder)")
+    add_edition_option(p)
+
+    add_registry_parsers(sub, langs, _fiche_number, SIZE_CODES)
+    add_impact_parser(sub, langs)
     return parser
 
 

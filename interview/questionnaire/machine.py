@@ -100,7 +100,10 @@ class Interview:
         self.words = words
         self.state = state
         self.require_request = require_request
-        self._undone: dict[str, Any] = {}   # answers taken back, offered again as defaults
+        # Answers taken back, offered again as defaults; a state that stores them (the web's)
+        # keeps them across requests and restarts.
+        undone = getattr(state, "undone", None)
+        self._undone: dict[str, Any] = undone if isinstance(undone, dict) else {}
         self._next: Any = _STALE            # the pending step, until the answers change
 
     # -- asking ----------------------------------------------------------------------------

@@ -33,14 +33,17 @@ BY_EXTENSION = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown":
 
 def run_interview(args) -> int:
     """The CLI entry point: headless with --answers/--transcript, else interactive."""
-    kb = knowledge.default()
+    from knowledge.editions import knowledge_for
+    kb = knowledge_for(getattr(args, "edition", None))     # --edition; default: the latest in force
+    from ..recording import record_store
+    store = record_store(args)      # --record: the result appended to the registry at the end
     if args.answers or args.transcript:
-        return _headless(args, kb)
+        return _headless(args, kb, store)
     if not sys.stdin.isatty():
         raise InputError("the interview needs a terminal; without one, run it headless with "
                          "--answers PROFILE --transcript OUT.json")
     return interactive(kb, session_name=args.session, resume=args.resume, lang=args.lang,
-                       fmt=getattr(args, "format", None), output=getattr(args, "output", None))
+                       fmt=getattr(args, "format", None), output=getattr(args, "output", None), store=store)
 
 
 def report_format(fmt: str | None, path: str | os.PathLike | None) -> str:
@@ -88,7 +91,7 @@ def write_report(record: dict, w: Words, fmt: str | None, output: str) -> tuple[
     return fmt, str(path.resolve())
 
 
-def _headless(args, kb) -> int:
+def _headless(args, kb, store=None) -> int:
     if not (args.answers and args.transcript):
         raise InputError("headless mode needs both --answers PROFILE and --transcript OUT.json")
     from knowledge.profile import load_profile
@@ -99,6 +102,9 @@ def _headless(args, kb) -> int:
     _check_output(output)
     profile = load_profile(args.answers, kb)
     transcript = run_headless(profile, kb, words)
+    if store is not None:
+        from ..recording import save
+        transcript["result"] = save(store, transcript["result"], words)
     write_atomic(args.transcript, to_json(transcript))
     print(words("interview.transcript", count=len(transcript["asked"]), path=args.transcript), file=sys.stderr)
     if output:
@@ -109,7 +115,7 @@ def _headless(args, kb) -> int:
 
 
 def interactive(kb, *, session_name: str, resume: bool, lang: str, fmt: str | None = None,
-                output: str | None = None) -> int:
+                output: str | None = None, store=None) -> int:
     """Name, questions (with « retour »), review, result, report; Ctrl-C keeps every answer given.
 
     Started without --resume over a saved session, it asks whether to resume it or start
@@ -140,6 +146,9 @@ def interactive(kb, *, session_name: str, resume: bool, lang: str, fmt: str | No
             if value is not prompts.BACK:
                 _answer(interview, out, change, value)
         record = interview.finish()
+        if store is not None:       # --record: the record as the registry keeps it (its entry id on stderr)
+            from ..recording import save
+            record = save(store, record, w)
         result, profile = session.sibling(RESULT), session.sibling(PROFILE)
         write_atomic(result, to_json(record))
         write_atomic(profile, profile_text(session.answers, session.asked,

@@ -129,6 +129,10 @@ def audit_text(report: dict, w: Words) -> str:
            + ("" if report["record_hash"]["ok"] else w("audit.differs")),
            w("audit.knowledge", recorded=kv["recorded"], current=kv["current"])
            + ("" if kv["same"] else w("audit.knowledge_changed"))]
+    if report.get("edition"):           # the guide edition the record was replayed under
+        edition = report["edition"]
+        out.append(w("editions.audit", recorded=edition["recorded"] or w("editions.audit_none"),
+                     replayed=edition["replayed_under"]))
     if report["differences"]:
         out.append(w("audit.differences", count=len(report["differences"])))
         for d in report["differences"]:

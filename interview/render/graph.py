@@ -29,12 +29,18 @@ def short_title(title: str) -> str:
     return textwrap.shorten(title, width=48, placeholder=" …")
 
 
+def isolated(text: str, w: Words) -> str:
+    """A French title inside a right-to-left label, between Unicode isolates (FSI … PDI):
+    the bidi algorithm then keeps its words, and the figures around it, in order."""
+    return f"\u2068{text}\u2069" if w.cat.direction == "rtl" else text
+
+
 def labelled_knowledge_graph(kb: Knowledge, w: Words) -> nx.DiGraph:
     """The guide's dependency graph with a person's labels on its nodes."""
     g = kb.graph.full.copy()
     for node, data in g.nodes(data=True):
         if data["kind"] == "fiche":
-            data["label"] = f"{data['fiche']}. {short_title(w.fiche_title(data['fiche']))}"
+            data["label"] = f"{data['fiche']}. {isolated(short_title(w.fiche_title(data['fiche'])), w)}"
         else:
             data["label"] = w.fact(data["fact"])
     return g
@@ -58,7 +64,7 @@ def plan_graph(steps: list[dict], w: Words) -> tuple[nx.DiGraph, list[list[str]]
         if step["kind"] == "fiche":
             part = f" ({w.part(step['part'])})" if step.get("part") else ""
             g.add_node(key, kind="fiche", label=w("graph.step", step=step["step"], fiche=step["fiche"], part=part,
-                                                   title=short_title(w.fiche_title(step["fiche"]))))
+                                                   title=isolated(short_title(w.fiche_title(step["fiche"])), w)))
             if step.get("part") not in after_parts:
                 main_key[step["fiche"]] = key
         else:
@@ -78,6 +84,12 @@ def _dot_escape(text: str) -> str:
     return plain(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
+def _label_escape(text: str) -> str:
+    """A node label: escaped as any text, but for the isolates `isolated` puts around a
+    French title (an isolate cannot reorder anything outside itself)."""
+    return _dot_escape(text).replace("\\\\u2068", "\u2068").replace("\\\\u2069", "\u2069")
+
+
 def to_dot(g: nx.DiGraph, title: str, ranks: list[list[str]] | None = None, rankdir: str = "LR",
            fontsize: int = 10) -> str:
     lines = [f'digraph "{_dot_escape(title)}" {{', f"  rankdir={rankdir};",
@@ -87,7 +99,7 @@ def to_dot(g: nx.DiGraph, title: str, ranks: list[list[str]] | None = None, rank
         style = ', style="rounded,filled", fillcolor="#e8f0fe"' if data.get("kind") == "fiche" else ""
         if data.get("kind") == "company_action":
             style = ', style="filled", fillcolor="#fff4e0"'
-        label = "\\n".join(_dot_escape(line) for line in
+        label = "\\n".join(_label_escape(line) for line in
                             textwrap.wrap(str(data.get("label", node)), LABEL_WIDTH, break_long_words=False) or [""])
         lines.append(f'  "{_dot_escape(node)}" [label="{label}", shape={shape}{style}];')
     for rank in ranks or []:

@@ -11,7 +11,9 @@ import re
 import shutil
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
+
+from knowledge.errors import PnmanError
 
 from . import graph
 from .l10n import Words
@@ -22,20 +24,42 @@ from .text import budget_text, flag_legend, goals_text, size_text, step_flags, t
 NBSP = "\u00a0"
 
 
-def _plan_svg(record: dict, w: Words) -> Markup | None:
-    """The plan graph as inline SVG, or None when Graphviz is not available."""
+def plan_svg(record: dict, w: Words, outlined: bool = False) -> Markup | None:
+    """The plan graph as inline SVG, or None when Graphviz is not available. `outlined`:
+    letters drawn as shapes by Graphviz's cairo renderer, shaped and in reading order,
+    for a PDF whose SVG text would not be (Arabic); None when that renderer is missing.
+    A right-to-left language reads the graph from right to left."""
     if not record["plan"] or shutil.which("dot") is None:
         return None
     g, ranks = graph.plan_graph(record["plan"], w)
     # Ranks across the page when they are few and full, down the page for a long chain:
     # either way the drawing stays near its natural size, legible on A4.
-    rankdir = "TB" if len(ranks) > max(len(rank) for rank in ranks) else "LR"
+    rankdir = "TB" if len(ranks) > max(len(rank) for rank in ranks) else "RL" if w.cat.direction == "rtl" else "LR"
     dot = graph.to_dot(g, "plan", ranks, rankdir=rankdir, fontsize=12)
-    svg = graph.render_with_graphviz(dot, "svg").decode("utf-8")
+    try:
+        svg = graph.render_with_graphviz(dot, "svg:cairo" if outlined else "svg").decode("utf-8")
+    except PnmanError:
+        if outlined:        # a Graphviz without its cairo plugin: the steps, rank by rank, instead
+            return None
+        raise
     svg = svg[svg.find("<svg"):]                       # drop the XML prolog and doctype
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)   # Graphviz comments may echo labels
     svg = re.sub(r"<title>.*?</title>", "", svg, flags=re.S)   # node ids as tooltips: not for a reader
     return Markup(svg)
+
+
+def french(text, nowrap: bool = False) -> Markup:
+    """A French text from the guide (a quotation, a title, an activity) kept left to right
+    as one piece inside a right-to-left line: its punctuation and figures stay in place."""
+    return Markup('<bdi dir="ltr" lang="fr"{}>{}</bdi>').format(Markup(' class="nowrap"') if nowrap else "", text)
+
+
+def citation_html(citation: dict, w: Words) -> Markup:
+    """« text » (fiche N, section): the catalogue's sentence around the guide's French words
+    (the quotation and the guide's section name)."""
+    text, section = "\u2063", "\u2064"        # INVISIBLE SEPARATOR and PLUS: never in a catalogue
+    sentence = escape(w.citation(dict(citation, text=text, section=section)))
+    return Markup(sentence.replace(text, french(citation["text"])).replace(section, french(citation["section"], nowrap=True)))
 
 
 def _ranks(record: dict, w: Words) -> list[list[dict]]:
@@ -45,14 +69,15 @@ def _ranks(record: dict, w: Words) -> list[list[dict]]:
     return [sorted((by_key[k] for k in rank), key=lambda s: s["step"]) for rank in ranks]
 
 
-def assessment_html(record: dict, w: Words, verbose: bool = False) -> str:
-    """The localised record as a report a diagnostician can hand over."""
+def assessment_html(record: dict, w: Words, verbose: bool = False, outlined_graph: bool = False) -> str:
+    """The localised record as a report a diagnostician can hand over (`outlined_graph`:
+    see plan_svg; the PDF asks for it in a right-to-left language)."""
     env = Environment(loader=PackageLoader("interview.render", "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["plain"] = plain
     template = env.get_template("report.html")
     kb = w.kb
-    svg = _plan_svg(record, w)
+    svg = plan_svg(record, w, outlined=outlined_graph)
     w = w.glued(NBSP)                                    # « 2 400 000 DA HT » never wraps inside
     common = common_unknowns(record)
     return template.render(
@@ -61,6 +86,8 @@ def assessment_html(record: dict, w: Words, verbose: bool = False) -> str:
         size=size_text(record, w), totals=totals_text(record, w), colon=w.field("", ""),
         legend=flag_legend(record["plan"], w),
         budget_text=budget_text, step_flags=step_flags, because_words=because_words,
+        dir=w.cat.direction, fr=french, citation=lambda c: citation_html(c, w),
+        translation_note=w("report.translation_note") if w.cat.translation else "",
         svg=svg, ranks=_ranks(record, w) if record["plan"] else [],
         no_plan=no_plan_reasons(record, w) if not record["plan"] else ("", []),
         warnings=record["warnings"] if verbose else shown_warnings(record),

@@ -7,7 +7,11 @@ warning's `message` (the fields engine.record.LOCALISED leaves out of the digest
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, Iterable
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
 
 from engine.record import seal
 from knowledge.loader import Knowledge
@@ -41,10 +45,23 @@ class Words:
         return text.replace(" ", self.glue) if self.glue != " " else text
 
     def number(self, value: int | float) -> str:
-        return self._figure(f"{value:,}".replace(",", self.cat.text("format.thousands")))
+        """A number as the catalogue's locale groups it, in Latin digits (« 2 400 000 » in
+        French, « 2,400,000 » in English, « 2.400.000 » in Algerian Arabic): CLDR's spaces
+        (U+202F, U+00A0) become the glue, so a figure never breaks inside."""
+        text = format_decimal(value, locale=self.cat.cldr, numbering_system="latn")
+        return self._figure(text.replace("\u202f", " ").replace("\u00a0", " "))
 
     def da(self, amount: int) -> str:
         return self._figure(self("format.da", amount=self.number(amount)))
+
+    def date(self, timestamp: str) -> str:
+        """The day of an ISO timestamp as the locale writes it (« 12 mars 2025 », « 12 مارس
+        2025 »); anything else as it is."""
+        try:
+            day = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+        except ValueError:
+            return plain(timestamp)
+        return format_date(day, format="long", locale=self.cat.cldr)
 
     def da_range(self, low: int, high: int) -> str:
         """A range of amounts; equal ends print once, a range from nothing is « up to »."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .l10n import Words
 from .reasons import because_words, common_unknowns, fiche_reasons, no_plan_reasons, shown_reasons, shown_warnings
+from .footer import registry_footer
 from .safe import plain
 from .text import budget_text, flag_legend, goals_text, size_text, step_flags, step_title, totals_text
 
@@ -30,6 +31,10 @@ def assessment_markdown(record: dict, w: Words, verbose: bool = False) -> str:
            f"- {w.field(w('report.size'), size_text(record, w))}",
            f"- {w.field(w('report.goals'), md(goals_text(record, w)))}",
            f"- {w.field(w('report.knowledge'), '`' + record['knowledge_version'] + '`')}", ""]
+    if w.cat.translation:                               # the guide's French alone is authoritative
+        out[2:2] = [f"*{md(w('report.translation_note'))}*", ""]
+    if record.get("edition") not in (None, "base"):     # a guide edition other than the printed guide
+        out.insert(-1, f"- {w.field(w('editions.label'), md(record['edition']))}")
     out += [f"## {w('report.plan')}", ""]
     if not record["plan"]:
         why, items = no_plan_reasons(record, w)
@@ -80,4 +85,6 @@ def assessment_markdown(record: dict, w: Words, verbose: bool = False) -> str:
         out += ["", f"## {w('report.warnings')}", ""]
         out += [f"- {'`' + x['code'] + '` ' if verbose else ''}{md(x.get('message') or w.warning(x))}"
                 for x in warnings]
+    if registry_footer(record, w):      # the registry entry and chain head, when recorded
+        out += ["", "---", "", f"*{md(registry_footer(record, w))}*"]
     return "\n".join(out) + "\n"

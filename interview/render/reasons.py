@@ -42,6 +42,9 @@ def describe_rule(rule: str, w: "Words") -> str:
                 figures["fact"] = w.fact(figures["fact"])
             if "goal" in figures:
                 figures["goal"] = w.cat.get(f"goals.{figures['goal']}", figures["goal"])
+            if "action" in figures:        # a company action's key: action.<fact>
+                fact = figures["action"].split(".", 1)[-1]
+                figures["action"] = f"« {w.action(fact)} »" if w.cat.has(f"facts.{fact}.label") else figures["action"]
             return w(key, **figures)
     for prefix, key in RULE_WORDS:
         if rule.startswith(prefix):

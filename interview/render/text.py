@@ -21,6 +21,7 @@ from knowledge.loader import Knowledge
 
 from .l10n import Words, implied_words
 from .reasons import common_unknowns, fiche_reasons, no_plan_reasons, shown_warnings
+from .footer import registry_footer
 from .safe import plain
 
 # Joins the parts of one figure while rich or textwrap lay the lines out (neither breaks
@@ -149,6 +150,9 @@ def assessment_text(record: dict, w: Words, verbose: bool = False, width: int | 
 
     def render(con: Console):
         name = plain(record["profile"].get("name") or "—")
+        if w.cat.translation:                           # the guide's French alone is authoritative
+            con.print(w("report.translation_note"))
+            con.print()
         con.print(w.field(w("report.company"), name))
         con.print(w.field(w("report.size"), size_text(record, w)))
         con.print(w.field(w("report.goals"), goals_text(record, w)))
@@ -206,6 +210,10 @@ def assessment_text(record: dict, w: Words, verbose: bool = False, width: int | 
                            for x in warnings])
         con.print()
         con.print(w.field(w("report.knowledge"), record["knowledge_version"]))
+        if record.get("edition") not in (None, "base"):     # a guide edition other than the printed guide
+            con.print(w.field(w("editions.label"), record["edition"]))
+        if registry_footer(record, w):      # the registry entry and chain head, when recorded
+            con.print(registry_footer(record, w))
     return capture(render, width)
 
 

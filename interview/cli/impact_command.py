@@ -1,0 +1,157 @@
+"""`pnman impact PORTFOLIO --from A --to B`: what a change of guide edition does to a portfolio.
+
+The portfolio is read as `pnman batch` reads it (CSV or JSONL, the same checks, a bad
+row reported with its number while the others go on) and assessed by the same worker
+processes (`--jobs`, a worker's death survived, input order kept) under both editions:
+each company is evaluated once, its plan built under each edition's figures. The output
+(JSON lines or text) is written atomically once the run ends.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+import time
+from typing import Any
+
+import orjson
+
+from engine.impact import ImpactSummary, assess_pair, impact_line
+from knowledge.errors import InputError, PnmanError
+
+from ..files import is_stdout
+from ..render.l10n import Words
+from . import batch
+from .output import emit
+
+_BEFORE = None
+_AFTER = None
+_RECORD: batch.CsvRecord | None = None
+
+
+def _init(before, after, record: batch.CsvRecord | None) -> None:
+    """What every worker needs, set before the workers are forked."""
+    global _BEFORE, _AFTER, _RECORD
+    _BEFORE, _AFTER, _RECORD = before, after, record
+
+
+def _impact(number: int, data: Any) -> dict:
+    from knowledge.profile import check_profile
+    if isinstance(data, tuple):         # a CSV record's cells
+        data = _RECORD(data)
+    if isinstance(data, str):
+        return {"row": number, "error": data}
+    try:
+        profile = check_profile(data, _BEFORE, file=f"row {number}")
+        return impact_line(number, *assess_pair(profile, _BEFORE, _AFTER))
+    except PnmanError as exc:
+        return {"row": number, "error": exc.detail if not exc.key else f"key '{exc.key}': {exc.detail}"}
+    except RecursionError:
+        return {"row": number, "error": "nested too deeply"}
+
+
+def impact_rows(rows: list[tuple[int, Any]]) -> batch.Part:
+    """Consecutive rows: their output lines as one bytes, the errors of the rejected ones and
+    their summary (what a worker sends back for a chunk)."""
+    lines, errors, summary = [], [], ImpactSummary()
+    for number, data in rows:
+        try:
+            line = _impact(number, data)
+        except (Exception, SystemExit) as exc:     # noqa: BLE001 - one row's failure never stops the run
+            line = {"row": number, "error": f"could not be assessed ({type(exc).__name__}: {str(exc)[:200]})"}
+        if "error" in line:
+            line["error"] = batch._clean(str(line["error"]))
+            errors.append((number, line["error"]))
+            summary.add(None)
+        else:
+            summary.add(line)
+        lines.append(orjson.dumps(line) + b"\n")
+    return b"".join(lines), errors, summary
+
+
+def _error_part(number: int, error: str) -> batch.Part:
+    summary = ImpactSummary()
+    summary.add(None)
+    return orjson.dumps({"row": number, "error": error}) + b"\n", [(number, error)], summary
+
+
+def _format(args) -> str:
+    if args.format:
+        return args.format
+    output = str(args.output or "")
+    return "json" if output.lower().endswith((".json", ".jsonl")) else "text"
+
+
+def _check_output(output: str, source: str) -> None:
+    """Refuse now, not after the run, an output that cannot be written or is the input."""
+    path = Path(output)
+    if path.is_dir():
+        raise InputError("is a folder; expected a file to write", file=output)
+    if not path.parent.is_dir():
+        raise InputError("its folder does not exist", file=output)
+    if path.exists() and Path(source).exists() and os.path.samefile(path, source):
+        raise InputError("is the input file; choose another output", file=output)
+
+
+def cmd_impact(args) -> int:
+    from knowledge.editions import knowledge_for
+    before = knowledge_for(args.from_edition)
+    after = knowledge_for(args.to_edition)
+    fmt = _format(args)
+    words = Words(args.lang, after)
+    if args.output and not is_stdout(args.output):
+        _check_output(args.output, args.input)
+    jobs, notice = batch._jobs(args.jobs)
+    source = batch.open_source(args.input, before)
+    if notice:
+        print(notice.replace("pnman batch:", "pnman impact:"), file=sys.stderr)
+    record = source.record(before)
+    _init(before, after, record)
+    estimate = source.estimate
+    jobs = max(1, min(jobs, estimate))
+    chunksize = max(1, min(64, estimate // (jobs * 8) or 1))
+    chunks = batch._chunks(source.rows(before, raw=True), chunksize, estimate, jobs)
+    workers = None
+    if jobs == 1:
+        results = (impact_rows(rows) for rows in chunks)
+    else:
+        workers = batch.Workers(jobs, [], work=impact_rows, error_part=_error_part)
+        results = workers.run(chunks)
+    out: list[bytes] = []
+    summary = ImpactSummary()
+    progress = batch._progress(words, "impact.progress")
+    finished = False
+    try:
+        if workers is not None:
+            workers.start()
+        with progress:
+            task = progress.add_task("impact", total=estimate)
+            refreshed = time.monotonic()
+            done = 0
+            for data, errors, part in results:
+                for number, error in errors:
+                    print(f"pnman impact: {args.input}: row {number}: {error}", file=sys.stderr)
+                out.append(data)
+                summary.merge(part)
+                done += part.rows
+                progress.update(task, advance=part.rows, total=max(estimate, done))
+                now = time.monotonic()
+                if now - refreshed > batch.REFRESH_SECONDS:
+                    progress.refresh()
+                    refreshed = now
+            progress.update(task, total=done, completed=done)
+        finished = True
+    finally:
+        results.close()
+        if workers is not None:
+            workers.stop(kill=not finished)
+    data = dict(summary.as_dict(), **{"from": before.edition, "to": after.edition,
+                                      "knowledge_version": {"from": before.version, "to": after.version}})
+    if fmt == "json":
+        content = b"".join(out) + orjson.dumps({"summary": data}) + b"\n"
+        emit(content.decode("utf-8"), args.output)
+    else:
+        from ..render.editions import impact_text
+        lines = (orjson.loads(line) for chunk in out for line in chunk.splitlines() if b'"changed":true' in line)
+        emit(impact_text(lines, data, words, before.edition, after.edition), args.output)
+    return 0

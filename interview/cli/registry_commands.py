@@ -1,0 +1,201 @@
+"""`pnman registry list|show|verify|export`, `pnman override`, and `--record` for the faces
+that make records (assess, interview, batch): read arguments, call engine/registry.py,
+render in the catalogue's words (`registry.*`, `override.*`)."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from knowledge import default as default_kb
+
+from ..files import is_stdout, to_json, write_atomic
+from ..recording import record_store, save  # noqa: F401 (the faces' --record)
+from ..render.l10n import Words, localise
+from ..render.registry import (override_rows, reason_words, replanned_with_overrides, show_html,  # noqa: F401
+                               show_markdown, show_text, when, short_hash, fiche_label)
+from ..render.safe import plain
+from .output import emit
+
+# -- --record, for the faces that make records -----------------------------------------------------
+
+
+def batch_store(args):
+    """`pnman batch --record`: the store, checked before any row (None without --record). The
+    main process closes it again: the workers are forked after, and each opens its own."""
+    from engine.registry import Registry
+    store = record_store(args)
+    if getattr(store, "path", None) is None:
+        return None
+    Registry(store.path).close()    # a missing folder, a foreign or newer file: said before any row
+    store.durable = False           # many appends: not one disk flush each (a power cut may lose the last ones)
+    return store
+
+
+def batch_recorded(store, w: Words) -> str | None:
+    """The line a batch with --record ends with: the registry, its size and its head now."""
+    if store is None:
+        return None
+    from engine.registry import Registry
+    with Registry(store.path) as registry:
+        return w("registry.batch_recorded", path=store.path, count=registry.count(), head=registry.head())
+
+
+# -- shared ----------------------------------------------------------------------------------------
+
+def _open(args, create: bool = False):
+    from engine.registry import Registry
+    return Registry.open(getattr(args, "registry", None), create=create)
+
+
+# -- pnman registry ----------------------------------------------------------------------------------
+
+def cmd_registry(args) -> int:
+    action = {"list": _list, "show": _show, "verify": _verify, "export": _export}[args.action]
+    return action(args)
+
+
+def _list(args) -> int:
+    from engine.registry import parse_when
+    w = Words(args.lang, default_kb())
+    since = parse_when(args.since, key="--since") if args.since else None
+    until = parse_when(args.until, end=True, key="--until") if args.until else None
+    with _open(args) as registry:
+        entries = registry.list(name=args.name, size_class=args.size, fiche=args.fiche, since=since, until=until)
+        summary = registry.override_summary(entries) if args.summary else None
+        total, head = registry.count(), registry.head()
+    if args.format == "json":
+        data: Any = [e.as_dict() for e in entries]
+        if summary is not None:
+            data = {"entries": data, "summary": summary}
+        emit(to_json(data), None)
+        return 0
+    from rich import box
+    from rich.table import Table
+
+    from ..render.text import capture
+
+    def render(con):
+        con.print(w("registry.list.heading", path=registry.path, count=len(entries), entries=total,
+                    head=short_hash(head, w)))
+        if not entries:
+            con.print(w("registry.list.empty"))
+        else:
+            table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+            for key in ("id", "time", "company", "size", "plan", "overrides"):
+                table.add_column(w(f"registry.list.{key}"), no_wrap=key in ("id", "time", "size"),
+                                 justify="right" if key == "overrides" else "left",
+                                 ratio=1 if key in ("company", "plan") else None)
+            for e in entries:
+                table.add_row(e.id, when(e.created_at)[:16], plain(e.name or "—"), e.size_class or "—",
+                              w.join(e.plan) or "—", str(e.overrides) if e.overrides else "—")
+            con.print(table)
+        if summary is not None:
+            con.print()
+            _summary_lines(con, summary, w)
+    emit(capture(render), None)
+    return 0
+
+
+def _summary_lines(con, summary: dict, w: Words) -> None:
+    if not summary["fiches"]:
+        con.print(w("registry.summary.none", count=summary["assessments"]))
+        return
+    con.print(w("registry.summary.heading", count=summary["assessments"]))
+    for item in summary["fiches"]:
+        changes = w.join(w("registry.summary.change", engine=w.status(change.split(">")[0]),
+                           override=w.status(change.split(">")[1]), count=count)
+                         for change, count in item["changes"].items())
+        reasons = w.join(w("registry.summary.count", what=reason_words(w, code), count=count)
+                         for code, count in item["reasons"].items())
+        con.print("  " + w("registry.summary.fiche", fiche=item["fiche"], title=fiche_label(w, item["fiche"]),
+                           overridden=item["overridden"], count=summary["assessments"],
+                           rate=w("registry.summary.rate", percent=round(100 * item["rate"])),
+                           changes=changes, reasons=reasons))
+
+
+def _verify(args) -> int:
+    w = Words(args.lang, default_kb())
+    with _open(args) as registry:
+        report = registry.verify()
+    if args.format == "json":
+        data = report.as_dict()
+        data["path"] = str(registry.path)
+        emit(to_json(data), None)
+        return 0 if report.ok else 1
+    lines = []
+    if report.problem is not None:
+        problem = report.problem
+        lines.append(w("registry.verify.broken", entry=problem.id, seq=problem.seq, checked=report.checked,
+                       problem=w(f"registry.verify.problems.{problem.code}", detail=problem.detail)))
+    elif report.entries == 0:
+        lines.append(w("registry.verify.empty", path=registry.path))
+    else:
+        lines.append(w("registry.verify.ok", count=report.entries, head=report.head, path=registry.path))
+    if report.triggers_missing:
+        lines.append(w("registry.verify.triggers", names=w.join(report.triggers_missing)))
+    emit("\n".join(lines) + "\n", None)
+    return 0 if report.ok else 1
+
+
+def _export(args) -> int:
+    w = Words(args.lang, default_kb())
+    with _open(args) as registry:
+        if args.output and not is_stdout(args.output):
+            counted = []
+
+            def lines():
+                for line in registry.iter_export():
+                    counted.append(1)
+                    yield line
+            write_atomic(args.output, lines())
+            print(w("registry.export.written", count=len(counted), path=args.output), file=sys.stderr)
+            return 0
+        out = getattr(sys.stdout, "buffer", None)
+        for line in registry.iter_export():
+            if out is not None:
+                out.write(line)
+            else:
+                sys.stdout.write(line.decode("utf-8"))
+        sys.stdout.flush()
+    return 0
+
+
+# -- pnman registry show -------------------------------------------------------------------------------
+
+def _show(args) -> int:
+    from knowledge.locales import available_languages
+    with _open(args) as registry:
+        shown = registry.show(args.id)
+    kb = default_kb()
+    lang = args.lang or (shown.record.get("lang") if shown.record.get("lang") in available_languages() else None)
+    w = Words(lang or available_languages()[0], kb)
+    effective = shown.effective()
+    replanned = replanned_with_overrides(shown, effective, w) if effective else None
+    if args.format == "json":
+        data = shown.as_dict()
+        data["with_overrides"] = replanned
+        emit(to_json(data), args.output)
+        return 0
+    record = shown.record if shown.record.get("lang") == w.lang else localise(shown.record, w)
+    if args.format == "markdown":
+        emit(show_markdown(shown, record, replanned, w), args.output)
+    elif args.format == "html":
+        emit(show_html(shown, record, replanned, w), args.output)
+    else:
+        emit(show_text(shown, record, replanned, w), args.output)
+    return 0
+
+
+# -- pnman override ----------------------------------------------------------------------------------
+
+def cmd_override(args) -> int:
+    from knowledge.overrides import override_reasons
+    kb = default_kb()
+    w = Words(args.lang, kb)
+    with _open(args) as registry:
+        override = registry.add_override(args.id, fiche=args.fiche, status=args.status, reason=args.reason,
+                                         justification=args.justification, by=args.by,
+                                         reasons=override_reasons(kb.directory))
+    print(w("override.recorded", id=override.id, fiche=override.fiche, entry=override.entry,
+            engine=w.status(override.engine_status), status=w.status(override.status)))
+    return 0

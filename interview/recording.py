@@ -1,0 +1,41 @@
+"""`--record` for every face that makes records (assess, interview, batch; serve alike): the
+store its options ask for, and the record as the store keeps it.
+
+engine/store.py is the seam (`RecordStore.save(record) -> StoredRef`); the registry
+(engine/registry.py) is the store --record means. Here because the CLI and the
+questionnaire both need it and neither may import the other."""
+from __future__ import annotations
+
+import sys
+
+from knowledge.errors import InputError
+
+
+def store_for(record: bool, registry: str | None = None):
+    """The registry at `registry` (default_path() when None) when `record`, else a NullStore.
+    A registry named without --record is refused: it says where to record, not to record."""
+    from engine.registry import RegistryStore, default_path
+    from engine.store import NullStore
+    if not record:
+        if registry:
+            raise InputError("--registry says where --record appends; add --record to record the result",
+                             key="--registry")
+        return NullStore()
+    return RegistryStore(default_path(registry))
+
+
+def record_store(args):
+    """The store of a command's --record and --registry options."""
+    return store_for(bool(getattr(args, "record", False)), getattr(args, "registry", None))
+
+
+def save(store, record: dict, w) -> dict:
+    """Keep the record through the store and return it as kept; a registry's entry id is said
+    on stderr (« … : entrée 12-3fa9c1 »). `w` is an interview.render.l10n.Words."""
+    try:
+        ref = store.save(record)
+    finally:
+        getattr(store, "close", lambda: None)()      # one record per command: the file is closed again
+    if ref.id is not None:
+        print(w("registry.recorded", entry=ref.id, path=ref.where), file=sys.stderr)
+    return ref.record

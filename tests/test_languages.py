@@ -1,0 +1,105 @@
+"""Languages beyond the words: CLDR plurals and numbers (Babel), right-to-left reports.
+
+A catalogue entry may be a plural mapping ({one, other} in French, six forms in Arabic),
+chosen by {count}; amounts are grouped as the catalogue's locale groups them, in Latin
+digits; an Arabic report reads right to left and says it is a translation.
+"""
+from __future__ import annotations
+
+import pytest
+
+from conftest import record_of
+from interview.render.html import assessment_html
+from interview.render.l10n import Words
+from knowledge.errors import KnowledgeError
+from knowledge.locales import Catalogue, available_languages, flatten
+from knowledge.profile import check_profile
+
+NBSP = "\u00a0"
+needs_arabic = pytest.mark.skipif("ar" not in available_languages(), reason="no Arabic catalogue (knowledge/locales/ar.yaml)")
+FORMS = {"zero": "لا بطاقة", "one": "بطاقة واحدة", "two": "بطاقتان", "few": "{count} بطاقات", "many": "{count} بطاقة",
+         "other": "{count} بطاقةً"}
+
+
+def test_a_plural_mapping_is_one_entry_not_nested_keys():
+    tree = {"report": {"statuses": {"one": "{count} fiche", "other": "{count} fiches"},
+                       "choices": {"other": "autre", "network": "réseau"}}}
+    assert dict(flatten(tree)) == {"report.statuses": {"one": "{count} fiche", "other": "{count} fiches"},
+                                   "report.choices.other": "autre", "report.choices.network": "réseau"}
+
+
+@pytest.mark.parametrize("count, form", [(0, "zero"), (1, "one"), (2, "two"), (3, "few"), (10, "few"), (11, "many"),
+                                         (99, "many"), (100, "other"), (102, "other"), (111, "many")])
+def test_arabic_plural_forms_follow_cldr(count, form):
+    cat = Catalogue("ar", {"x": FORMS}, "ar.yaml")
+    assert cat.plural_form(count) == form
+    assert cat.text("x", count=count) == FORMS[form].format(count=count)
+
+
+def test_french_and_english_plurals_and_the_fallback_to_other():
+    fr = Catalogue("fr", {"x": {"one": "{n} réponse", "other": "{n} réponses"}}, "fr.yaml")
+    assert [fr.text("x", n=n) for n in (0, 1, 2)] == ["0 réponse", "1 réponse", "2 réponses"]
+    assert fr.text("x", n=1_000_000) == "1000000 réponses"       # CLDR's « many » is absent: other
+    en = Catalogue("en", {"x": {"one": "{count} answer", "other": "{count} answers"}}, "en.yaml")
+    assert [en.text("x", count=n) for n in (0, 1, 2)] == ["0 answers", "1 answer", "2 answers"]
+    with pytest.raises(KnowledgeError, match="plural entry needs"):
+        en.text("x")
+
+
+def test_the_catalogues_plural_entries_read_well(kb):
+    fr, en = Words("fr", kb), Words("en", kb)
+    assert fr("interview.transcript", count=1, path="t.json") == "1 question ; transcription : t.json"
+    assert fr("interview.transcript", count=7, path="t.json") == "7 questions ; transcription : t.json"
+    assert en("interview.interrupted", n=1, name="s").startswith("Interrupted. Your 1 answer is saved.")
+
+
+def test_amounts_are_grouped_as_each_locale_writes_them(kb):
+    """French keeps « 2 400 000 DA HT » (no-break in HTML); English groups with commas; Arabic
+    with Algerian dots, in Latin digits."""
+    fr, en = Words("fr", kb), Words("en", kb)
+    assert fr.da(2400000) == "2 400 000 DA HT"
+    assert fr.glued(NBSP).da(2400000) == f"2{NBSP}400{NBSP}000{NBSP}DA{NBSP}HT"
+    assert en.da(2400000) == "2,400,000 DA HT"
+    assert en.glued(NBSP).da(2400000) == f"2,400,000{NBSP}DA{NBSP}HT"
+    assert fr.number(950) == "950" and fr.number(1000) == "1 000" and en.number(12.5) == "12.5"
+    assert fr.cat.locale == "fr_DZ" and en.cat.locale == "en"
+
+
+@needs_arabic
+def test_arabic_amounts_use_latin_digits_and_algerian_grouping(kb):
+    ar = Words("ar", kb)
+    assert ar.cat.locale == "ar_DZ"
+    assert ar.number(2400000) == "2.400.000" and ar.number(12.5) == "12,5"
+    assert ar.da(2400000) == ar.cat.text("format.da", amount="2.400.000")
+    assert all(ch.isascii() for ch in ar.number(1234567))         # 0-9, never ٠-٩
+
+
+def test_dates_follow_the_locale(kb):
+    assert Words("fr", kb).date("2025-03-12T10:20:30+00:00") == "12 mars 2025"
+    assert Words("en", kb).date("2025-03-12T10:20:30Z") == "March 12, 2025"
+    assert Words("fr", kb).date("fixed") == "fixed"
+
+
+def _report(kb, lang: str) -> str:
+    profile = check_profile({"name": "Menuiserie Benali", "employees": 15, "pnman_member": True,
+                             "diagnostic_approved": True, "recommendations": ["tic_coaching", "tic_upgrade"],
+                             "general_conditions": True, "goals": ["website"], "it_infrastructure": True,
+                             "web_staff": True}, kb)
+    return assessment_html(record_of(profile, kb, lang=lang), Words(lang, kb))
+
+
+def test_a_french_report_is_left_to_right_and_not_a_translation(kb):
+    page = _report(kb, "fr")
+    assert '<html lang="fr" dir="ltr">' in page and 'class="translation-note"' not in page
+    assert "text-align: left" not in page and "text-align: right" not in page and "padding-left" not in page
+    assert 'class="translation-note"' in _report(kb, "en")
+
+
+@needs_arabic
+def test_an_arabic_report_is_right_to_left_marked_as_a_translation_with_french_quotes_isolated(kb):
+    page, w = _report(kb, "ar"), Words("ar", kb)
+    assert '<html lang="ar" dir="rtl">' in page
+    assert f'<p class="translation-note">{w("report.translation_note")}</p>' in page.replace("&#39;", "'")
+    assert '<bdi dir="ltr" lang="fr">« L’appui du PNMAN peut prendre la forme' in page     # a guide caveat
+    assert f'<bdi dir="ltr" lang="fr">{w.fiche_title(22)}</bdi>' in page                     # a fiche's title
+    assert '<bdi class="amount">' in page
