@@ -1,0 +1,138 @@
+"""The JSON API of contract §7: the same checks and one-line messages as the CLI's exit 2."""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from engine.facade import assess
+from knowledge.errors import PnmanError
+from knowledge.export import knowledge_export
+from knowledge.profile import check_profile
+
+from ..render.l10n import localise
+from .service import PROGRAM, Interviews, progress
+
+REQUEST = "<request>"     # how an error names the source, as the CLI names a file
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        self.status = status
+        self.message = message
+
+
+class InterviewStart(BaseModel):
+    lang: str | None = Field(None, description="fr, en or ar (default: the server's)")
+
+
+class Answer(BaseModel):
+    key: str = Field(description="the profile key of the question answered (contract §2)")
+    value: Any = Field(None, description="the answer; null is « je ne sais pas » (unknown)")
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+async def json_body(request: Request, *, optional: bool = False) -> Any:
+    """The body as JSON; anything else is refused (a foreign page cannot post JSON)."""
+    raw = await request.body()
+    if not raw.strip() and optional:
+        return {}
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise ApiError(415, f"expected a JSON body (Content-Type: application/json), found {kind or 'none'}")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, f"{REQUEST}: the body is not JSON ({exc})")
+
+
+def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -> APIRouter:
+    api = APIRouter()
+    kb = service.kb
+
+    def lang_of(value: Any) -> str:
+        if value is None:
+            return default_lang
+        if value not in languages:
+            raise ApiError(400, f"{REQUEST}: key 'lang': expected one of {', '.join(languages)}, found {value!r}")
+        return value
+
+    @api.get("/healthz", tags=["server"])
+    def healthz():
+        return {"status": "ok", "knowledge_version": kb.version}
+
+    @api.get("/api/fiches", tags=["knowledge"], summary="The guide's fiches (contract §5)")
+    def fiches():
+        return json_response(knowledge_export(kb))
+
+    @api.post("/api/assess", tags=["assessment"], summary="Assess a profile (contract §2 in, §4 out)",
+              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}},
+                                             "required": True}})
+    async def assess_profile(request: Request, lang: str | None = None):
+        data = await json_body(request)
+        words = service.words(lang_of(lang))
+
+        def run():
+            try:
+                profile = check_profile(data, kb, file=REQUEST)
+            except PnmanError as exc:
+                raise ApiError(400, str(exc))
+            return json_response(localise(assess(profile, kb).record(), words))
+        return await run_in_threadpool(run)
+
+    @api.post("/api/interviews", status_code=201, tags=["interview"], summary="Start an interview",
+              openapi_extra={"requestBody": {"content": {"application/json": {
+                  "schema": InterviewStart.model_json_schema()}}}})
+    async def start(request: Request):
+        data = await json_body(request, optional=True)
+        if not isinstance(data, dict):
+            raise ApiError(400, f"{REQUEST}: expected a JSON object such as {{\"lang\": \"fr\"}}")
+        live = service.start(lang_of(data.get("lang")), PROGRAM)
+        step = live.interview.next()
+        return json_response({"id": live.state.id, "next": step.as_dict() if step else None,
+                              "progress": progress(live)}, status=201)
+
+    @api.post("/api/interviews/{session_id}/answers", tags=["interview"], summary="Answer the question asked",
+              openapi_extra={"requestBody": {"content": {"application/json": {"schema": Answer.model_json_schema()}},
+                                             "required": True}})
+    async def answer(session_id: str, request: Request):
+        data = await json_body(request)
+        if not isinstance(data, dict) or not isinstance(data.get("key"), str):
+            raise ApiError(400, f"{REQUEST}: expected {{\"key\": \"<profile key>\", \"value\": <value> | null}}")
+        return await run_in_threadpool(_step, session_id, lambda live: live.interview.answer(data["key"], data.get("value")))
+
+    @api.post("/api/interviews/{session_id}/back", tags=["interview"], summary="Take back the last answer")
+    def back(session_id: str):
+        return _step(session_id, lambda live: live.interview.back())
+
+    @api.get("/api/interviews/{session_id}", tags=["interview"], summary="Answers so far, next question, result")
+    def show(session_id: str):
+        with service.use(session_id) as live:
+            if live is None:
+                raise ApiError(404, f"no interview '{session_id[:40]}' on this server")
+            return json_response(service.summary(live))
+
+    def _step(session_id: str, act) -> Response:
+        with service.use(session_id) as live:
+            if live is None:
+                raise ApiError(404, f"no interview '{session_id[:40]}' on this server")
+            try:
+                act(live)
+            except PnmanError as exc:
+                raise ApiError(400, str(exc))
+            step = live.interview.next()
+            return json_response({"next": step.as_dict() if step else None, "progress": progress(live),
+                                  "result": service.result(live) if step is None else None})
+
+    return api
+
+
+def api_error_response(_request: Request, exc: ApiError) -> JSONResponse:
+    return JSONResponse({"error": exc.message}, status_code=exc.status)

@@ -1,0 +1,77 @@
+"""What every response of `pnman serve` carries and every request must show.
+
+- The `Host` header must name the address served (a DNS-rebinding page cannot talk to
+  a server on 127.0.0.1 under another name): 400 otherwise.
+- A strict Content-Security-Policy: scripts, styles and images from the server itself,
+  nothing inline, no frames.
+- Form posts carry a CSRF token equal to the `pnman_csrf` cookie (double submit): 403
+  otherwise. The JSON API takes JSON bodies only, which a foreign page cannot send
+  without the browser asking first (CORS preflight, never granted here).
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Iterable
+
+CSRF_COOKIE = "pnman_csrf"
+CSRF_FIELD = "csrf_token"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+def allowed_hosts(host: str, port: int) -> set[str]:
+    """The Host headers that name this server: its address with the port, and the loopback
+    names when it serves loopback."""
+    names = {host}
+    if host in ("127.0.0.1", "localhost", "::1"):
+        names |= {"127.0.0.1", "localhost", "[::1]"}
+    hosts = {f"{name}:{port}" for name in names}
+    if port == 80:
+        hosts |= names
+    return hosts
+
+
+class GuardMiddleware:
+    """Host check and security headers, as plain ASGI (no per-request overhead beyond a set lookup)."""
+
+    def __init__(self, app, hosts: Iterable[str] | None):
+        self.app = app
+        self.hosts = None if hosts is None else {h.lower() for h in hosts}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if self.hosts is not None:
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            if host not in self.hosts:
+                body = b'{"error": "this server answers to ' + ", ".join(sorted(self.hosts)).encode() + \
+                       b' only (Host header refused)"}'
+                await send({"type": "http.response.start", "status": 400,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())] + HEADERS})
+                await send({"type": "http.response.body", "body": body})
+                return
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [h for h in HEADERS if h[0] not in present]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def token_ok(cookie: str | None, submitted: str | None) -> bool:
+    return bool(cookie) and bool(submitted) and hmac.compare_digest(cookie, submitted)

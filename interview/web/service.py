@@ -1,0 +1,102 @@
+"""The web's use of the one interview: sessions by id, one request at a time per session.
+
+Both the JSON API and the pages go through `Interviews`, so they answer, go back and
+finish in exactly one way, machine.Interview's. A live Interview is kept in memory for
+speed; its state is a file, so a restarted server picks every session up again.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from engine.record import canonical_json
+from knowledge.loader import Knowledge
+
+from ..questionnaire.machine import Interview
+from ..render.l10n import Words
+from .sessions import SessionStore, WebState
+
+# What a person's interview needs that the API's does not: at least one goal or fiche
+# (machine.Interview, require_request). The API keeps the soundness of contract §7.
+PERSON, PROGRAM = "person", "program"
+
+
+@dataclass
+class Live:
+    interview: Interview
+    state: WebState
+    result: tuple[str, dict] | None = None     # (the answers it was computed from, the record)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Interviews:
+    def __init__(self, kb: Knowledge, store: SessionStore, *, recorder=None):
+        """`recorder`: a RecordStore (engine/store.py) the finished results go through, or None."""
+        self.kb = kb
+        self.store = store
+        self.recorder = recorder
+        self._words: dict[str, Words] = {}
+
+    def words(self, lang: str) -> Words:
+        words = self._words.get(lang)
+        if words is None:
+            words = self._words[lang] = Words(lang, self.kb)
+        return words
+
+    def start(self, lang: str, face: str) -> Live:
+        return self._live(self.store.create(lang, face))
+
+    def _live(self, state: WebState) -> Live:
+        interview = Interview(self.kb, self.words(state.lang), state, require_request=state.face == PERSON)
+        live = Live(interview, state)
+        self.store.keep(state.id, live)
+        return live
+
+    @contextlib.contextmanager
+    def use(self, session_id: str) -> Iterator[Live | None]:
+        """The live interview of a session, held for the duration of one request."""
+        lock = self.store.lock(session_id)
+        with lock:
+            live = self.store.cached(session_id)
+            if live is None:
+                state = self.store.load(session_id)
+                live = None if state is None else self._live(state)
+            yield live
+
+    def result(self, live: Live) -> dict:
+        """The localised record of a finished interview. It is computed once per set of
+        answers and kept beside the session (`<id>.result.json`), so that the downloads and a
+        restarted server show the same record; with a record store (--record) it is the record
+        as stored, stamped with its registry entry and chain head."""
+        key = canonical_json(sorted(live.state.answers.items()))
+        if live.result is not None and live.result[0] == key:
+            return live.result[1]
+        kept = self.store.load_result(live.state.id)
+        if kept is not None and kept.get("answers") == key:
+            record = kept["record"]
+        else:
+            record = live.interview.finish()
+            if self.recorder is not None:
+                stored = self.recorder.save(record)
+                record = stored.record
+            self.store.save_result(live.state.id, {"answers": key, "record": record})
+        live.result = (key, record)
+        return record
+
+    def summary(self, live: Live) -> dict[str, Any]:
+        """GET /api/interviews/{id}: the answers so far, the next question, the result."""
+        step = live.interview.next()
+        return {"id": live.state.id, "lang": live.state.lang, "answers": dict(live.state.answers),
+                "asked": list(live.state.asked), "next": step.as_dict() if step else None,
+                "progress": progress(live),
+                "result": self.result(live) if step is None else None}
+
+
+def progress(live: Live) -> dict:
+    step = live.interview.next()
+    if step is None:
+        asked = sum(1 for k in live.state.asked if live.interview.kb.facts[k].role != "identity")
+        return {"n": asked, "total": asked, "done": True}
+    return dict(step.progress, done=False)

@@ -1,0 +1,375 @@
+"""`pnman serve` through Starlette's TestClient: the JSON API of contract §7, the guards,
+and the pages as plain forms (JavaScript off)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from conftest import run  # noqa: E402
+from interview.questionnaire.headless import run_headless  # noqa: E402
+from interview.render.l10n import Words  # noqa: E402
+from interview.web.app import Settings, create_app  # noqa: E402
+from strategies import KB, profiles  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = "http://127.0.0.1:8000"
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+
+def client(sessions: Path, **options) -> TestClient:
+    return TestClient(create_app(Settings(kb=KB, sessions=sessions, **options)), base_url=BASE)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory) -> TestClient:
+    return client(tmp_path_factory.mktemp("sessions"))
+
+
+def interview_through_api(api: TestClient, profile: dict, lang: str = "fr") -> dict:
+    """Answer every `next` from `profile` (absent keys: « je ne sais pas »); the result."""
+    started = api.post("/api/interviews", json={"lang": lang})
+    assert started.status_code == 201, started.text
+    body = started.json()
+    session = body["id"]
+    step, answered = body["next"], 0
+    while step is not None:
+        assert set(step) >= {"key", "text", "help", "kind", "choices", "default"}
+        assert step["kind"] in ("bool", "int", "choice", "multi", "text")
+        reply = api.post(f"/api/interviews/{session}/answers", json={"key": step["key"], "value": profile.get(step["key"])})
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        step, answered = body["next"], answered + 1
+        assert answered < 60
+    assert body["result"] is not None
+    return body["result"]
+
+
+def same_decision(result: dict, expected: dict) -> None:
+    """Contract §6/§7 soundness: the plan, the totals, and the status of every fiche in the
+    plan or named by the goals (the others may stay unknown: nobody asked about them)."""
+    named = {KB.guide.goals[g].fiche for g in expected["profile"].get("goals") or []}
+    named |= set(expected["profile"].get("fiches") or [])
+    named |= {s["fiche"] for s in expected["plan"] if s["kind"] == "fiche"}
+    relevant = lambda record: {f["fiche"]: f["status"] for f in record["fiches"] if f["fiche"] in named}  # noqa: E731
+    assert relevant(result) == relevant(expected)
+    strip = ("label",)
+    assert [{k: v for k, v in s.items() if k not in strip} for s in result["plan"]] == \
+           [{k: v for k, v in s.items() if k not in strip} for s in expected["plan"]]
+    assert result["totals"] == expected["totals"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_an_interview_through_the_api_reaches_what_pnman_assess_gives(api, capsys, example):
+    profile = yaml.safe_load(example.read_text(encoding="utf-8"))
+    code, out, err = run(capsys, "assess", str(example), "--format", "json")
+    assert code == 0, err
+    through_api = interview_through_api(api, profile)
+    same_decision(through_api, json.loads(out))
+    headless = run_headless(profile, KB, Words("fr", KB))["result"]     # the same machine, the same questions
+    assert [(f["fiche"], f["status"]) for f in through_api["fiches"]] == \
+           [(f["fiche"], f["status"]) for f in headless["fiches"]]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(profile=profiles(complete=True))
+def test_soundness_holds_for_the_web_interview(api, profile):
+    expected = api.post("/api/assess", json=profile)
+    assert expected.status_code == 200, expected.text
+    same_decision(interview_through_api(api, profile), expected.json())
+
+
+def test_a_bad_value_gives_400_with_the_cli_message_and_leaves_the_session_unchanged(api):
+    session = api.post("/api/interviews", json={}).json()["id"]
+    before = api.get(f"/api/interviews/{session}").json()
+    reply = api.post(f"/api/interviews/{session}/answers", json={"key": "employees", "value": "douze"})
+    assert reply.status_code == 400
+    assert reply.json() == {"error": "<interview>: key 'employees': expected a whole number from 0 to 1000000, "
+                                     "found 'douze'"}
+    assert api.get(f"/api/interviews/{session}").json() == before
+
+
+def test_assess_refuses_a_bad_profile_with_the_message_the_cli_gives(api, capsys, tmp_path):
+    bad = {"employees": 20, "industrail": True}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad), encoding="utf-8")
+    code, _, err = run(capsys, "assess", str(path))
+    reply = api.post("/api/assess", json=bad)
+    assert code == 2 and reply.status_code == 400
+    assert err.strip() == f"pnman: {reply.json()['error']}".replace("<request>", str(path))
+
+
+@pytest.mark.parametrize("body,content_type,status", [
+    (b"not json", "application/json", 400),
+    (b'{"employees": 20}', "text/plain", 415),
+    (b"[1, 2]", "application/json", 400),
+])
+def test_assess_needs_a_json_profile(api, body, content_type, status):
+    reply = api.post("/api/assess", content=body, headers={"content-type": content_type})
+    assert reply.status_code == status
+    assert "error" in reply.json() and "Traceback" not in reply.text
+
+
+def test_back_asks_the_previous_question_again_with_its_answer_offered(api):
+    start = api.post("/api/interviews", json={"lang": "en"}).json()
+    session, first = start["id"], start["next"]["key"]
+    api.post(f"/api/interviews/{session}/answers", json={"key": first, "value": 20})
+    again = api.post(f"/api/interviews/{session}/back").json()["next"]
+    assert again["key"] == first and again["default"] == 20
+    assert api.get(f"/api/interviews/{session}").json()["answers"] == {}
+
+
+def test_an_unknown_interview_is_404_and_a_bad_language_400(api):
+    assert api.get("/api/interviews/nope").status_code == 404
+    assert api.post("/api/interviews/nope/answers", json={"key": "employees", "value": 3}).status_code == 404
+    reply = api.post("/api/interviews", json={"lang": "xx"})
+    assert reply.status_code == 400 and "lang" in reply.json()["error"]
+
+
+def test_health_and_fiches(api, capsys):
+    assert api.get("/healthz").json() == {"status": "ok", "knowledge_version": KB.version}
+    code, out, _ = run(capsys, "fiches", "--format", "json")
+    assert api.get("/api/fiches").json() == json.loads(out)
+
+
+def test_a_foreign_host_header_gives_400(api):
+    for path in ("/", "/healthz", "/api/fiches"):
+        reply = api.get(path, headers={"host": "evil.example:8000"})
+        assert reply.status_code == 400 and "Host" in reply.json()["error"]
+    assert api.get("/healthz", headers={"host": "localhost:8000"}).status_code == 200
+
+
+def test_every_response_carries_a_strict_content_security_policy(api):
+    for path in ("/", "/healthz", "/static/pnman.css", "/docs"):
+        reply = api.get(path)
+        assert reply.status_code == 200, path
+        assert "default-src 'self'" in reply.headers["content-security-policy"], path
+        assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+def test_no_page_loads_anything_from_another_site(api):
+    for path in ("/", "/docs"):
+        page = api.get(path).text
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), path
+
+
+def test_htmx_is_the_vendored_release(api):
+    notes = (ROOT / "interview/web/static/VENDORED.md").read_text(encoding="utf-8")
+    expected = re.search(r"sha256 of `htmx.min.js`: `([0-9a-f]{64})`", notes).group(1)
+    served = api.get("/static/htmx.min.js")
+    assert served.status_code == 200 and hashlib.sha256(served.content).hexdigest() == expected
+
+
+# -- the pages, as plain forms (what a browser without JavaScript sends) -----------------------
+
+def csrf(web: TestClient) -> str:
+    web.get("/")
+    return web.cookies.get("pnman_csrf")
+
+
+def start(web: TestClient, **fields) -> str:
+    reply = web.post("/start", data={"csrf_token": csrf(web), "lang": "fr", **fields}, follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    return reply.headers["location"]
+
+
+def key_of(page: str) -> str | None:
+    found = re.search(r'name="key" value="([a-z_]+)"', page)
+    return found.group(1) if found else None
+
+
+def answer(web: TestClient, link: str, key: str, value=None, **extra):
+    data = {"csrf_token": web.cookies.get("pnman_csrf"), "key": key, **extra}
+    if value is not None:
+        data["value"] = value
+    return web.post(f"{link}/answer", data=data, follow_redirects=False)
+
+
+@pytest.mark.parametrize("path", ["/start", "/i/xxxxxxxxxxxxxxxxxxxxxx/answer", "/i/xxxxxxxxxxxxxxxxxxxxxx/back"])
+def test_a_form_post_without_its_csrf_token_gives_403(tmp_path, path):
+    web = client(tmp_path)
+    web.get("/")
+    reply = web.post(path, data={"lang": "fr", "key": "employees", "value": "3"})
+    assert reply.status_code == 403 and "jeton" in reply.text
+    forged = web.post(path, data={"csrf_token": "forged", "key": "employees"})
+    assert forged.status_code == 403
+
+
+def test_a_person_goes_through_the_forms_to_a_result_and_downloads_it(tmp_path):
+    web = client(tmp_path)
+    link = start(web, name="Menuiserie Benali")
+    page = web.get(link).text
+    assert key_of(page) == "employees" and "Question 1" in page
+    bad = answer(web, link, "employees", "douze", action="answer")
+    assert bad.status_code == 400 and 'value="douze"' in bad.text and 'class="error"' in bad.text
+    assert answer(web, link, "employees", "7", action="answer").status_code == 303
+    refused = answer(web, link, "goals", action="answer")            # nothing ticked
+    assert refused.status_code == 400 and "objectif" in refused.text
+    web.post(f"{link}/answer", data={"csrf_token": web.cookies.get("pnman_csrf"), "key": "goals",
+                                     "value": ["start_it", "server"], "action": "answer"})
+    profile = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
+    for _ in range(40):
+        page = web.get(link).text
+        key = key_of(page)
+        if key is None:
+            break
+        value = profile.get(key)
+        if value is None:
+            answer(web, link, key, action="unknown")
+        elif isinstance(value, bool):
+            answer(web, link, key, "true" if value else "false", action="answer")
+        elif isinstance(value, list):
+            web.post(f"{link}/answer", data={"csrf_token": web.cookies.get("pnman_csrf"), "key": key,
+                                             "value": [str(v) for v in value], "action": "answer"})
+        else:
+            answer(web, link, key, str(value), action="answer")
+    result = web.get(f"{link}/result")
+    assert result.status_code == 200 and "Menuiserie Benali" in result.text
+    assert "Plan d’action" in result.text and "Totaux" in result.text
+    record = web.get(f"{link}/result.json").json()
+    assert record["profile"]["name"] == "Menuiserie Benali" and record["plan"]
+    for step in record["plan"]:
+        if step["kind"] == "fiche":
+            assert KB.fiche(step["fiche"]).short_title in result.text
+    report = web.get(f"{link}/report.html")
+    assert report.headers["content-disposition"].startswith("attachment;")
+    assert "'sha256-" in report.headers["content-security-policy"] and "Menuiserie Benali" in report.text
+    explained = web.get(f"{link}/fiche/{record['plan'][-1].get('fiche') or 13}")
+    assert explained.status_code == 200 and "Ce qu’il faudrait" in explained.text
+    listing = web.get("/assessments").text
+    assert "Menuiserie Benali" in listing and f"{link}/result" in listing
+
+
+def test_the_review_changes_one_answer_and_keeps_the_others(tmp_path):
+    web = client(tmp_path)
+    link = start(web)
+    answer(web, link, "employees", "7", action="answer")
+    web.post(f"{link}/answer", data={"csrf_token": web.cookies.get("pnman_csrf"), "key": "goals",
+                                     "value": ["website"], "action": "answer"})
+    review = web.get(f"{link}/review").text
+    assert "Modifier" in review and f"{link}/edit/employees" in review
+    edit = web.get(f"{link}/edit/employees?from=review").text
+    assert 'value="7"' in edit and 'name="return" value="review"' in edit
+    changed = answer(web, link, "employees", "30", action="answer", **{"return": "review"})
+    assert changed.status_code == 303 and changed.headers["location"].endswith("/review")
+    state = web.get(f"/api/interviews/{link.rsplit('/', 1)[1]}").json()
+    assert state["answers"]["employees"] == 30 and state["answers"]["goals"] == ["website"]
+
+
+def test_a_restarted_server_keeps_the_sessions(tmp_path):
+    first = client(tmp_path)
+    session = first.post("/api/interviews", json={"lang": "en"}).json()["id"]
+    first.post(f"/api/interviews/{session}/answers", json={"key": "employees", "value": 7})
+    first_state = first.get(f"/api/interviews/{session}").json()
+    second = client(tmp_path)                      # a new server over the same folder
+    assert second.get(f"/api/interviews/{session}").json() == first_state
+    profile = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
+    step = first_state["next"]
+    while step is not None:
+        step = second.post(f"/api/interviews/{session}/answers",
+                           json={"key": step["key"], "value": profile.get(step["key"])}).json()["next"]
+    assert second.get(f"/api/interviews/{session}").json()["result"]["plan"]
+
+
+def test_the_pages_speak_the_language_chosen(tmp_path):
+    web = client(tmp_path)
+    assert "Commencer" in web.get("/").text and "Start" in web.get("/?lang=en").text
+    token = csrf(web)
+    link = web.post("/start", data={"csrf_token": token, "lang": "en"}, follow_redirects=False).headers["location"]
+    assert "How many" in web.get(link).text or "Question 1" in web.get(link).text
+
+
+def test_arabic_pages_read_right_to_left_and_say_they_are_a_translation(tmp_path):
+    from knowledge.locales import available_languages
+    if "ar" not in available_languages():
+        pytest.skip("no Arabic catalogue")
+    web = client(tmp_path)
+    home = web.get("/?lang=ar").text
+    assert '<html lang="ar" dir="rtl">' in home and 'class="translation-note"' in home
+    assert '<html lang="fr" dir="ltr">' in web.get("/").text
+    session = web.post("/api/interviews", json={"lang": "ar"}).json()["id"]
+    profile = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
+    step = web.get(f"/api/interviews/{session}").json()["next"]
+    while step is not None:
+        step = web.post(f"/api/interviews/{session}/answers",
+                        json={"key": step["key"], "value": profile.get(step["key"])}).json()["next"]
+    page = web.get(f"/i/{session}/result").text
+    assert 'dir="rtl"' in page
+    assert "<bdi>Configuration d’un serveur local</bdi>" in page       # the guide's title, quoted in French
+
+
+def test_the_pdf_report_downloads_when_the_extra_is_installed(tmp_path):
+    from interview.web.views import pdf_available
+    web = client(tmp_path)
+    session = web.post("/api/interviews", json={}).json()["id"]
+    profile = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
+    step = web.get(f"/api/interviews/{session}").json()["next"]
+    while step is not None:
+        step = web.post(f"/api/interviews/{session}/answers",
+                        json={"key": step["key"], "value": profile.get(step["key"])}).json()["next"]
+    page = web.get(f"/i/{session}/result").text
+    reply = web.get(f"/i/{session}/report.pdf")
+    if pdf_available():
+        assert "report.pdf" in page
+        assert reply.status_code == 200 and reply.content.startswith(b"%PDF")
+    else:
+        assert "report.pdf" not in page
+        assert reply.status_code == 404 and "pnman[pdf]" in reply.text
+
+
+def finish_interview(web: TestClient, profile: dict, lang: str = "fr") -> str:
+    session = web.post("/api/interviews", json={"lang": lang}).json()["id"]
+    step = web.get(f"/api/interviews/{session}").json()["next"]
+    while step is not None:
+        step = web.post(f"/api/interviews/{session}/answers",
+                        json={"key": step["key"], "value": profile.get(step["key"])}).json()["next"]
+    return session
+
+
+def test_with_record_a_finished_interview_is_in_the_registry_and_its_record_still_audits(tmp_path, capsys):
+    registry = tmp_path / "registry.sqlite3"
+    web = client(tmp_path / "sessions", registry=registry, record=True)
+    profile = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
+    session = finish_interview(web, profile)
+    record = web.get(f"/i/{session}/result.json").json()
+    assert record["registry"]["entry"]
+    assert web.get(f"/api/interviews/{session}").json()["result"] == record      # recorded once, shown the same
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    code, out, err = run(capsys, "audit", str(path))
+    assert code == 0, out + err
+    code, out, _ = run(capsys, "registry", "list", "--format", "json", "--registry", str(registry))
+    listed = json.loads(out)
+    assert [e["id"] for e in listed] == [record["registry"]["entry"]]
+    restarted = client(tmp_path / "sessions", registry=registry, record=True)     # no second entry
+    assert restarted.get(f"/i/{session}/result.json").json() == record
+    code, out, _ = run(capsys, "registry", "list", "--format", "json", "--registry", str(registry))
+    assert len(json.loads(out)) == 1
+
+
+def test_the_assessments_page_reads_the_registry_and_shows_overrides_beside_the_engine(tmp_path, capsys):
+    registry = tmp_path / "registry.sqlite3"
+    code, _, err = run(capsys, "assess", str(ROOT / "examples/tpe-demarrage.yaml"), "--record",
+                       "--registry", str(registry))
+    entry = re.search(r"(\d+-[0-9a-f]{6})", err).group(1)
+    code, _, err = run(capsys, "override", entry, "--fiche", "18", "--status", "ineligible", "--reason",
+                       "agency_decision", "--justification", "Le serveur est financé par un autre programme.",
+                       "--by", "A. Diagnosticienne", "--registry", str(registry))
+    assert code == 0, err
+    web = client(tmp_path / "sessions", registry=registry)
+    listing = web.get("/assessments").text
+    assert "Menuiserie Benali" in listing and f"/assessments/{entry}" in listing
+    page = web.get(f"/assessments/{entry}").text
+    assert "A. Diagnosticienne" in page and "financé par un autre programme" in page
+    assert "Statut du moteur" in page and "inéligible" in page
+    assert web.get(f"/assessments/{entry}/result.json").json()["registry"]["entry"] == entry
+    assert web.get(f"/assessments/{entry}/fiche/18").status_code == 200
+    assert web.get("/assessments/0-000000").status_code == 404
