@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from hypothesis import given, settings
+
 from conftest import record_of
+from strategies import KB, profiles
 from interview.render.html import assessment_html
 from interview.render.l10n import Words
 from knowledge.errors import KnowledgeError
@@ -103,3 +106,18 @@ def test_an_arabic_report_is_right_to_left_marked_as_a_translation_with_french_q
     assert '<bdi dir="ltr" lang="fr">« L’appui du PNMAN peut prendre la forme' in page     # a guide caveat
     assert f'<bdi dir="ltr" lang="fr">{w.fiche_title(22)}</bdi>' in page                     # a fiche's title
     assert '<bdi class="amount">' in page
+
+
+@settings(max_examples=30, deadline=None)
+@given(profile=profiles())
+def test_the_decision_digest_is_the_same_in_every_language(profile):
+    """Contract §10: --lang never changes a decision; the words differ, the digest does not."""
+    from engine.facade import assess
+    from interview.render.l10n import Words, localise
+    from knowledge.locales import available_languages
+    from knowledge.profile import check_profile
+    assessment = assess(check_profile(profile, KB), KB)
+    records = {lang: localise(assessment.record(timestamp="fixed"), Words(lang, KB)) for lang in available_languages()}
+    assert len(records) >= 3
+    assert len({r["decision_digest"] for r in records.values()}) == 1
+    assert len({r["record_hash"] for r in records.values()}) == len(records)    # the words do differ

@@ -373,3 +373,21 @@ def test_the_assessments_page_reads_the_registry_and_shows_overrides_beside_the_
     assert web.get(f"/assessments/{entry}/result.json").json()["registry"]["entry"] == entry
     assert web.get(f"/assessments/{entry}/fiche/18").status_code == 200
     assert web.get("/assessments/0-000000").status_code == 404
+
+
+def test_serve_refuses_a_busy_port_and_a_foreign_registry_before_starting(tmp_path, capsys):
+    import socket
+
+    from conftest import one_clean_line
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = run(capsys, "serve", "--port", str(port))
+    assert code == 2 and one_clean_line(err) and "already in use" in err
+    foreign = tmp_path / "notes.sqlite3"
+    foreign.write_text("not a database", encoding="utf-8")
+    code, _, err = run(capsys, "serve", "--registry", str(foreign), "--record")
+    assert code == 2 and one_clean_line(err) and str(foreign) in err
+    code, _, err = run(capsys, "serve", "--edition", "no-such-edition")
+    assert code == 2 and one_clean_line(err) and "base" in err
