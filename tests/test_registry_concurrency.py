@@ -4,7 +4,8 @@ Two `pnman batch --record` runs and a third process appending through `Registry`
 (what `pnman serve` does) write one registry that none of them has created yet: no entry
 is lost, the chain stays linear. A process appending in a tight loop is SIGKILLed again and
 again: every kill leaves a registry that verifies, with every entry the writer saw
-committed (at most one more, committed before it could say so).
+committed (at most one more, committed before it could say so). A real `pnman serve --record`
+finishing interviews through its API while two batches append is tested too.
 """
 from __future__ import annotations
 
@@ -85,6 +86,53 @@ def test_two_batches_and_a_server_write_one_registry_at_once(tmp_path, kb):
     for n in (1, 2):
         lines = [json.loads(x) for x in (tmp_path / f"out{n}.jsonl").read_text().splitlines()]
         assert len(lines) == rows and {x["entry"] for x in lines} <= ids
+
+
+def test_two_batches_and_a_real_pnman_serve_record_into_one_registry_at_once(tmp_path):
+    """The same, with `pnman serve --record` itself: interviews finished through its API while
+    two batches append."""
+    httpx = pytest.importorskip("httpx2")
+    from web_server import free_port
+    registry = tmp_path / "shared" / "registry.sqlite3"
+    registry.parent.mkdir()
+    port, rows, interviews = free_port(), 30, 12
+    env = dict(_env(), PNMAN_HOME=str(tmp_path / "home"))
+    server = subprocess.Popen([sys.executable, "-m", "interview.cli", "serve", "--port", str(port), "--record",
+                               "--registry", str(registry)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):                                  # at most 20 s to start
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        batches = [subprocess.Popen([sys.executable, "-m", "interview.cli", "batch",
+                                     str(_portfolio(tmp_path / f"p{n}.jsonl", rows, n)), "-o",
+                                     str(tmp_path / f"out{n}.jsonl"), "--record", "--registry", str(registry)],
+                                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                   for n in (1, 2)]
+        entries = []
+        with httpx.Client(base_url=base, timeout=30) as web:
+            for i in range(interviews):
+                profile = {"employees": 10 + i, "goals": ["network"], "pnman_member": True}
+                body = web.post("/api/interviews", json={}).json()
+                session, step = body["id"], body["next"]
+                while step is not None:
+                    body = web.post(f"/api/interviews/{session}/answers",
+                                    json={"key": step["key"], "value": profile.get(step["key"])}).json()
+                    step = body["next"]
+                entries.append(body["result"]["registry"]["entry"])
+        results = [b.communicate(timeout=120) for b in batches]
+        assert [b.returncode for b in batches] == [0, 0], [err for _, err in results]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    with Registry.open(registry, create=False) as reg:
+        report = reg.verify()
+        assert report.ok and report.entries == 2 * rows + interviews, report
+        assert set(entries) <= {s.id for s in reg.list()}
 
 
 def _kill_rounds(tmp_path: Path, kb, rounds: int, most: int) -> None:
