@@ -6,20 +6,13 @@ was chained (`record["registry"] = {"entry", "head"}`, no decision content) and 
 record again.
 
 - `engine.registry.RegistryStore`: the append-only, hash-chained SQLite registry (§8);
-- `NullStore`: keeps nothing (no --record);
-- `FileStore`: one JSON file per record in a folder (a record kept without a registry).
+- `NullStore`: keeps nothing (no --record): the record goes to the file `-o` names, as before.
 """
 from __future__ import annotations
 
-import os
-import secrets
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping, Protocol, runtime_checkable
 
-from .chain import timestamp
-from .record import canonical_json
 
 
 @dataclass(frozen=True)
@@ -45,30 +38,3 @@ class NullStore:
 
     def save(self, record: Mapping[str, Any]) -> StoredRef:
         return StoredRef(None, None, None, dict(record))
-
-
-class FileStore:
-    """One file per record, `<time>-<hex>.json` in a folder, written atomically. No chain: a
-    file store keeps records, it does not vouch for them."""
-
-    def __init__(self, folder: str | os.PathLike):
-        self.folder = Path(folder)
-
-    def save(self, record: Mapping[str, Any]) -> StoredRef:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = timestamp().replace(":", "").replace("+0000", "Z") + "-" + secrets.token_hex(3)
-        path = self.folder / f"{name}.json"
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(canonical_json(dict(record)).encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        return StoredRef(name, None, str(path), dict(record))

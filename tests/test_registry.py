@@ -459,14 +459,13 @@ def test_one_registry_shared_by_threads(tmp_path, kb):
 
 
 def test_store_seam(tmp_path, kb):
-    from engine.store import FileStore, NullStore, RecordStore
+    from engine.store import NullStore, RecordStore
     rec = record_of({"employees": 12}, kb, lang="en")
-    for store in (NullStore(), FileStore(tmp_path / "files"), RegistryStore(tmp_path / "r.sqlite3")):
+    for store in (NullStore(), RegistryStore(tmp_path / "r.sqlite3")):
         assert isinstance(store, RecordStore)
         ref = store.save(rec)
         assert ref.record["decision_digest"] == rec["decision_digest"]
     assert ref.record["registry"] == {"entry": ref.id, "head": None} and ref.head is None
-    assert len(list((tmp_path / "files").glob("*.json"))) == 1
     with pytest.raises(InputError, match="assessment record"):
         Registry.open(tmp_path / "r.sqlite3").append_assessment({"schema": "nope"})
 

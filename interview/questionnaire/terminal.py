@@ -15,7 +15,6 @@ import os
 import sys
 from pathlib import Path
 
-import knowledge
 from knowledge.errors import InputError, ProfileError
 
 from ..files import console, is_stdout, to_json, write_atomic
