@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import InputError, KnowledgeError
-from .loader import BASE_EDITION, Knowledge, _read, _validated, default
+from .loader import BASE_EDITION, Knowledge, _validated, default
 from .model import SIZE_CODES, Budget, EditionFile, Fiche, FigureChange
+from .yamlio import read_knowledge_file
 
 EDITIONS_ENV = "PNMAN_EDITIONS"
 EDITIONS_FOLDER = "editions"
@@ -140,7 +141,7 @@ def _list(folder: Path | None, signature: tuple) -> dict[str, Edition]:
 def read_edition(path: Path) -> Edition:
     """One edition file, checked against the schema (model.EditionFile) and its name."""
     raw = path.read_bytes() if path.is_file() else b""
-    data: EditionFile = _validated(EditionFile, _read(path), path)
+    data: EditionFile = _validated(EditionFile, read_knowledge_file(path), path)
     where = str(path)
     if not ID_PATTERN.fullmatch(data.edition) or data.edition == BASE_EDITION:
         raise KnowledgeError(f"expected an id of letters, digits, '.', '_' or '-' (not '{BASE_EDITION}', the "

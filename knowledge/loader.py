@@ -18,7 +18,7 @@ from .conditions import Citation, Condition, Test, derive_conditions
 from .errors import KnowledgeError
 from .graph import DependencyGraph
 from .model import SIZE_CODES, FactSpec, Fiche, Guide, Implication, QuestionSpec
-from .yamlio import DuplicateKeyError, load_knowledge_yaml
+from .yamlio import read_knowledge_file
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
 BASE_EDITION = "base"       # the printed guide; other editions: knowledge/editions.py
@@ -115,17 +115,6 @@ def _format_validation(exc: ValidationError) -> tuple[str, str]:
     elif err["type"] == "missing":
         message = "required key is missing"
     return key, message
-
-
-def _read(path: Path) -> Any:
-    if not path.is_file():
-        raise KnowledgeError("knowledge file is missing", file=str(path))
-    try:
-        return load_knowledge_yaml(path)
-    except DuplicateKeyError as exc:
-        raise KnowledgeError(str(exc), file=str(path)) from exc
-    except Exception as exc:  # yaml errors: keep the parser's message
-        raise KnowledgeError(f"cannot be read as YAML: {exc}", file=str(path)) from exc
 
 
 def _validated(schema: Any, data: Any, path: Path) -> Any:
@@ -229,9 +218,9 @@ def load(directory: Path | str = KNOWLEDGE_DIR) -> Knowledge:
     directory = Path(directory)
     guide_path, facts_path = directory / "guide.yaml", directory / "facts.yaml"
     questions_path = directory / "questions.yaml"
-    guide: Guide = _validated(Guide, _read(guide_path), guide_path)
-    facts: dict[str, FactSpec] = _validated(dict[str, FactSpec], _read(facts_path), facts_path)
-    questions: dict[str, QuestionSpec] = _validated(dict[str, QuestionSpec], _read(questions_path), questions_path)
+    guide: Guide = _validated(Guide, read_knowledge_file(guide_path), guide_path)
+    facts: dict[str, FactSpec] = _validated(dict[str, FactSpec], read_knowledge_file(facts_path), facts_path)
+    questions: dict[str, QuestionSpec] = _validated(dict[str, QuestionSpec], read_knowledge_file(questions_path), questions_path)
     fiche_paths = sorted((directory / "fiches").glob("*.yaml"))
     if not fiche_paths:
         raise KnowledgeError("no fiche files (fiches/NN-*.yaml)", file=str(directory / "fiches"))
@@ -240,7 +229,7 @@ def load(directory: Path | str = KNOWLEDGE_DIR) -> Knowledge:
     conditions: dict[int, tuple[Condition, ...]] = {}
     intents: dict[int, tuple[Citation, ...]] = {}
     for path in fiche_paths:
-        fiche: Fiche = _validated(Fiche, _read(path), path)
+        fiche: Fiche = _validated(Fiche, read_knowledge_file(path), path)
         prefix = path.name.split("-", 1)[0]
         if not prefix.isdigit() or int(prefix) != fiche.fiche:
             raise KnowledgeError(f"file name must start with the fiche number {fiche.fiche:02d}", file=str(path), key="fiche")

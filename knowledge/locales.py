@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import KnowledgeError
-from .yamlio import DuplicateKeyError, load_knowledge_yaml
+from .yamlio import read_knowledge_file
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 SOURCE_LANGUAGE = "fr"
@@ -142,12 +142,7 @@ def catalogue(lang: str, directory: Path = LOCALES_DIR) -> Catalogue:
     if lang not in available_languages(directory):
         raise KnowledgeError(f"no catalogue for language '{lang}' (available: {', '.join(available_languages(directory))})",
                              key="--lang")
-    try:
-        data = load_knowledge_yaml(path)
-    except DuplicateKeyError as exc:
-        raise KnowledgeError(str(exc), file=str(path)) from None
-    except Exception as exc:  # yaml errors: keep the parser's message
-        raise KnowledgeError(f"cannot be read as YAML: {exc}", file=str(path)) from None
+    data = read_knowledge_file(path)
     if not isinstance(data, dict):
         raise KnowledgeError("top level must be a mapping", file=str(path))
     return Catalogue(lang, dict(flatten(data)), str(path))

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import KnowledgeError
-from .yamlio import DuplicateKeyError, load_knowledge_yaml
+from .yamlio import read_knowledge_file
 
 OVERRIDES_FILE = "overrides.yaml"
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -25,12 +25,7 @@ def override_reasons(directory: Path | str | None = None) -> tuple[str, ...]:
     path = Path(directory) / OVERRIDES_FILE if directory is not None else SHIPPED
     if not path.is_file():
         path = SHIPPED
-    try:
-        data = load_knowledge_yaml(path)
-    except DuplicateKeyError as exc:
-        raise KnowledgeError(str(exc), file=str(path)) from None
-    except Exception as exc:  # yaml errors: keep the parser's message
-        raise KnowledgeError(f"cannot be read as YAML: {exc}", file=str(path)) from None
+    data = read_knowledge_file(path)
     if not isinstance(data, dict) or set(data) != {"reasons"}:
         raise KnowledgeError("expected one key, 'reasons': a list of {code: …}", file=str(path))
     items = data["reasons"]

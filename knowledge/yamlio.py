@@ -10,6 +10,7 @@ limit); aliases are found in the composed node graph, before anything is expande
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -191,3 +192,18 @@ def load_knowledge_yaml(path) -> Any:
     """Knowledge files are trusted to be small; still strict about duplicates."""
     with open(path, encoding="utf-8") as handle:
         return yaml.load(handle, Loader=_StrictLoader)  # noqa: S506
+
+
+def read_knowledge_file(path: Path) -> Any:
+    """A knowledge file (guide, facts, fiches, catalogues, overrides, editions) as data; a
+    missing or unreadable file, or YAML the strict reader refuses, is a KnowledgeError
+    naming the file (exit 2)."""
+    from .errors import KnowledgeError
+    if not path.is_file():
+        raise KnowledgeError("knowledge file is missing", file=str(path))
+    try:
+        return load_knowledge_yaml(path)
+    except DuplicateKeyError as exc:
+        raise KnowledgeError(str(exc), file=str(path)) from None
+    except Exception as exc:  # yaml errors: keep the parser's message
+        raise KnowledgeError(f"cannot be read as YAML: {exc}", file=str(path)) from None

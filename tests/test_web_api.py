@@ -168,6 +168,15 @@ def test_htmx_is_the_vendored_release(api):
     assert served.status_code == 200 and hashlib.sha256(served.content).hexdigest() == expected
 
 
+def finish_interview(web: TestClient, profile: dict, lang: str = "fr") -> str:
+    session = web.post("/api/interviews", json={"lang": lang}).json()["id"]
+    step = web.get(f"/api/interviews/{session}").json()["next"]
+    while step is not None:
+        step = web.post(f"/api/interviews/{session}/answers",
+                        json={"key": step["key"], "value": profile.get(step["key"])}).json()["next"]
+    return session
+
+
 # -- the pages, as plain forms (what a browser without JavaScript sends) -----------------------
 
 def csrf(web: TestClient) -> str:
@@ -295,12 +304,8 @@ def test_arabic_pages_read_right_to_left_and_say_they_are_a_translation(tmp_path
     home = web.get("/?lang=ar").text
     assert '<html lang="ar" dir="rtl">' in home and 'class="translation-note"' in home
     assert '<html lang="fr" dir="ltr">' in web.get("/").text
-    session = web.post("/api/interviews", json={"lang": "ar"}).json()["id"]
     profile = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
-    step = web.get(f"/api/interviews/{session}").json()["next"]
-    while step is not None:
-        step = web.post(f"/api/interviews/{session}/answers",
-                        json={"key": step["key"], "value": profile.get(step["key"])}).json()["next"]
+    session = finish_interview(web, profile, lang="ar")
     page = web.get(f"/i/{session}/result").text
     assert 'dir="rtl"' in page
     assert "<bdi>Configuration d’un serveur local</bdi>" in page       # the guide's title, quoted in French
@@ -309,12 +314,8 @@ def test_arabic_pages_read_right_to_left_and_say_they_are_a_translation(tmp_path
 def test_the_pdf_report_downloads_when_the_extra_is_installed(tmp_path):
     from interview.web.views import pdf_available
     web = client(tmp_path)
-    session = web.post("/api/interviews", json={}).json()["id"]
     profile = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
-    step = web.get(f"/api/interviews/{session}").json()["next"]
-    while step is not None:
-        step = web.post(f"/api/interviews/{session}/answers",
-                        json={"key": step["key"], "value": profile.get(step["key"])}).json()["next"]
+    session = finish_interview(web, profile)
     page = web.get(f"/i/{session}/result").text
     reply = web.get(f"/i/{session}/report.pdf")
     if pdf_available():
@@ -323,15 +324,6 @@ def test_the_pdf_report_downloads_when_the_extra_is_installed(tmp_path):
     else:
         assert "report.pdf" not in page
         assert reply.status_code == 404 and "pnman[pdf]" in reply.text
-
-
-def finish_interview(web: TestClient, profile: dict, lang: str = "fr") -> str:
-    session = web.post("/api/interviews", json={"lang": lang}).json()["id"]
-    step = web.get(f"/api/interviews/{session}").json()["next"]
-    while step is not None:
-        step = web.post(f"/api/interviews/{session}/answers",
-                        json={"key": step["key"], "value": profile.get(step["key"])}).json()["next"]
-    return session
 
 
 def test_with_record_a_finished_interview_is_in_the_registry_and_its_record_still_audits(tmp_path, capsys):

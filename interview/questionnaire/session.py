@@ -38,22 +38,28 @@ NAME_MAX = 64
 RESULT, PROFILE = ".result.json", ".profile.yaml"     # what a finished interview leaves beside its session
 
 
-def sessions_dir() -> Path:
+def data_dir(name: str) -> Path:
+    """A writable folder of pnman's data (`$PNMAN_HOME/<name>`, else the platform's data
+    folder): the terminal's sessions, the web's, created when missing."""
     base = os.environ.get("PNMAN_HOME")
     if base:
         root = Path(base)
     else:
         import platformdirs
         root = Path(platformdirs.user_data_dir("pnman", appauthor=False))
-    path = root / "sessions"
+    path = root / name
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"the sessions folder cannot be created ({exc.strerror}); set PNMAN_HOME to a "
+        raise InputError(f"the {name} folder cannot be created ({exc.strerror}); set PNMAN_HOME to a "
                          "writable folder", file=str(path)) from None
     if not os.access(path, os.W_OK | os.X_OK):
-        raise InputError("the sessions folder is not writable; set PNMAN_HOME to a writable folder", file=str(path))
+        raise InputError(f"the {name} folder is not writable; set PNMAN_HOME to a writable folder", file=str(path))
     return path
+
+
+def sessions_dir() -> Path:
+    return data_dir("sessions")
 
 
 def _now() -> str:

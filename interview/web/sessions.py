@@ -8,7 +8,6 @@ requests from answering the same interview at once (the server runs handlers in 
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import threading
@@ -21,6 +20,7 @@ from typing import Any
 from knowledge.errors import InputError
 
 from ..files import write_atomic
+from ..questionnaire.session import data_dir
 
 SCHEMA = "pnman-web-session/1"
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
@@ -31,19 +31,7 @@ def _now() -> str:
 
 
 def web_sessions_dir() -> Path:
-    base = os.environ.get("PNMAN_HOME")
-    if base:
-        root = Path(base)
-    else:
-        import platformdirs
-        root = Path(platformdirs.user_data_dir("pnman", appauthor=False))
-    path = root / "web-sessions"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"the web sessions folder cannot be created ({exc.strerror}); set PNMAN_HOME to a "
-                         "writable folder", file=str(path)) from None
-    return path
+    return data_dir("web-sessions")
 
 
 @dataclass
