@@ -18,6 +18,8 @@ last (they are usually confirmations); ties keep the contract's key order.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -43,8 +45,32 @@ class Outcome:
     relevant: tuple[int, ...]
 
 
+_OUTCOMES: OrderedDict[tuple[str, str], Outcome] = OrderedDict()
+_OUTCOMES_LOCK = threading.Lock()
+OUTCOMES_KEPT = 512
+
+
 def outcome(answers: Mapping[str, Any], kb: Knowledge) -> Outcome:
-    """Evaluate the answers so far and reduce the result to what the company acts on."""
+    """Evaluate the answers so far and reduce the result to what the company acts on.
+
+    Kept for the last few hundred sets of answers: the question after an answer starts
+    from the outcome its usefulness test has just computed, and people answering alike
+    share the first steps (the web server's load is mostly this function)."""
+    key = (kb.version, canonical_json(answers))
+    with _OUTCOMES_LOCK:
+        found = _OUTCOMES.get(key)
+        if found is not None:
+            _OUTCOMES.move_to_end(key)
+            return found
+    found = _outcome(answers, kb)
+    with _OUTCOMES_LOCK:
+        _OUTCOMES[key] = found
+        while len(_OUTCOMES) > OUTCOMES_KEPT:
+            _OUTCOMES.popitem(last=False)
+    return found
+
+
+def _outcome(answers: Mapping[str, Any], kb: Knowledge) -> Outcome:
     assessment = assess(answers, kb)
     evaluation, plan = assessment.evaluation, assessment.plan
     relevant = {n for n, _ in requested_fiches(answers, kb)}
