@@ -21,7 +21,8 @@ import pytest
 
 from bench.portfolio import profiles as portfolio
 from bench.portfolio import write_csv
-from interview.cli import batch as batch_module
+from interview.cli.batch import assessing as batch_assessing
+from interview.cli.batch import workers as batch_workers
 from conftest import one_clean_line, run
 from interview.cli.main import main
 
@@ -152,7 +153,7 @@ def deadline(seconds: int):
 def kill_the_worker_on(monkeypatch, rows, how=signal.SIGKILL):
     """The worker assessing one of `rows` is killed outright (as by the OOM killer, or a crash in
     durable-rules' C code); forked workers inherit the patch."""
-    real = batch_module._assess
+    real = batch_assessing._assess
 
     def assess(number, data):
         if rows == "all" or number in rows:
@@ -160,7 +161,7 @@ def kill_the_worker_on(monkeypatch, rows, how=signal.SIGKILL):
             os.kill(os.getpid(), how)
         return real(number, data)
 
-    monkeypatch.setattr(batch_module, "_assess", assess)
+    monkeypatch.setattr(batch_assessing, "_assess", assess)
 
 
 @pytest.mark.parametrize("count, killers, how", [(6, {3}, signal.SIGKILL),               # chunks of 1 row
@@ -208,7 +209,7 @@ def test_a_run_whose_every_row_kills_its_worker_ends(capsys, tmp_path, monkeypat
 
 def test_workers_that_cannot_start_stop_the_run(capsys, tmp_path, monkeypatch):
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(10, seed=12))
-    monkeypatch.setattr(batch_module, "_work", lambda conn, close: os._exit(3))
+    monkeypatch.setattr(batch_workers, "_work", lambda conn, close: os._exit(3))
     out = tmp_path / "out.jsonl"
     with deadline(60):
         code, _, err = run(capsys, "batch", str(source), "-o", str(out), "--jobs", "2")
@@ -523,17 +524,17 @@ def test_row_numbers_are_the_line_where_the_record_starts(capsys, tmp_path):
 # -- 7. --jobs is capped -------------------------------------------------------------------------------
 
 def test_jobs_above_the_machine_are_capped_with_a_notice(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch_module, "_cpus", lambda: 1)
+    monkeypatch.setattr(batch_workers, "_cpus", lambda: 1)
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(6, seed=10))
     out = tmp_path / "out.jsonl"
     code, _, err = run(capsys, "batch", str(source), "-o", str(out), "--jobs", "32")
     assert code == 0, err
     assert "--jobs 32" in err and "using 4" in err and "Traceback" not in err
     assert [line["row"] for line in lines_of(out)] == list(range(1, 7))
-    monkeypatch.setattr(batch_module, "_cpus", lambda: 64)
-    jobs, notice = batch_module._jobs(500)
+    monkeypatch.setattr(batch_workers, "_cpus", lambda: 64)
+    jobs, notice = batch_workers.worker_count(500)
     assert jobs == 64 and "using 64" in notice and "never more than 64" in notice
-    assert batch_module._jobs(2) == (2, None)
+    assert batch_workers.worker_count(2) == (2, None)
     code, _, err = run(capsys, "batch", str(source), "-o", str(out), "--jobs", "0")
     assert code == 2 and one_clean_line(err) and "--jobs" in err
 

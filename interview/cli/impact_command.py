@@ -21,15 +21,18 @@ from knowledge.errors import InputError, PnmanError
 
 from ..files import is_stdout
 from ..render.l10n import Words
-from . import batch
+from .batch.assessing import Part
+from .batch.progress import REFRESH_SECONDS, progress_bar
+from .batch.reading import CsvRecord, json_safe, open_source
+from .batch.workers import Workers, chunked, worker_count
 from .output import emit
 
 _BEFORE = None
 _AFTER = None
-_RECORD: batch.CsvRecord | None = None
+_RECORD: CsvRecord | None = None
 
 
-def _init(before, after, record: batch.CsvRecord | None) -> None:
+def _init(before, after, record: CsvRecord | None) -> None:
     """What every worker needs, set before the workers are forked."""
     global _BEFORE, _AFTER, _RECORD
     _BEFORE, _AFTER, _RECORD = before, after, record
@@ -50,7 +53,7 @@ def _impact(number: int, data: Any) -> dict:
         return {"row": number, "error": "nested too deeply"}
 
 
-def impact_rows(rows: list[tuple[int, Any]]) -> batch.Part:
+def impact_rows(rows: list[tuple[int, Any]]) -> Part:
     """Consecutive rows: their output lines as one bytes, the errors of the rejected ones and
     their summary (what a worker sends back for a chunk)."""
     lines, errors, summary = [], [], ImpactSummary()
@@ -60,7 +63,7 @@ def impact_rows(rows: list[tuple[int, Any]]) -> batch.Part:
         except (Exception, SystemExit) as exc:     # noqa: BLE001 - one row's failure never stops the run
             line = {"row": number, "error": f"could not be assessed ({type(exc).__name__}: {str(exc)[:200]})"}
         if "error" in line:
-            line["error"] = batch._clean(str(line["error"]))
+            line["error"] = json_safe(str(line["error"]))
             errors.append((number, line["error"]))
             summary.add(None)
         else:
@@ -69,7 +72,7 @@ def impact_rows(rows: list[tuple[int, Any]]) -> batch.Part:
     return b"".join(lines), errors, summary
 
 
-def _error_part(number: int, error: str) -> batch.Part:
+def _error_part(number: int, error: str) -> Part:
     summary = ImpactSummary()
     summary.add(None)
     return orjson.dumps({"row": number, "error": error}) + b"\n", [(number, error)], summary
@@ -101,8 +104,8 @@ def cmd_impact(args) -> int:
     words = Words(args.lang, after)
     if args.output and not is_stdout(args.output):
         _check_output(args.output, args.input)
-    jobs, notice = batch._jobs(args.jobs)
-    source = batch.open_source(args.input, before)
+    jobs, notice = worker_count(args.jobs)
+    source = open_source(args.input, before)
     if notice:
         print(notice.replace("pnman batch:", "pnman impact:"), file=sys.stderr)
     record = source.record(before)
@@ -110,16 +113,16 @@ def cmd_impact(args) -> int:
     estimate = source.estimate
     jobs = max(1, min(jobs, estimate))
     chunksize = max(1, min(64, estimate // (jobs * 8) or 1))
-    chunks = batch._chunks(source.rows(before, raw=True), chunksize, estimate, jobs)
+    chunks = chunked(source.rows(before, raw=True), chunksize, estimate, jobs)
     workers = None
     if jobs == 1:
         results = (impact_rows(rows) for rows in chunks)
     else:
-        workers = batch.Workers(jobs, [], work=impact_rows, error_part=_error_part)
+        workers = Workers(jobs, [], work=impact_rows, error_part=_error_part)
         results = workers.run(chunks)
     out: list[bytes] = []
     summary = ImpactSummary()
-    progress = batch._progress(words, "impact.progress")
+    progress = progress_bar(words, "impact.progress")
     finished = False
     try:
         if workers is not None:
@@ -136,7 +139,7 @@ def cmd_impact(args) -> int:
                 done += part.rows
                 progress.update(task, advance=part.rows, total=max(estimate, done))
                 now = time.monotonic()
-                if now - refreshed > batch.REFRESH_SECONDS:
+                if now - refreshed > REFRESH_SECONDS:
                     progress.refresh()
                     refreshed = now
             progress.update(task, total=done, completed=done)

@@ -1,0 +1,126 @@
+"""What a worker process of `pnman batch` does with its rows: assess each one and make its
+output line (compact, or the full record with --full; appended to the registry with
+--record). Whatever goes wrong with a row becomes that row's error line: a worker never
+raises. What the run assesses with (guide edition, language, registry) is set here by
+`init_worker` before the workers are forked, and so inherited by each of them.
+"""
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import orjson
+
+from knowledge.errors import PnmanError
+
+from ...render.l10n import Words
+from .reading import CsvRecord, json_safe
+from .summary import Summary, summary_fields
+
+_KB = None
+_FULL = False
+_WORDS = None
+_RECORD: CsvRecord | None = None
+_STORE = None          # --record: the registry (engine.registry.RegistryStore); each process opens its own
+
+
+def init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
+                record: CsvRecord | None = None, kb=None, store=None) -> None:
+    global _KB, _FULL, _WORDS, _RECORD, _STORE
+    from knowledge import default
+    if pooled:      # Ctrl-C is the main process's to handle: it stops the workers and keeps the partial output
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _KB = kb or default()      # the Knowledge of the run's guide edition (--edition)
+    _FULL = full
+    _WORDS = Words(lang, _KB)
+    _RECORD = record
+    _STORE = store
+
+
+def _assess(number: int, data: Any) -> dict:
+    from engine.facade import assess
+    from knowledge.profile import check_profile
+
+    from ...render.l10n import localise
+    if isinstance(data, tuple):         # a CSV record's cells
+        data = _RECORD(data)
+    if isinstance(data, str):
+        return {"row": number, "error": data}
+    try:
+        assessment = assess(check_profile(data, _KB, file=f"row {number}"), _KB)
+        if _STORE is not None:      # --record: appended (a failure is this row's error); the line names its entry
+            stored = _STORE.save(localise(assessment.record(), _WORDS))
+            if _FULL:
+                return {"row": number, "record": stored.record}
+            return {"row": number, **compact(assessment.evaluation, assessment.plan, _KB), "entry": stored.id}
+        if _FULL:
+            return {"row": number, "record": localise(assessment.record(timestamp="batch"), _WORDS)}
+        return {"row": number, **compact(assessment.evaluation, assessment.plan, _KB)}
+    except PnmanError as exc:
+        return {"row": number, "error": exc.detail if not exc.key else f"key '{exc.key}': {exc.detail}"}
+    except RecursionError:
+        return {"row": number, "error": "nested too deeply"}
+
+
+def assess_row(item: tuple[int, Any]) -> tuple[int, bytes, dict | None, str | None]:
+    """Assess one row: (row, its output line as bytes, its summary fields or None, its error or
+    None). Whatever goes wrong becomes the row's error: a worker never raises."""
+    number = item[0]
+    try:
+        line = _assess(number, item[1])
+        if "error" in line:
+            line["error"] = json_safe(str(line["error"]))
+            return number, orjson.dumps(line) + b"\n", None, line["error"]
+        fields = summary_fields(line)
+        return number, orjson.dumps(line) + b"\n", fields, None
+    except (Exception, SystemExit) as exc:   # noqa: BLE001 - one row's failure never stops the run
+        kind = "cannot be written as JSON" if isinstance(exc, TypeError) and "UTF-8" in str(exc) else \
+            "could not be assessed"
+        error = json_safe(f"{kind} ({type(exc).__name__}: {str(exc)[:200]})")
+        return number, orjson.dumps({"row": number, "error": error}) + b"\n", None, error
+
+
+# The results of consecutive rows: their output lines, (row, error) of the rejected ones, their summary.
+Part = tuple[bytes, list[tuple[int, str]], "Summary"]
+
+
+def assess_rows(rows: list[tuple[int, Any]]) -> Part:
+    """Assess consecutive rows: their output lines as one bytes, the errors of the rejected ones
+    and their summary (a worker sends this little back, not one message per row)."""
+    lines = []
+    errors = []
+    summary = Summary()
+    for item in rows:
+        number, line, fields, error = assess_row(item)
+        lines.append(line)
+        if error is not None:
+            errors.append((number, error))
+        summary.add(fields)
+    return b"".join(lines), errors, summary
+
+
+def row_error_part(number: int, error: str) -> Part:
+    """The Part of a row that killed its worker twice: its error line."""
+    summary = Summary()
+    summary.add(None)
+    return orjson.dumps({"row": number, "error": error}) + b"\n", [(number, error)], summary
+
+
+def compact(evaluation, plan, kb) -> dict:
+    """What a portfolio needs: statuses, blocking conditions, plan, totals, warnings, and the
+    profile as read, so that any row can be assessed in full (`pnman assess`) and audited."""
+    return {
+        "name": evaluation.profile.get("name"),
+        "size_class": evaluation.size_class,
+        "statuses": {str(n): s.status for n, s in evaluation.statuses.items()},
+        "blocking": sorted({c.condition.id.split(".", 1)[1] for s in evaluation.statuses.values()
+                            if s.status == "ineligible" for c in s.failing("eligibility")}),
+        "plan": [{"step": s["step"], "kind": s["kind"], **({"fiche": s["fiche"], "part": s.get("part")}
+                                                           if s["kind"] == "fiche" else {"id": s["id"]})}
+                 for s in plan.steps],
+        "totals": plan.totals,
+        "warnings": sorted({w.code for w in plan.warnings}),
+        "knowledge_version": kb.version,
+        "edition": kb.edition,
+        "profile": dict(evaluation.profile),
+    }

@@ -1,0 +1,320 @@
+"""Reading a portfolio (CSV or JSONL), for `pnman batch` and `pnman impact`: the file's
+checks before any row is assessed (size, lines, UTF-8, header), the CSV dialect, the cells
+read into profile values, and each row's number (the line where its record starts). A bad
+row is that row's error message, never an exception: the others go on.
+
+CSV: columns separated by ',' (lists in a cell by ';') or by ';' as French Excel writes
+them (lists by ','), the separator read from the header line; UTF-8 with or without a
+BOM, LF or CRLF. JSONL: one JSON object per line, lines split on "\\n" only.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from knowledge.errors import InputError
+from knowledge.profile import NO_WORDS, YES_WORDS
+from knowledge.yamlio import lone_surrogate, parse_text
+
+BOOLEANS = {**dict.fromkeys(YES_WORDS, True), **dict.fromkeys(NO_WORDS, False)}
+MAX_ROWS = 1_000_000          # lines of the input
+MAX_BYTES = 500_000_000
+MAX_LINE = 100_000            # bytes of one JSONL line (longer: that row's error)
+MAX_CSV_LINE = 1_000_000      # bytes of one physical CSV line (longer: the file is refused before any row)
+BOM = b"\xef\xbb\xbf"
+LIST_SEPARATOR = {",": ";", ";": ","}   # column separator -> separator of the items of a list cell
+
+
+def json_safe(text: str) -> str:
+    """Text that can always be written as UTF-8 JSON (a lone surrogate is shown escaped)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _cell(key: str, text: str, spec, list_sep: str = ";") -> Any:
+    """A CSV cell as a profile value of the fact's type; empty means unknown."""
+    text = text.strip()
+    if text == "":
+        return None
+    kind = spec.type
+    if kind == "bool":
+        value = BOOLEANS.get(text.lower())
+        if value is not None:
+            return value
+        raise ValueError(f"column '{key}': expected true/false (oui/non), found {text!r}")
+    if kind == "int":
+        if not text.lstrip("-").isdigit():
+            raise ValueError(f"column '{key}': expected a whole number, found {text!r}")
+        return int(text)
+    if kind in ("list", "intlist"):
+        items = [i.strip() for i in text.split(list_sep) if i.strip()]
+        if kind == "intlist":
+            if not all(i.isdigit() for i in items):
+                raise ValueError(f"column '{key}': expected fiche numbers separated by '{list_sep}', found {text!r}")
+            return [int(i) for i in items]
+        return items
+    return text
+
+
+def _scan(path: str) -> int:
+    """One cheap pass over the bytes: refuse binary and non-UTF-8 input (and, for a CSV, a line
+    too long to be a row) before any row is assessed, and count the lines (the progress bar's
+    estimate)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = offset = run = 0
+    csv_file = path.lower().endswith(".csv")
+    content = False
+    last = b""
+    hint = "; in Excel, save the sheet as « CSV UTF-8 »" if csv_file else ""
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 16):
+                if offset == 0 and chunk.startswith(BOM):
+                    chunk, offset = chunk[3:], 3
+                if b"\x00" in chunk:
+                    raise InputError("is a binary file, expected UTF-8 text (a CSV or JSONL portfolio)", file=path)
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    raise InputError(f"is not UTF-8 text (invalid byte at position {offset + max(exc.start, 0)}){hint}",
+                                     file=path) from None
+                if csv_file:    # only a line across chunks can be too long: the length of the open one
+                    ends = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+                    if ends:
+                        if run + min(ends) > MAX_CSV_LINE:
+                            break
+                        run = len(chunk) - 1 - max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+                    else:
+                        run += len(chunk)
+                    if run > MAX_CSV_LINE:
+                        lines += chunk.count(b"\n")
+                        break
+                lines += chunk.count(b"\n")
+                content = content or bool(chunk.strip())
+                offset += len(chunk)
+                last = chunk[-1:] or last
+            else:
+                run = 0
+            if run:
+                raise InputError(f"line {lines + 1} is longer than {MAX_CSV_LINE // 1_000_000} MB; expected one "
+                                 "row of profile values a line", file=path)
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise InputError(f"is not UTF-8 text (it ends inside a character){hint}", file=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", file=path) from None
+    if not content:
+        raise InputError("is empty, expected a CSV or JSONL portfolio", file=path)
+    return lines + (1 if last != b"\n" else 0)
+
+
+def _separator(line: str, kb, path: str) -> str:
+    """The column separator, from the header line: ',' or ';' (French Excel), outside quotes."""
+    counts = {",": 0, ";": 0}
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    if counts[","] and counts[";"]:
+        raise InputError(f"the header has both ';' ({counts[';']}) and ',' ({counts[',']}) between column names; "
+                         "expected one separator: ',' or ';' (French Excel)", file=path)
+    if counts[";"]:
+        return ";"
+    if counts[","]:
+        return ","
+    name = line.strip().strip('"').strip()
+    found = next((label for ch, label in (("\t", "tabs"), ("|", "'|'"), (" ", "spaces")) if ch in name), None)
+    if found and name not in kb.facts:
+        raise InputError(f"the header has neither ',' nor ';' between column names (found {found}); "
+                         "expected profile keys separated by ',' or ';'", file=path)
+    return ","      # a single column
+
+
+@dataclass
+class Source:
+    """A portfolio file, checked and ready to be streamed row by row."""
+    path: str
+    kind: str                 # "csv" or "jsonl"
+    lines: int                # physical lines: the progress bar's estimate
+    delimiter: str = ","
+    header: list[str] = field(default_factory=list)
+
+    @property
+    def estimate(self) -> int:
+        return max(0, self.lines - (1 if self.kind == "csv" else 0))
+
+    @property
+    def list_separator(self) -> str:
+        return LIST_SEPARATOR[self.delimiter]
+
+    def rows(self, kb, raw: bool = False) -> Iterator[tuple[int, Any]]:
+        """(row number, profile dict or an error message) for every data row; the row number
+        is the line where the row's record starts. With `raw`, a CSV row is its cells (a tuple)
+        for `CsvRecord` to read where the row is assessed: a worker, not the main process."""
+        if self.kind == "jsonl":
+            return self._jsonl()
+        rows = self._csv()
+        if raw:
+            return rows
+        record = self.record(kb)
+        return ((number, record(data) if isinstance(data, tuple) else data) for number, data in rows)
+
+    def record(self, kb) -> CsvRecord | None:
+        """What reads this file's CSV cells into a profile (None for JSONL)."""
+        return CsvRecord(self.header, kb, self.list_separator) if self.kind == "csv" else None
+
+    def _jsonl(self) -> Iterator[tuple[int, Any]]:
+        with open(self.path, "rb") as handle:
+            for number in itertools.count(1):
+                line = handle.readline(MAX_LINE + 1)      # split on b"\n" only: U+2028 is not an end of line
+                if not line:
+                    return
+                if len(line) > MAX_LINE and not line.endswith(b"\n"):
+                    while (more := handle.readline(1 << 16)) and not more.endswith(b"\n"):
+                        pass
+                    yield number, f"line longer than {MAX_LINE // 1000} kB"
+                    continue
+                if number == 1 and line.startswith(BOM):
+                    line = line[3:]
+                try:
+                    text = line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield number, f"not UTF-8 text (invalid byte at position {exc.start})"
+                    continue
+                if not text.strip():
+                    continue
+                yield number, _json_row(text)
+
+    def _csv(self) -> Iterator[tuple[int, Any]]:
+        with open(self.path, encoding="utf-8-sig", newline="") as handle:
+            base, lines, _ = _csv_start(handle)
+            reader = csv.reader(lines, delimiter=self.delimiter)
+            try:
+                next(reader)        # the header, checked by open_source
+                while True:
+                    start = base + reader.line_num + 1
+                    try:
+                        record = next(reader)
+                    except StopIteration:
+                        return
+                    except csv.Error as exc:
+                        if base + reader.line_num < start:      # nothing consumed: give up rather than loop
+                            return
+                        yield start, f"unreadable CSV row: {exc}"
+                        continue
+                    if not "".join(record).strip():         # a blank record is no row
+                        continue
+                    yield start, tuple(record)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"is not UTF-8 text any more (it changed during the run: {exc.reason})",
+                                 file=self.path) from None
+
+
+class CsvRecord:
+    """A CSV record (its cells, a tuple) read into a profile dict, or the reason it is not one."""
+
+    def __init__(self, header: list[str], kb, list_sep: str):
+        self.columns = [(key, kb.facts[key], kb.facts[key].type == "bool") for key in header]
+        self.list_sep = list_sep
+
+    def __call__(self, cells: tuple[str, ...]) -> dict | str:
+        if len(cells) != len(self.columns):
+            return f"expected {len(self.columns)} columns, found {len(cells)}"
+        profile = {}
+        try:
+            for (key, spec, boolean), cell in zip(self.columns, cells):
+                text = cell.strip()
+                if not text:
+                    continue            # unknown
+                value = BOOLEANS.get(text.lower()) if boolean else None
+                if value is None:       # what _cell says of it (a bad true/false included)
+                    value = _cell(key, text, spec, self.list_sep)
+                    if value is None:
+                        continue
+                profile[key] = value
+        except ValueError as exc:
+            return str(exc)
+        return profile
+
+
+_SEP_HINT = re.compile(r'\s*"?sep=(.)"?\s*')
+
+
+def _csv_start(handle) -> tuple[int, Iterator[str], str | None]:
+    """Lines before the header (blank lines, Excel's `sep=;` hint) are skipped: (how many,
+    the lines from the header on, the hinted separator)."""
+    lines = iter(handle)
+    skipped = 0
+    hinted = None
+    for line in lines:
+        match = _SEP_HINT.fullmatch(line) if hinted is None and not skipped else None
+        if match and match.group(1) in LIST_SEPARATOR:
+            hinted = match.group(1)
+        elif line.strip():
+            return skipped, itertools.chain([line], lines), hinted
+        skipped += 1
+    return skipped, iter(()), hinted
+
+
+def _json_row(text: str) -> Any:
+    """One JSONL line: a value, or the reason it is not one (duplicate keys and lone surrogates
+    included)."""
+    try:
+        data = parse_text(text, kind="json")
+    except ValueError as exc:       # DuplicateKeyError, JSONDecodeError, over-long integers, nesting
+        reason = str(exc).replace("invalid JSON at line 1, column", "invalid JSON at column")
+        return reason if reason.startswith("invalid JSON") else f"invalid JSON: {reason}"
+    bad = lone_surrogate(data)
+    if bad is not None:
+        return f"invalid JSON: {bad!r} holds a lone surrogate ({json_safe(next(c for c in bad if 0xD800 <= ord(c) <= 0xDFFF))}), which is not text"
+    return data
+
+
+def open_source(path: str, kb) -> Source:
+    """Check a portfolio file (exit 2 on a bad file or header) without reading its rows."""
+    source = Path(path)
+    if not source.is_file():
+        raise InputError("no such batch file" if not source.exists() else "is not a regular file", file=path)
+    suffix = source.suffix.lower()
+    if suffix not in (".csv", ".jsonl"):
+        raise InputError(f"has extension '{suffix}', expected .csv or .jsonl", file=path)
+    if source.stat().st_size > MAX_BYTES:
+        raise InputError(f"is larger than {MAX_BYTES // 1_000_000} MB; split the portfolio", file=path)
+    lines = _scan(path)
+    if lines > MAX_ROWS + 1:
+        raise InputError(f"has more than {MAX_ROWS} lines; split the portfolio", file=path)
+    if suffix == ".jsonl":
+        return Source(path, "jsonl", lines)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        _, header_lines, hinted = _csv_start(handle)
+        first = next(header_lines, "")
+        delimiter = hinted or _separator(first, kb, path)
+        try:
+            header = next(csv.reader([first], delimiter=delimiter))
+        except (StopIteration, csv.Error) as exc:
+            raise InputError(f"has no readable CSV header ({exc})", file=path) from None
+    header = [h.strip() for h in header]
+    if "" in header:
+        raise InputError(f"column {header.index('') + 1} of the header has no name; expected a profile key "
+                         f"(columns separated by '{delimiter}')", file=path)
+    unknown = [h for h in header if h not in kb.facts]
+    if unknown:
+        import difflib
+        close = difflib.get_close_matches(unknown[0], list(kb.facts), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise InputError(f"unknown column '{unknown[0]}'{hint}", file=path, key=unknown[0])
+    if len(set(header)) != len(header):
+        raise InputError("a column appears twice in the header", file=path)
+    return Source(path, "csv", lines, delimiter, header)
+
+
+def read_rows(path: str, kb) -> Iterator[tuple[int, Any]]:
+    """(row number, profile dict or an error message) for every data row of the file."""
+    return open_source(path, kb).rows(kb)
