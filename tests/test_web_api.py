@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -383,3 +384,41 @@ def test_serve_refuses_a_busy_port_and_a_foreign_registry_before_starting(tmp_pa
     assert code == 2 and one_clean_line(err) and str(foreign) in err
     code, _, err = run(capsys, "serve", "--edition", "no-such-edition")
     assert code == 2 and one_clean_line(err) and "base" in err
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from(sorted(KB.facts)) | st.text(max_size=20), value=json_values)
+def test_any_answer_is_taken_or_refused_in_one_line_never_a_server_error(api, key, value):
+    session = api.post("/api/interviews", json={}).json()["id"]
+    before = api.get(f"/api/interviews/{session}").json()
+    reply = api.post(f"/api/interviews/{session}/answers", json={"key": key, "value": value})
+    assert reply.status_code in (200, 400), reply.text
+    if reply.status_code == 400:
+        message = reply.json()["error"]
+        assert "\n" not in message and "Traceback" not in message
+        assert api.get(f"/api/interviews/{session}").json() == before
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(profile=st.dictionaries(st.sampled_from(sorted(KB.facts)) | st.text(max_size=12), json_values, max_size=6))
+def test_any_profile_posted_to_assess_is_assessed_or_refused_never_a_server_error(api, profile):
+    reply = api.post("/api/assess", json=profile)
+    assert reply.status_code in (200, 400), reply.text
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(api):
+    reply = api.post("/api/assess", content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+                     headers={"content-type": "application/json"})
+    assert reply.status_code == 413 and "error" in reply.json()
+
+
+def test_an_oversized_chunked_body_is_refused_too(api):
+    chunks = (b"{" if i == 0 else b" " * 65536 for i in range(40))     # 2.5 MB, no Content-Length
+    reply = api.post("/api/assess", content=chunks, headers={"content-type": "application/json"})
+    assert reply.status_code == 413 and "error" in reply.json()

@@ -14,6 +14,7 @@ import hmac
 import secrets
 from typing import Iterable
 
+MAX_BODY = 1024 * 1024      # a profile or an answer is a few kB; anything bigger is refused unread
 CSRF_COOKIE = "pnman_csrf"
 CSRF_FIELD = "csrf_token"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -39,8 +40,21 @@ def allowed_hosts(host: str, port: int) -> set[str]:
     return hosts
 
 
+class _TooLarge(Exception):
+    pass
+
+
+async def _refuse(send, status: int, message: bytes) -> None:
+    body = b'{"error": "' + message + b'"}'
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())] + HEADERS})
+    await send({"type": "http.response.body", "body": body})
+
+
 class GuardMiddleware:
-    """Host check and security headers, as plain ASGI (no per-request overhead beyond a set lookup)."""
+    """Host check, body size and security headers, as plain ASGI (no per-request overhead
+    beyond a set lookup)."""
 
     def __init__(self, app, hosts: Iterable[str] | None):
         self.app = app
@@ -49,24 +63,42 @@ class GuardMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
         if self.hosts is not None:
-            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            host = headers.get(b"host", b"").decode("latin-1").lower()
             if host not in self.hosts:
-                body = b'{"error": "this server answers to ' + ", ".join(sorted(self.hosts)).encode() + \
-                       b' only (Host header refused)"}'
-                await send({"type": "http.response.start", "status": 400,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())] + HEADERS})
-                await send({"type": "http.response.body", "body": body})
+                await _refuse(send, 400, b"this server answers to " + ", ".join(sorted(self.hosts)).encode()
+                              + b" only (Host header refused)")
                 return
+        length = headers.get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > MAX_BODY:
+            await _refuse(send, 413, b"the request body is larger than %d kB: a profile or an answer is a few kB"
+                          % (MAX_BODY // 1024))
+            return
+        started = False
+        received = 0
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY:          # a chunked body with no length said
+                raise _TooLarge
+            return message
 
         async def send_with_headers(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [h for h in HEADERS if h[0] not in present]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, counted_receive, send_with_headers)
+        except _TooLarge:
+            if not started:
+                await _refuse(send, 413, b"the request body is larger than %d kB" % (MAX_BODY // 1024))
 
 
 def new_token() -> str:
