@@ -422,3 +422,12 @@ def test_an_oversized_chunked_body_is_refused_too(api):
     chunks = (b"{" if i == 0 else b" " * 65536 for i in range(40))     # 2.5 MB, no Content-Length
     reply = api.post("/api/assess", content=chunks, headers={"content-type": "application/json"})
     assert reply.status_code == 413 and "error" in reply.json()
+
+
+def test_an_answer_from_an_old_page_leads_back_to_the_question_now(tmp_path):
+    web = client(tmp_path)
+    link = start(web)
+    answer(web, link, "employees", "7", action="answer")
+    stale = answer(web, link, "uses_it", "true", action="answer")     # a question not asked yet
+    assert stale.status_code == 303 and stale.headers["location"] == link
+    assert key_of(web.get(link).text) == "goals"

@@ -183,13 +183,10 @@ class Interview:
         answer raises ProfileError and changes nothing.
         """
         self._known(key)
-        identity = self.kb.facts[key].role == "identity"
-        if not identity and key not in self.state.asked:
+        if not self.can_answer(key):
             pending = self.next()
-            fiches_first = self.require_request and key in REQUEST and pending is not None and pending.key in REQUEST
-            if (pending is None or pending.key != key) and not fiches_first:
-                expected = f"the question now is '{pending.key}'" if pending else "no question is left"
-                raise ProfileError(f"is not the question asked ({expected})", file=WHERE, key=key)
+            expected = f"the question now is '{pending.key}'" if pending else "no question is left"
+            raise ProfileError(f"is not the question asked ({expected})", file=WHERE, key=key)
         if value is None and self.kb.questions[key].required:
             raise ProfileError("an answer is required here (« je ne sais pas » is not possible)", file=WHERE, key=key)
         check_value(key, value, self.kb, file=WHERE)
@@ -205,6 +202,16 @@ class Interview:
             self.state.asked.append(key)
         self._undone.pop(key, None)
         self._changed()
+
+    def can_answer(self, key: str) -> bool:
+        """Whether `answer(key, …)` may be called now (see `answer`): a face that shows an old
+        question (a browser's back button) asks before it answers."""
+        if self.kb.facts[key].role == "identity" or key in self.state.asked:
+            return True
+        pending = self.next()
+        if pending is not None and pending.key == key:
+            return True
+        return self.require_request and key in REQUEST and pending is not None and pending.key in REQUEST
 
     def back(self) -> Step | None:
         """Take back the last question asked and return the step to ask now (that question

@@ -121,6 +121,8 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
                 back_to = "review" if form.get("return") == "review" else ""
                 if key not in live.interview.kb.questions:
                     return missing(request, w0)
+                if not live.interview.can_answer(key):     # an old page (the browser's back button)
+                    return see(f"/i/{session_id}")
                 step = live.interview.question(key)
                 try:
                     live.interview.answer(key, form_value(step, form, live.interview.words))
