@@ -7,8 +7,7 @@ speed; its state is a file, so a restarted server picks every session up again.
 from __future__ import annotations
 
 import contextlib
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from engine.record import canonical_json
@@ -28,7 +27,6 @@ class Live:
     interview: Interview
     state: WebState
     result: tuple[str, dict] | None = None     # (the answers it was computed from, the record)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Interviews:
@@ -67,10 +65,10 @@ class Interviews:
 
     def result(self, live: Live) -> dict:
         """The localised record of a finished interview. It is computed once per set of
-        answers and kept beside the session (`<id>.result.json`), so that the downloads and a
-        restarted server show the same record; with a record store (--record) it is the record
+        answers and knowledge (edition) and kept beside the session (`<id>.result.json`), so
+        that the downloads and a restarted server show the same record; with a record store (--record) it is the record
         as stored, stamped with its registry entry and chain head."""
-        key = canonical_json(sorted(live.state.answers.items()))
+        key = canonical_json([self.kb.version, sorted(live.state.answers.items())])   # another edition: anew
         if live.result is not None and live.result[0] == key:
             return live.result[1]
         kept = self.store.load_result(live.state.id)
