@@ -431,3 +431,12 @@ def test_an_answer_from_an_old_page_leads_back_to_the_question_now(tmp_path):
     stale = answer(web, link, "uses_it", "true", action="answer")     # a question not asked yet
     assert stale.status_code == 303 and stale.headers["location"] == link
     assert key_of(web.get(link).text) == "goals"
+
+
+def test_the_host_check_knows_loopback_every_interface_and_names_given():
+    from interview.web.security import allowed_hosts
+    assert allowed_hosts("127.0.0.1", 8000) == {"127.0.0.1:8000", "localhost:8000", "[::1]:8000"}
+    everywhere = allowed_hosts("0.0.0.0", 8080, ["pnman.example.dz"])
+    assert {"127.0.0.1:8080", "pnman.example.dz:8080", f"{__import__('socket').gethostname()}:8080"} <= everywhere
+    assert "evil.example:8080" not in everywhere
+    assert allowed_hosts("192.0.2.7", 80) == {"192.0.2.7:80", "192.0.2.7"}

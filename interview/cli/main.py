@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="the interview and the results in a browser, and the JSON API (contract §7)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="a name the browser may use for this server besides its address (a DNS name behind "
+                        "--host 0.0.0.0, say); repeatable. Other Host headers are refused (400)")
     p.add_argument("--lang", choices=langs, default=langs[0], help="the pages' language until a visitor picks one")
     p.add_argument("--record", action="store_true",
                    help="append every finished interview's result to the assessment registry")

@@ -48,7 +48,7 @@ def cmd_serve(args) -> int:
     registry = _registry(args)
     _check_address(args.host, args.port)
     settings = Settings(kb=kb, lang=args.lang, host=args.host, port=args.port, registry=registry,
-                        record=bool(args.record))
+                        record=bool(args.record), allow_hosts=tuple(args.allow_host))
     app = create_app(settings)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"pnman serve: http://{shown}:{args.port}/  (API: /docs; Ctrl-C to stop)", file=sys.stderr, flush=True)

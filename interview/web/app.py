@@ -33,6 +33,7 @@ class Settings:
     registry: Path | None = None                     # the registry the assessments page reads
     record: bool = False                             # finished interviews are appended to `registry`
     check_host: bool = True
+    allow_hosts: tuple[str, ...] = ()                # more names the Host header may give (--allow-host)
     languages: tuple[str, ...] = field(default_factory=available_languages)
 
 
@@ -70,6 +71,6 @@ def create_app(settings: Settings) -> FastAPI:
         """The OpenAPI page, from the package's own copy of Swagger UI (no CDN, no inline script)."""
         return HTMLResponse(env.get_template("docs.html").render())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    hosts = allowed_hosts(settings.host, settings.port) if settings.check_host else None
+    hosts = allowed_hosts(settings.host, settings.port, settings.allow_hosts) if settings.check_host else None
     app.add_middleware(GuardMiddleware, hosts=hosts)
     return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import socket
 from typing import Iterable
 
 MAX_BODY = 1024 * 1024      # a profile or an answer is a few kB; anything bigger is refused unread
@@ -28,12 +29,22 @@ HEADERS = [
 ]
 
 
-def allowed_hosts(host: str, port: int) -> set[str]:
-    """The Host headers that name this server: its address with the port, and the loopback
-    names when it serves loopback."""
-    names = {host}
-    if host in ("127.0.0.1", "localhost", "::1"):
+def allowed_hosts(host: str, port: int, extra: Iterable[str] = ()) -> set[str]:
+    """The Host headers that name this server: its address with the port, the loopback
+    names when it serves loopback, this machine's names and addresses when it serves every
+    interface (0.0.0.0, ::), and the names given with --allow-host."""
+    names = {host if ":" not in host else f"[{host}]"}
+    if host in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::"):
         names |= {"127.0.0.1", "localhost", "[::1]"}
+    if host in ("0.0.0.0", "::"):
+        machine = {socket.gethostname(), socket.getfqdn()}
+        for name in list(machine):
+            try:
+                machine |= {info[4][0] for info in socket.getaddrinfo(name, None)}
+            except OSError:
+                pass
+        names |= {f"[{n}]" if ":" in n else n for n in machine}
+    names |= set(extra)
     hosts = {f"{name}:{port}" for name in names}
     if port == 80:
         hosts |= names
