@@ -121,3 +121,13 @@ def test_the_decision_digest_is_the_same_in_every_language(profile):
     assert len(records) >= 3
     assert len({r["decision_digest"] for r in records.values()}) == 1
     assert len({r["record_hash"] for r in records.values()}) == len(records)    # the words do differ
+
+
+def test_a_localised_record_localised_again_speaks_the_new_language_and_still_audits(kb):
+    from engine.audit import audit
+    from interview.render.l10n import localise
+    record = record_of(check_profile({"employees": 60, "goals": ["erp"], "uses_it": False}, kb), kb, lang="fr")
+    again = localise(record, Words("ar", kb))
+    assert again["lang"] == "ar" and again["decision_digest"] == record["decision_digest"]
+    assert [x["message"] for x in again["warnings"]] != [x["message"] for x in record["warnings"]]
+    assert audit(again, kb)["verdict"] == "match"

@@ -440,3 +440,30 @@ def test_the_host_check_knows_loopback_every_interface_and_names_given():
     assert {"127.0.0.1:8080", "pnman.example.dz:8080", f"{__import__('socket').gethostname()}:8080"} <= everywhere
     assert "evil.example:8080" not in everywhere
     assert allowed_hosts("192.0.2.7", 80) == {"192.0.2.7:80", "192.0.2.7"}
+
+
+def test_a_session_changes_language_midway_and_keeps_its_answers(tmp_path):
+    web = client(tmp_path)
+    link = start(web)
+    answer(web, link, "employees", "7", action="answer")
+    assert "Que souhaitez-vous" in web.get(link).text
+    switched = web.post(f"{link}/lang", data={"csrf_token": web.cookies.get("pnman_csrf"), "lang": "en",
+                                              "next": link}, follow_redirects=False)
+    assert switched.status_code == 303 and switched.headers["location"] == link
+    page = web.get(link).text
+    assert '<html lang="en"' in page and key_of(page) == "goals"
+    session = link.rsplit("/", 1)[1]
+    assert web.get(f"/api/interviews/{session}").json()["answers"] == {"employees": 7}
+    profile = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
+    step = web.get(f"/api/interviews/{session}").json()["next"]
+    while step is not None:
+        value = profile.get(step["key"]) if step["key"] != "employees" else 7
+        step = web.post(f"/api/interviews/{session}/answers", json={"key": step["key"], "value": value}).json()["next"]
+    english = web.get(f"{link}/result.json").json()
+    web.post(f"{link}/lang", data={"csrf_token": web.cookies.get("pnman_csrf"), "lang": "fr", "next": f"{link}/result"})
+    french = web.get(f"{link}/result.json").json()
+    assert (english["lang"], french["lang"]) == ("en", "fr")
+    assert english["decision_digest"] == french["decision_digest"]
+    forged = web.post(f"{link}/lang", data={"csrf_token": web.cookies.get("pnman_csrf"), "lang": "en",
+                                            "next": "https://evil.example/"}, follow_redirects=False)
+    assert forged.headers["location"] == link                      # never a redirect elsewhere

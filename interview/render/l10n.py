@@ -245,8 +245,9 @@ def _finding_fields(w: Words, code: str, f: dict) -> dict:
 def localise(record: dict, words: Words) -> dict:
     """The engine record with the words for a person (lang, labels, messages), sealed with
     its record hash: the record as it leaves pnman. Only what gets words is copied; the
-    rest is the engine record's own (a record is not edited once made)."""
-    out = {"schema": record.get("schema"), "lang": words.lang, **record}
+    rest is the engine record's own (a record is not edited once made). A record already
+    localised gets the words of `words`' language instead (the decision digest is the same)."""
+    out = {"schema": record.get("schema"), "lang": words.lang, **{k: v for k, v in record.items() if k != "lang"}}
     out["plan"] = [dict(step, label=words.step_label(step)) if step.get("kind") == "company_action" else step
                    for step in record.get("plan", [])]
     out["warnings"] = [dict(warning, message=words.warning(warning)) for warning in record.get("warnings", [])]

@@ -135,6 +135,21 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
                 return see(f"/i/{session_id}")
         return await run_in_threadpool(run)
 
+    @pages.post("/i/{session_id}/lang")
+    async def change_language(request: Request, session_id: str):
+        form, refused = await checked_form(request, service.words(lang_for(request)))
+        if refused:
+            return refused
+        back_to = str(form.get("next", ""))
+        if not back_to.startswith(f"/i/{session_id}"):
+            back_to = f"/i/{session_id}"
+        with service.use(session_id) as live:
+            if live is None:
+                return missing(request, service.words(lang_for(request)))
+            if form.get("lang") in languages:
+                service.change_language(live, form.get("lang"))
+        return see(back_to)
+
     @pages.post("/i/{session_id}/back")
     async def back(request: Request, session_id: str):
         form, refused = await checked_form(request, service.words(lang_for(request)))
@@ -164,7 +179,7 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
             w = live.interview.words
             record = service.result(live)
             return render(request, "result.html", w, base=f"/i/{session_id}", review=f"/i/{session_id}/review",
-                          **views.result_context(record, w))
+                          s=live.state, **views.result_context(record, w))
 
     @pages.get("/i/{session_id}/fiche/{number}", response_class=HTMLResponse)
     def fiche(request: Request, session_id: str, number: int):
@@ -173,7 +188,7 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
                 return missing(request, service.words(lang_for(request)))
             w = live.interview.words
             record = service.result(live)
-        return fiche_page(request, w, record, number, f"/i/{session_id}")
+        return fiche_page(request, w, record, number, f"/i/{session_id}", s=live.state)
 
     @pages.get("/i/{session_id}/{download}")
     def download(request: Request, session_id: str, download: str):
@@ -186,11 +201,12 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
             record = service.result(live)
         return download_response(request, w, record, download)
 
-    def fiche_page(request: Request, w: Words, record: dict, number: int, base: str) -> HTMLResponse:
+    def fiche_page(request: Request, w: Words, record: dict, number: int, base: str, s=None) -> HTMLResponse:
         context = views.explanation_context(record, number, w)
         partial = request.headers.get("hx-request") and request.headers.get("hx-target")
         back = f"{base}/result" if base.startswith("/i/") else base
-        return render(request, "fiche_part.html" if partial else "fiche.html", w, base=base, back=back, **context)
+        return render(request, "fiche_part.html" if partial else "fiche.html", w, base=base, back=back, s=s,
+                      **context)
 
     def download_response(request: Request, w: Words, record: dict, download: str) -> Response:
         try:

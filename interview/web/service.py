@@ -14,7 +14,7 @@ from engine.record import canonical_json
 from knowledge.loader import Knowledge
 
 from ..questionnaire.machine import Interview
-from ..render.l10n import Words
+from ..render.l10n import Words, localise
 from .sessions import SessionStore, WebState
 
 # What a person's interview needs that the API's does not: at least one goal or fiche
@@ -68,7 +68,7 @@ class Interviews:
         answers and knowledge (edition) and kept beside the session (`<id>.result.json`), so
         that the downloads and a restarted server show the same record; with a record store (--record) it is the record
         as stored, stamped with its registry entry and chain head."""
-        key = canonical_json([self.kb.version, sorted(live.state.answers.items())])   # another edition: anew
+        key = canonical_json([self.kb.version, live.state.lang, sorted(live.state.answers.items())])
         if live.result is not None and live.result[0] == key:
             return live.result[1]
         kept = self.store.load_result(live.state.id)
@@ -80,8 +80,16 @@ class Interviews:
                 stored = self.recorder.save(record)
                 record = stored.record
             self.store.save_result(live.state.id, {"answers": key, "record": record})
+        if record.get("lang") != live.state.lang:       # the same decision, in the session's language now
+            record = localise(record, self.words(live.state.lang))
         live.result = (key, record)
         return record
+
+    def change_language(self, live: Live, lang: str) -> Live:
+        """The session goes on in `lang`: same answers, the questions and results in its words."""
+        live.state.lang = lang
+        live.state.save()
+        return self._live(live.state)
 
     def summary(self, live: Live) -> dict[str, Any]:
         """GET /api/interviews/{id}: the answers so far, the next question, the result."""
