@@ -319,6 +319,12 @@ def _size_table(tables: dict | None, change: FigureChange, where: _Where, name: 
     return tables[change.size]
 
 
+# The budget's option lists an edition may change: (the list, the figures a change sets, what
+# an error calls them, whether the figure carries the guide's sentence).
+OPTION_GROUPS = {"option": ("options", ("min_da_ht", "max_da_ht"), "priced options", False),
+                 "day_option": ("day_options", ("min_days", "max_days"), "day options", True)}
+
+
 def _change(fiche: Fiche, change: FigureChange, where: _Where) -> tuple[Fiche, list[tuple[str, Any, Any]]]:
     """The fiche with one change applied, and (figure path, old value, new value) of each figure."""
     group = _group(change, where)
@@ -351,33 +357,23 @@ def _change(fiche: Fiche, change: FigureChange, where: _Where) -> tuple[Fiche, l
                 figures.append((f"budget.{name}.{change.size}.{figure}", getattr(entry, figure), values[figure]))
         values["text"] = change.text or reference
         update[name] = {**tables, change.size: entry.model_copy(update=values)}
-    elif group == "option":
-        if not b.options:
-            raise where.error("option", f"fiche {change.fiche} has no priced options (budget.options)")
-        index = _pick(b.options, change.option, "label", where, "option", "option")
-        option = b.options[index]
+    elif group in OPTION_GROUPS:
+        field, names, kind, with_text = OPTION_GROUPS[group]
+        items = getattr(b, field)
+        if not items:
+            raise where.error(group, f"fiche {change.fiche} has no {kind} (budget.{field})")
+        index = _pick(items, getattr(change, group), "label", where, group, group.replace("_", " "))
+        option = items[index]
         values = {}
-        for figure in ("min_da_ht", "max_da_ht"):
+        for figure in names:
             if getattr(change, figure) is not None:
                 values[figure] = getattr(change, figure)
-                figures.append((f"budget.options[{index}].{figure}", getattr(option, figure), values[figure]))
-        options = list(b.options)
-        options[index] = option.model_copy(update=values)
-        update["options"] = options
-    elif group == "day_option":
-        if not b.day_options:
-            raise where.error("day_option", f"fiche {change.fiche} has no day options (budget.day_options)")
-        index = _pick(b.day_options, change.day_option, "label", where, "day_option", "day option")
-        option = b.day_options[index]
-        values = {}
-        for figure in ("min_days", "max_days"):
-            if getattr(change, figure) is not None:
-                values[figure] = getattr(change, figure)
-                figures.append((f"budget.day_options[{index}].{figure}", getattr(option, figure), values[figure]))
-        values["text"] = change.text or reference
-        options = list(b.day_options)
-        options[index] = option.model_copy(update=values)
-        update["day_options"] = options
+                figures.append((f"budget.{field}[{index}].{figure}", getattr(option, figure), values[figure]))
+        if with_text:           # a day count is quoted with its sentence
+            values["text"] = change.text or reference
+        changed = list(items)
+        changed[index] = option.model_copy(update=values)
+        update[field] = changed
     elif group == "experts":
         if not b.per_expert:
             raise where.error("experts_count", f"fiche {change.fiche}'s days are not counted per expert")
