@@ -11,18 +11,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-import time
 from typing import Any
 
 import orjson
 
 from engine.impact import ImpactSummary, assess_pair, impact_line
-from knowledge.errors import InputError, PnmanError
+from knowledge.errors import InputError
 
 from ..files import is_stdout
 from ..render.l10n import Words
-from .batch.assessing import Part
-from .batch.progress import REFRESH_SECONDS, progress_bar
+from .batch.assessing import Part, row_line
+from .batch.progress import follow, progress_bar
 from .batch.reading import CsvRecord, json_safe, open_source
 from .batch.workers import Workers, chunked, worker_count
 from .output import emit
@@ -39,18 +38,8 @@ def _init(before, after, record: CsvRecord | None) -> None:
 
 
 def _impact(number: int, data: Any) -> dict:
-    from knowledge.profile import check_profile
-    if isinstance(data, tuple):         # a CSV record's cells
-        data = _RECORD(data)
-    if isinstance(data, str):
-        return {"row": number, "error": data}
-    try:
-        profile = check_profile(data, _BEFORE, file=f"row {number}")
-        return impact_line(number, *assess_pair(profile, _BEFORE, _AFTER))
-    except PnmanError as exc:
-        return {"row": number, "error": exc.detail if not exc.key else f"key '{exc.key}': {exc.detail}"}
-    except RecursionError:
-        return {"row": number, "error": "nested too deeply"}
+    return row_line(number, data, _RECORD, _BEFORE,
+                    lambda profile: impact_line(number, *assess_pair(profile, _BEFORE, _AFTER)))
 
 
 def impact_rows(rows: list[tuple[int, Any]]) -> Part:
@@ -129,19 +118,11 @@ def cmd_impact(args) -> int:
             workers.start()
         with progress:
             task = progress.add_task("impact", total=estimate)
-            refreshed = time.monotonic()
             done = 0
-            for data, errors, part in results:
-                for number, error in errors:
-                    print(f"pnman impact: {args.input}: row {number}: {error}", file=sys.stderr)
+            for data, part in follow(results, progress, task, "impact", args.input, estimate):
                 out.append(data)
                 summary.merge(part)
                 done += part.rows
-                progress.update(task, advance=part.rows, total=max(estimate, done))
-                now = time.monotonic()
-                if now - refreshed > REFRESH_SECONDS:
-                    progress.refresh()
-                    refreshed = now
             progress.update(task, total=done, completed=done)
         finished = True
     finally:

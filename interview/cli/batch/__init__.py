@@ -35,7 +35,7 @@ from ...files import STDOUT_NAMES, fsync_dir
 from ...render.l10n import Words
 from ..output import to_json
 from .assessing import Part, assess_row, assess_rows, compact, init_worker
-from .progress import REFRESH_SECONDS, progress_bar
+from .progress import REFRESH_SECONDS, follow, progress_bar
 from .reading import (BOM, BOOLEANS, LIST_SEPARATOR, MAX_BYTES, MAX_CSV_LINE, MAX_LINE, MAX_ROWS, CsvRecord, Source,
                       open_source, read_rows)
 from .results import (Done, OutputLock, Target, open_new, read_partial, replace_file, resolve_target,
@@ -126,20 +126,14 @@ def run_batch(args) -> int:
                 workers.start()
             with progress:
                 task = progress.add_task("batch", total=estimate, completed=done.rows)
-                flushed = refreshed = time.monotonic()
+                flushed = time.monotonic()
                 unflushed = 0
-                for data, errors, part in results:
-                    for number, error in errors:
-                        print(f"pnman batch: {args.input}: row {number}: {error}", file=sys.stderr)
+                for data, part in follow(results, progress, task, "batch", args.input, estimate, done.rows):
                     out.write(data)
                     summary.merge(part)
                     written += part.rows
                     unflushed += part.rows
-                    progress.update(task, advance=part.rows, total=max(estimate, done.rows + written))
                     now = time.monotonic()
-                    if now - refreshed > REFRESH_SECONDS:
-                        progress.refresh()
-                        refreshed = now
                     if unflushed >= FLUSH_ROWS or now - flushed > FLUSH_SECONDS:
                         out.flush()
                         flushed, unflushed = now, 0

@@ -37,29 +37,42 @@ def init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
     _STORE = store
 
 
-def _assess(number: int, data: Any) -> dict:
-    from engine.facade import assess
+def row_line(number: int, data: Any, record: CsvRecord | None, kb, make) -> dict:
+    """A portfolio row's output line, `{"row": number, **make(profile)}`, or its error line:
+    the CSV record's cells read, the profile checked against `kb`, a refusal worded as the
+    row's error. What batch and impact do with every row before their own work."""
     from knowledge.profile import check_profile
-
-    from ...render.l10n import localise
     if isinstance(data, tuple):         # a CSV record's cells
-        data = _RECORD(data)
+        data = record(data)
     if isinstance(data, str):
         return {"row": number, "error": data}
     try:
-        assessment = assess(check_profile(data, _KB, file=f"row {number}"), _KB)
-        if _STORE is not None:      # --record: appended (a failure is this row's error); the line names its entry
-            stored = _STORE.save(localise(assessment.record(), _WORDS))
-            if _FULL:
-                return {"row": number, "record": stored.record}
-            return {"row": number, **compact(assessment.evaluation, assessment.plan, _KB), "entry": stored.id}
-        if _FULL:
-            return {"row": number, "record": localise(assessment.record(timestamp="batch"), _WORDS)}
-        return {"row": number, **compact(assessment.evaluation, assessment.plan, _KB)}
+        return {"row": number, **make(check_profile(data, kb, file=f"row {number}"))}
     except PnmanError as exc:
         return {"row": number, "error": exc.detail if not exc.key else f"key '{exc.key}': {exc.detail}"}
     except RecursionError:
         return {"row": number, "error": "nested too deeply"}
+
+
+def _assess(number: int, data: Any) -> dict:
+    return row_line(number, data, _RECORD, _KB, _assessed)
+
+
+def _assessed(profile) -> dict:
+    """A checked profile's line: compact, or the full record (--full); appended to the
+    registry with --record, the line naming its entry."""
+    from engine.facade import assess
+
+    from ...render.l10n import localise
+    assessment = assess(profile, _KB)
+    if _STORE is not None:      # --record: appended (a failure is this row's error); the line names its entry
+        stored = _STORE.save(localise(assessment.record(), _WORDS))
+        if _FULL:
+            return {"record": stored.record}
+        return {**compact(assessment.evaluation, assessment.plan, _KB), "entry": stored.id}
+    if _FULL:
+        return {"record": localise(assessment.record(timestamp="batch"), _WORDS)}
+    return compact(assessment.evaluation, assessment.plan, _KB)
 
 
 def assess_row(item: tuple[int, Any]) -> tuple[int, bytes, dict | None, str | None]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
+from typing import Iterable, Iterator
 
 REFRESH_SECONDS = 0.1         # the bar is redrawn at most this often (seconds)
 
@@ -32,3 +34,22 @@ def progress_bar(words, label: str = "batch.progress"):
     return Progress(TextColumn(words(label)), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                     console=Console(stderr=True), transient=False, redirect_stdout=False,
                     auto_refresh=False)     # refreshed by the run: no thread, so a worker is never forked beside one
+
+
+def follow(results: Iterable, progress, task, command: str, source: str, estimate: int,
+           already: int = 0) -> Iterator[tuple[bytes, object]]:
+    """The parts of a run as the workers send them, (output, summary part): each rejected row
+    said on standard error (« pnman batch: FILE: row N: … »), the bar moved, and redrawn at
+    most every REFRESH_SECONDS. `already`: the rows done before (a resumed batch)."""
+    seen = already
+    refreshed = time.monotonic()
+    for data, errors, part in results:
+        for number, error in errors:
+            print(f"pnman {command}: {source}: row {number}: {error}", file=sys.stderr)
+        seen += part.rows
+        progress.update(task, advance=part.rows, total=max(estimate, seen))
+        now = time.monotonic()
+        if now - refreshed > REFRESH_SECONDS:
+            progress.refresh()
+            refreshed = now
+        yield data, part
