@@ -467,3 +467,17 @@ def test_a_session_changes_language_midway_and_keeps_its_answers(tmp_path):
     forged = web.post(f"{link}/lang", data={"csrf_token": web.cookies.get("pnman_csrf"), "lang": "en",
                                             "next": "https://evil.example/"}, follow_redirects=False)
     assert forged.headers["location"] == link                      # never a redirect elsewhere
+
+
+def test_a_recorded_interview_that_changes_language_is_not_recorded_again(tmp_path, capsys):
+    registry = tmp_path / "registry.sqlite3"
+    web = client(tmp_path / "sessions", registry=registry, record=True)
+    session = finish_interview(web, yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8")))
+    french = web.get(f"/i/{session}/result.json").json()
+    web.get("/")
+    web.post(f"/i/{session}/lang", data={"csrf_token": web.cookies.get("pnman_csrf"), "lang": "en"})
+    english = web.get(f"/i/{session}/result.json").json()
+    assert english["lang"] == "en" and english["decision_digest"] == french["decision_digest"]
+    assert english["registry"] == french["registry"]
+    code, out, _ = run(capsys, "registry", "list", "--format", "json", "--registry", str(registry))
+    assert len(json.loads(out)) == 1

@@ -66,23 +66,26 @@ class Interviews:
     def result(self, live: Live) -> dict:
         """The localised record of a finished interview. It is computed once per set of
         answers and knowledge (edition) and kept beside the session (`<id>.result.json`), so
-        that the downloads and a restarted server show the same record; with a record store (--record) it is the record
-        as stored, stamped with its registry entry and chain head."""
-        key = canonical_json([self.kb.version, live.state.lang, sorted(live.state.answers.items())])
-        if live.result is not None and live.result[0] == key:
-            return live.result[1]
+        that the downloads and a restarted server show the same record; with a record store
+        (--record) it is the record as stored, stamped with its registry entry and chain head.
+        A change of language gives the same decision in the new words, never a new one."""
+        key = canonical_json([self.kb.version, sorted(live.state.answers.items())])
+        if live.result is None or live.result[0] != key:
+            live.result = (key, self._made(live, key))
+        record = live.result[1]
+        if record.get("lang") != live.state.lang:
+            record = localise(record, self.words(live.state.lang))
+            live.result = (key, record)
+        return record
+
+    def _made(self, live: Live, key: str) -> dict:
         kept = self.store.load_result(live.state.id)
         if kept is not None and kept.get("answers") == key:
-            record = kept["record"]
-        else:
-            record = live.interview.finish()
-            if self.recorder is not None:
-                stored = self.recorder.save(record)
-                record = stored.record
-            self.store.save_result(live.state.id, {"answers": key, "record": record})
-        if record.get("lang") != live.state.lang:       # the same decision, in the session's language now
-            record = localise(record, self.words(live.state.lang))
-        live.result = (key, record)
+            return kept["record"]
+        record = live.interview.finish()
+        if self.recorder is not None:
+            record = self.recorder.save(record).record
+        self.store.save_result(live.state.id, {"answers": key, "record": record})
         return record
 
     def change_language(self, live: Live, lang: str) -> Live:
