@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from knowledge.errors import PnmanError
 
 from . import graph
+from .footer import registry_footer
 from .l10n import Words
 from .reasons import because_words, common_unknowns, fiche_reasons, no_plan_reasons, shown_reasons, shown_warnings
 from .safe import plain
@@ -94,4 +95,4 @@ def assessment_html(record: dict, w: Words, verbose: bool = False, outlined_grap
         common=w("report.unknown_common", facts=w.join(w.fact(f) for f in common)) if common else "",
         reasons=lambda entry: fiche_reasons(entry, w, common),
         citations=lambda entry: list({r["citation"]["text"]: r["citation"] for r in shown_reasons(entry)}.values()),
-        caveats=kb.guide.caveats)
+        caveats=kb.guide.caveats, registry_line=registry_footer(record, w))

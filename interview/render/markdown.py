@@ -85,6 +85,7 @@ def assessment_markdown(record: dict, w: Words, verbose: bool = False) -> str:
         out += ["", f"## {w('report.warnings')}", ""]
         out += [f"- {'`' + x['code'] + '` ' if verbose else ''}{md(x.get('message') or w.warning(x))}"
                 for x in warnings]
-    if registry_footer(record, w):      # the registry entry and chain head, when recorded
-        out += ["", "---", "", f"*{md(registry_footer(record, w))}*"]
+    footer = registry_footer(record, w)     # the registry entry and chain head, when recorded
+    if footer:
+        out += ["", "---", "", f"*{md(footer)}*"]
     return "\n".join(out) + "\n"

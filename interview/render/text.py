@@ -212,8 +212,9 @@ def assessment_text(record: dict, w: Words, verbose: bool = False, width: int | 
         con.print(w.field(w("report.knowledge"), record["knowledge_version"]))
         if record.get("edition") not in (None, "base"):     # a guide edition other than the printed guide
             con.print(w.field(w("editions.label"), record["edition"]))
-        if registry_footer(record, w):      # the registry entry and chain head, when recorded
-            con.print(registry_footer(record, w))
+        footer = registry_footer(record, w)     # the registry entry and chain head, when recorded
+        if footer:
+            con.print(footer)
     return capture(render, width)
 
 
