@@ -118,7 +118,7 @@ def _step_words(w: Words, key: str) -> str:
         number = int(match.group(1))
         title = w.fiche_title(number)
         part = f" ({w.part(match.group(2))})" if match.group(2) else ""
-        return f"{number} — {title}{part}"
+        return f"{w('report.fiche')} {number}{part} — {title}"
     if "." in key:
         kind, fact = key.split(".", 1)
         if fact in w.kb.facts:
