@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/batch_memory.py [--sizes 1000 10000 100000] [--jobs 1 2] [--format csv]
 
-Each run is a fresh `python -m interview.cli batch` process. Two figures per run:
+Each run is a fresh `python -m pnman batch` process. Two figures per run:
 - main: the peak RSS (VmHWM) of the batch's main process, which reads the input and
   writes the output (read from /proc/PID/status until it exits);
 - largest: the largest peak RSS of any process of the run, main or worker
@@ -40,7 +40,7 @@ def _vm_hwm(pid: int) -> int | None:
 def measure(source: str, output: str, jobs: int) -> dict:
     """Run one batch as a child of this (fresh) process and report its memory and time."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "interview.cli", "batch", source, "-o", output,
+    proc = subprocess.Popen([sys.executable, "-m", "pnman", "batch", source, "-o", output,
                              "--jobs", str(jobs)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     main_peak = 0
     while proc.poll() is None:

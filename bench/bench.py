@@ -24,14 +24,14 @@ from bench import portfolio  # noqa: E402
 IN_PROCESS = """
 import resource, sys, time
 sys.path.insert(0, {root!r})
-from rules import evaluate, runtime
+from pnman.rules import evaluate, runtime
 if {baseline}:   # durable's Python Host (timer threads on) and glibc's default malloc, as before
     runtime.tune_malloc = lambda: False
     evaluate.RuleEngine = runtime.HostEngine
 from bench import portfolio
-from engine.facade import assess
-from knowledge import default
-from knowledge.profile import check_profile
+from pnman.engine.facade import assess
+from pnman.knowledge import default
+from pnman.knowledge.profile import check_profile
 kb = default()
 profiles = [check_profile(p, kb) for p in portfolio.profiles({count}, seed=11)]
 for p in profiles[:50]:
@@ -59,7 +59,7 @@ def batch(size: int, jobs: int, folder: Path) -> tuple[float, float]:
     out = folder / f"out-{size}-{jobs}.jsonl"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "interview.cli", "batch", str(source), "-o", str(out),
+    done = subprocess.run([sys.executable, "-m", "pnman", "batch", str(source), "-o", str(out),
                            "--jobs", str(jobs)], cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
@@ -72,7 +72,7 @@ def batch(size: int, jobs: int, folder: Path) -> tuple[float, float]:
 def cold_start(runs: int = 7) -> float:
     example = ROOT / "examples" / "pme-industrielle.yaml"
     pnman = Path(sys.executable).with_name("pnman")
-    command = [str(pnman)] if pnman.exists() else [sys.executable, "-m", "interview.cli"]
+    command = [str(pnman)] if pnman.exists() else [sys.executable, "-m", "pnman"]
     times = []
     for _ in range(runs):
         start = time.perf_counter()

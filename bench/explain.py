@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import portfolio  # noqa: E402
-from engine.explain import explain, what_would_it_take  # noqa: E402
-from engine.facade import assess  # noqa: E402
-from knowledge import default  # noqa: E402
-from knowledge.profile import check_profile  # noqa: E402
+from pnman.engine.explain import explain, what_would_it_take  # noqa: E402
+from pnman.engine.facade import assess  # noqa: E402
+from pnman.knowledge import default  # noqa: E402
+from pnman.knowledge.profile import check_profile  # noqa: E402
 
 TARGET_MS = 50.0
 

@@ -33,7 +33,7 @@ def run_impact(source: Path, output: Path, jobs: int, env: dict) -> tuple[float,
     """(wall seconds, CPU seconds of the command and its children, exit code)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "interview.cli", "impact", str(source), "--from", "base",
+    done = subprocess.run([sys.executable, "-m", "pnman", "impact", str(source), "--from", "base",
                            "--to", "2027-test", "--jobs", str(jobs), "--format", "json", "-o", str(output)],
                           cwd=ROOT, env=env)
     wall = time.perf_counter() - start

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from knowledge import default  # noqa: E402
+from pnman.knowledge import default  # noqa: E402
 
 
 def profiles(count: int, seed: int = 4):

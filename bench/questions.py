@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from knowledge import default  # noqa: E402
-from interview.questionnaire.headless import run_headless  # noqa: E402
+from pnman.knowledge import default  # noqa: E402
+from pnman.interview.questionnaire.headless import run_headless  # noqa: E402
 
 
 def random_profile(kb, rng: random.Random, goals: int, realistic: bool) -> dict:

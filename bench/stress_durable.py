@@ -21,10 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 def stress(count: int, *, baseline: bool = False, switch: float = 1e-6, distinct: int = 200) -> dict:
     from bench.portfolio import profiles
-    from engine.facade import assess
-    from knowledge import default
-    from knowledge.profile import check_profile
-    from rules import runtime
+    from pnman.engine.facade import assess
+    from pnman.knowledge import default
+    from pnman.knowledge.profile import check_profile
+    from pnman.rules import runtime
 
     if baseline:   # durable's own Host, timer threads and all, as before the fix
         from durable import engine as durable_engine

@@ -94,7 +94,7 @@ def main() -> int:
     port = free_port()
     with tempfile.TemporaryDirectory() as home:
         env = dict(os.environ, PNMAN_HOME=home)
-        server = subprocess.Popen([sys.executable, "-m", "interview.cli", "serve", "--port", str(port)],
+        server = subprocess.Popen([sys.executable, "-m", "pnman", "serve", "--port", str(port)],
                                   cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
         try:
             base = f"http://127.0.0.1:{port}"

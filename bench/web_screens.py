@@ -21,7 +21,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from knowledge.locales import available_languages  # noqa: E402
+from pnman.knowledge.locales import available_languages  # noqa: E402
 from web_server import serving  # noqa: E402
 
 PROFILE = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))

@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from knowledge import KNOWLEDGE_DIR, load  # noqa: E402
-from knowledge.locales import catalogue  # noqa: E402
-from knowledge.profile import NO_WORDS, YES_WORDS  # noqa: E402
+from pnman.knowledge import KNOWLEDGE_DIR, load  # noqa: E402
+from pnman.knowledge.locales import catalogue  # noqa: E402
+from pnman.knowledge.profile import NO_WORDS, YES_WORDS  # noqa: E402
 
 TARGET = ROOT / "docs" / "profile.md"
 LANGS = ("fr", "en")

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from knowledge.editions import knowledge_for
-from knowledge.errors import InputError, ProfileError
-from knowledge.loader import BASE_EDITION, Knowledge
-from knowledge.profile import check_profile, read_document
+from pnman.knowledge.editions import knowledge_for
+from pnman.knowledge.errors import InputError, ProfileError
+from pnman.knowledge.loader import BASE_EDITION, Knowledge
+from pnman.knowledge.profile import check_profile, read_document
 
 from .facade import assess
 from .record import SCHEMA, decision_content, decision_digest, record_hash

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from knowledge.model import SIZE_CODES, Budget, Days, Fiche
+from pnman.knowledge.model import SIZE_CODES, Budget, Days, Fiche
 
 from .plan_warnings import PlanWarning
 

@@ -25,10 +25,10 @@ from functools import lru_cache
 from itertools import product
 from typing import Any
 
-from knowledge.conditions import Condition
-from knowledge.loader import Knowledge
-from knowledge.profile import check_profile
-from rules.evaluate import Evaluation, FicheStatus, TestOutcome, evaluate
+from pnman.knowledge.conditions import Condition
+from pnman.knowledge.loader import Knowledge
+from pnman.knowledge.profile import check_profile
+from pnman.rules.evaluate import Evaluation, FicheStatus, TestOutcome, evaluate
 
 from .audit import record_knowledge
 from .facade import assess

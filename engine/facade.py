@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from knowledge.loader import Knowledge
-from rules.evaluate import Evaluation, evaluate
+from pnman.knowledge.loader import Knowledge
+from pnman.rules.evaluate import Evaluation, evaluate
 
 from .planner import Plan, build_plan
 from .record import build_record

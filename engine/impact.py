@@ -12,8 +12,8 @@ import re
 from collections import Counter
 from typing import Any, Mapping
 
-from knowledge.loader import Knowledge
-from rules.evaluate import evaluate
+from pnman.knowledge.loader import Knowledge
+from pnman.rules.evaluate import evaluate
 
 from .facade import Assessment
 from .planner import build_plan

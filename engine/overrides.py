@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping
 
-from knowledge.errors import InputError, ProfileError
-from knowledge.loader import Knowledge
-from knowledge.profile import check_profile
-from rules.evaluate import ConditionOutcome, Evaluation, FicheStatus
+from pnman.knowledge.errors import InputError, ProfileError
+from pnman.knowledge.loader import Knowledge
+from pnman.knowledge.profile import check_profile
+from pnman.rules.evaluate import ConditionOutcome, Evaluation, FicheStatus
 
 from .audit import record_knowledge
 from .facade import assess

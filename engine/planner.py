@@ -30,8 +30,8 @@ from functools import lru_cache
 from graphlib import TopologicalSorter
 from typing import Any
 
-from knowledge.loader import Knowledge
-from rules.evaluate import ConditionOutcome, Evaluation
+from pnman.knowledge.loader import Knowledge
+from pnman.rules.evaluate import ConditionOutcome, Evaluation
 
 from .budget import step_budget
 from .plan_warnings import PlanWarning

@@ -23,8 +23,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from knowledge.loader import Knowledge
-from rules.evaluate import Evaluation
+from pnman.knowledge.loader import Knowledge
+from pnman.rules.evaluate import Evaluation
 
 from .facade import assess
 from .planner import Plan, requested_fiches

@@ -17,9 +17,9 @@ from typing import Any, Mapping
 
 import orjson
 
-from knowledge.loader import Knowledge
-from knowledge.locales import LOCALISED
-from rules.evaluate import ConditionOutcome, Evaluation
+from pnman.knowledge.loader import Knowledge
+from pnman.knowledge.locales import LOCALISED
+from pnman.rules.evaluate import ConditionOutcome, Evaluation
 
 from . import __version__
 from .plan_warnings import PlanWarning

@@ -43,7 +43,7 @@ from typing import IO, Any, Iterable, Iterator, Mapping
 
 import orjson
 
-from knowledge.errors import InputError, PnmanError
+from pnman.knowledge.errors import InputError, PnmanError
 
 from .chain import entry_hash, id_seq, new_id, pack, payload_bytes, timestamp, unpack
 from .record import SCHEMA, canonical_json, seal
@@ -441,7 +441,7 @@ class Registry:
         conditional or ineligible, or the status in force already, an unknown reason code, a
         justification under MIN_JUSTIFICATION characters, no name."""
         if reasons is None:
-            from knowledge.overrides import override_reasons
+            from pnman.knowledge.overrides import override_reasons
             reasons = override_reasons()
         reasons = tuple(reasons)
         if status not in OVERRIDE_STATUSES:

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.errors import InputError, KnowledgeError
-from knowledge.guidetext import GuideText, find_guide
-from knowledge.loader import Knowledge
-from rules.compile import fact_ids
-from rules.runtime import check_fact_ids
+from pnman.knowledge.errors import InputError, KnowledgeError
+from pnman.knowledge.guidetext import GuideText, find_guide
+from pnman.knowledge.loader import Knowledge
+from pnman.rules.compile import fact_ids
+from pnman.rules.runtime import check_fact_ids
 
 from .budget import guide_anomalies
 from .plan_warnings import PlanWarning
@@ -135,7 +135,7 @@ def edition_checks(kb: Knowledge) -> list[dict]:
     up (a line changed, not its total) is an error; another new oddity (ranges that overlap)
     is a finding; what the printed guide itself gets wrong is the base's, not the edition's.
     A file that cannot be read or applied is `broken` (its message names file and key)."""
-    from knowledge.editions import available, knowledge_for
+    from pnman.knowledge.editions import available, knowledge_for
     base = kb.base or kb
     printed = {w.identity for w in guide_anomalies(base.fiches)}
     try:

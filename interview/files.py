@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
-from knowledge.errors import InputError
+from pnman.knowledge.errors import InputError
 
 
 def console(file=None):

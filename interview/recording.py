@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from knowledge.errors import InputError
+from pnman.knowledge.errors import InputError
 
 
 def store_for(record: bool, registry: str | None = None):
     """The registry at `registry` (default_path() when None) when `record`, else a NullStore.
     A registry named without --record is refused: it says where to record, not to record."""
-    from engine.registry import RegistryStore, default_path
-    from engine.store import NullStore
+    from pnman.engine.registry import RegistryStore, default_path
+    from pnman.engine.store import NullStore
     if not record:
         if registry:
             raise InputError("--registry says where --record appends; add --record to record the result",

@@ -11,8 +11,8 @@ different from "false".
 """
 from __future__ import annotations
 
-from knowledge.conditions import Test
-from knowledge.loader import Knowledge
+from pnman.knowledge.conditions import Test
+from pnman.knowledge.loader import Knowledge
 
 BEGIN = "__begin__"
 SINK = "__sink__"

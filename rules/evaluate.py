@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
 
-from knowledge.conditions import Condition, Test
-from knowledge.loader import Knowledge
+from pnman.knowledge.conditions import Condition, Test
+from pnman.knowledge.loader import Knowledge
 
 from .compile import fact_name
 from .runtime import Firing, RuleEngine

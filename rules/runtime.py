@@ -18,8 +18,8 @@ import threading
 import orjson
 from dataclasses import dataclass
 
-from knowledge.errors import KnowledgeError
-from knowledge.loader import Knowledge
+from pnman.knowledge.errors import KnowledgeError
+from pnman.knowledge.loader import Knowledge
 
 from . import compile as rules_compile
 

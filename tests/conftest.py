@@ -11,9 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import knowledge  # noqa: E402
-from engine.facade import assess  # noqa: E402
-from interview.render.l10n import Words, localise  # noqa: E402
+from pnman import knowledge  # noqa: E402
+from pnman.engine.facade import assess  # noqa: E402
+from pnman.interview.render.l10n import Words, localise  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,7 @@ def step_label(step: dict) -> str:
 
 def run(capsys, *argv, stdin: str | None = None, monkeypatch=None):
     """Run the CLI in-process: (exit code, stdout, stderr); `stdin` is fed as standard input."""
-    from interview.cli.main import main
+    from pnman.interview.cli.main import main
     if stdin is not None:
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode("utf-8"))))
     code = main(list(argv))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-import knowledge
+from pnman import knowledge
 
 KB = knowledge.default()
 BOOL_KEYS = sorted(k for k, s in KB.facts.items() if s.type == "bool")

@@ -13,7 +13,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from knowledge.locales import LOCALES_DIR, SOURCE_LANGUAGE, available_languages, catalogue, forms, is_plural
+from pnman.knowledge.locales import LOCALES_DIR, SOURCE_LANGUAGE, available_languages, catalogue, forms, is_plural
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("knowledge", "rules", "engine", "interview")
@@ -51,6 +51,7 @@ def _imports(name: str, path: Path) -> set[str]:
         else:
             continue
         for target in targets:
+            target = target.removeprefix("pnman.")   # installed, the layers are pnman's subpackages
             while target and target not in MODULES:
                 target = target.rpartition(".")[0]
             if target and target != name:
@@ -159,7 +160,7 @@ def test_every_fact_question_goal_and_choice_has_wording(kb):
 
 
 def test_lang_choices_come_from_the_catalogues():
-    from interview.cli.main import build_parser
+    from pnman.interview.cli.main import build_parser
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     langs = next(a for a in sub.choices["assess"]._actions if a.dest == "lang")

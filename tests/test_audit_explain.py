@@ -9,12 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import record_of
-from engine.audit import audit
-from engine.explain import explain, what_would_it_take
-from engine.record import decision_digest, seal
-from interview.cli.main import main
-from knowledge.profile import check_profile
-from rules.evaluate import evaluate
+from pnman.engine.audit import audit
+from pnman.engine.explain import explain, what_would_it_take
+from pnman.engine.record import decision_digest, seal
+from pnman.interview.cli.main import main
+from pnman.knowledge.profile import check_profile
+from pnman.rules.evaluate import evaluate
 from strategies import KB, profiles
 
 ERP = {"name": "Groupe Agro-Sétif", "employees": 120, "industrial": True, "pnman_member": True,
@@ -137,8 +137,8 @@ LEFT_OUT_CODES = {"requested_ineligible", "preparation_ineligible", "preparation
 
 
 def _explained(profile, number, kb, lang="fr"):
-    from interview.render.explain import localise_explanation
-    from interview.render.l10n import Words
+    from pnman.interview.render.explain import localise_explanation
+    from pnman.interview.render.l10n import Words
     return localise_explanation(explain(record_of(check_profile(profile, kb), kb), number, kb), Words(lang, kb))
 
 
@@ -196,10 +196,10 @@ def test_a_fiche_left_out_names_what_the_plan_does_instead(kb):
 def test_every_fiche_left_out_has_a_reason_in_words(profile):
     """Every fiche the plan leaves out gets one of the planner's reasons, worded in every
     catalogue; a planned fiche gets none."""
-    from engine.explain import left_out
-    from engine.facade import assess
-    from interview.render.explain import left_out_text
-    from interview.render.l10n import Words
+    from pnman.engine.explain import left_out
+    from pnman.engine.facade import assess
+    from pnman.interview.render.explain import left_out_text
+    from pnman.interview.render.l10n import Words
     assessment = assess(check_profile(profile, KB), KB)
     record = assessment.record()
     planned = {s["fiche"] for s in record["plan"] if s["kind"] == "fiche"}

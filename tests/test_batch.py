@@ -21,10 +21,10 @@ import pytest
 
 from bench.portfolio import profiles as portfolio
 from bench.portfolio import write_csv
-from interview.cli.batch import assessing as batch_assessing
-from interview.cli.batch import workers as batch_workers
+from pnman.interview.cli.batch import assessing as batch_assessing
+from pnman.interview.cli.batch import workers as batch_workers
 from conftest import one_clean_line, run
-from interview.cli.main import main
+from pnman.interview.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,7 +93,7 @@ def test_batch_jsonl_with_two_processes_keeps_order(capsys, tmp_path):
 
 
 def test_batch_full_records_are_auditable(capsys, tmp_path, kb):
-    from engine.audit import audit
+    from pnman.engine.audit import audit
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(5, seed=2))
     out = tmp_path / "full.jsonl"
     assert run(capsys, "batch", str(source), "-o", str(out), "--full")[0] == 0
@@ -113,15 +113,15 @@ def test_batch_full_records_are_auditable(capsys, tmp_path, kb):
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_an_unexpected_failure_is_that_rows_error(capsys, tmp_path, monkeypatch, jobs):
-    import engine.facade
-    real = engine.facade.assess
+    from pnman.engine import facade
+    real = facade.assess
 
     def flaky(profile, kb):
         if profile.get("name") == "boom":
             raise ZeroDivisionError("division by zero in a rule")
         return real(profile, kb)
 
-    monkeypatch.setattr(engine.facade, "assess", flaky)      # forked workers inherit it
+    monkeypatch.setattr(facade, "assess", flaky)      # forked workers inherit it
     rows = list(portfolio(6, seed=3))
     rows[2]["name"] = "boom"
     source = write_jsonl(tmp_path / "p.jsonl", rows)
@@ -223,7 +223,7 @@ def test_ctrl_c_with_workers_keeps_the_partial_output(capsys, tmp_path):
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(count, seed=13))
     out = tmp_path / "out.jsonl"
     partial = tmp_path / "out.jsonl.partial"
-    proc = subprocess.Popen([sys.executable, "-m", "interview.cli", "batch", str(source), "-o", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "pnman", "batch", str(source), "-o", str(out),
                              "--jobs", "2"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline_ = time.monotonic() + 60
@@ -262,7 +262,7 @@ def test_a_killed_main_process_leaves_no_worker_behind(capsys, tmp_path):
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(600, seed=14))
     out = tmp_path / "out.jsonl"
     partial = tmp_path / "out.jsonl.partial"
-    proc = subprocess.Popen([sys.executable, "-m", "interview.cli", "batch", str(source), "-o", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "pnman", "batch", str(source), "-o", str(out),
                              "--jobs", "2"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline_ = time.monotonic() + 60
@@ -381,7 +381,7 @@ def test_resume_after_the_process_is_killed(capsys, tmp_path):
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(count, seed=6))
     out = tmp_path / "out.jsonl"
     partial = tmp_path / "out.jsonl.partial"
-    proc = subprocess.Popen([sys.executable, "-m", "interview.cli", "batch", str(source), "-o", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "pnman", "batch", str(source), "-o", str(out)],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -410,7 +410,7 @@ def test_resume_after_the_process_is_killed(capsys, tmp_path):
 def test_a_second_batch_on_the_same_output_is_refused(capsys, tmp_path):
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(400, seed=8))
     out = tmp_path / "out.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "interview.cli", "batch", str(source), "-o", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "pnman", "batch", str(source), "-o", str(out)],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60

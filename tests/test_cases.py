@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import record_of, step_label
-from knowledge.profile import check_profile
+from pnman.knowledge.profile import check_profile
 
 CASES = Path(__file__).parent / "cases"
 BASES = yaml.safe_load((CASES / "_bases.yaml").read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run
-from interview.cli.main import main
+from pnman.interview.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = str(ROOT / "examples" / "pme-industrielle.yaml")
@@ -163,7 +163,7 @@ def test_validate_passes(capsys):
 
 
 def test_console_script_cold_run(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "interview.cli", "assess", EXAMPLE, "--format", "json"],
+    done = subprocess.run([sys.executable, "-m", "pnman", "assess", EXAMPLE, "--format", "json"],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["schema"] == "pnman-assessment/1"
@@ -213,7 +213,7 @@ def test_markup_in_a_company_name_is_shown_as_text(capsys, tmp_path):
 def test_decision_content_is_byte_identical_across_processes():
     outputs = set()
     for seed in ("1", "2"):
-        done = subprocess.run([sys.executable, "-m", "interview.cli", "assess", str(ROOT / "examples" / "me-erp.yaml"),
+        done = subprocess.run([sys.executable, "-m", "pnman", "assess", str(ROOT / "examples" / "me-erp.yaml"),
                                "--format", "json"], capture_output=True, text=True, cwd=ROOT, timeout=120,
                               env={**__import__("os").environ, "PYTHONHASHSEED": seed})
         assert done.returncode == 0, done.stderr

@@ -24,7 +24,7 @@ def test_profile_page_is_what_its_generator_writes():
 
 
 def test_profile_page_lists_every_key_with_its_labels(kb):
-    from knowledge.locales import catalogue
+    from pnman.knowledge.locales import catalogue
     page = (ROOT / "docs" / "profile.md").read_text(encoding="utf-8")
     keys = page[page.index("## Keys"):]
     keys = keys[:keys.index("\n## ", 5)]
@@ -37,7 +37,7 @@ def test_profile_page_lists_every_key_with_its_labels(kb):
 
 
 def test_the_page_lists_exactly_the_yes_no_words_every_input_takes():
-    from knowledge.profile import NO_WORDS, YES_WORDS
+    from pnman.knowledge.profile import NO_WORDS, YES_WORDS
     page = (ROOT / "docs" / "profile.md").read_text(encoding="utf-8")
     section = page[page.index("## Yes/no answers"):page.index("## Lists")]
     for word in YES_WORDS + NO_WORDS:

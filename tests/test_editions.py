@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-import knowledge
+from pnman import knowledge
 from conftest import one_clean_line, run
-from engine.audit import audit
-from engine.facade import assess
-from engine.record import decision_digest, seal
-from knowledge.editions import available, knowledge_for, latest_in_force
-from knowledge.errors import InputError, KnowledgeError
-from knowledge.loader import KNOWLEDGE_DIR
-from knowledge.profile import check_profile
+from pnman.engine.audit import audit
+from pnman.engine.facade import assess
+from pnman.engine.record import decision_digest, seal
+from pnman.knowledge.editions import available, knowledge_for, latest_in_force
+from pnman.knowledge.errors import InputError, KnowledgeError
+from pnman.knowledge.loader import KNOWLEDGE_DIR
+from pnman.knowledge.profile import check_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_EDITIONS = ROOT / "tests" / "editions"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.facade import assess
-from knowledge.guidetext import find_guide
-from knowledge.loader import KNOWLEDGE_DIR, load
+from pnman.engine.facade import assess
+from pnman.knowledge.guidetext import find_guide
+from pnman.knowledge.loader import KNOWLEDGE_DIR, load
 
 ROOT = Path(__file__).resolve().parent.parent
 POPULATION = ("PME ayant adhéré au PNMAN et ayant élaboré un diagnostic approuvé par l’ANDPME et incluant "
@@ -57,7 +57,7 @@ def pnman(kdir: Path, *args: str, guide: Path | None = None) -> subprocess.Compl
     env = dict(os.environ, PNMAN_KNOWLEDGE=str(kdir), PNMAN_HOME=str(kdir.parent / "home"))
     if guide:
         env["PNMAN_GUIDE"] = str(guide)
-    return subprocess.run([sys.executable, "-m", "interview.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "pnman", *args], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=180)
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from interview import files
+from pnman.interview import files
 from conftest import run
-from knowledge.errors import InputError
+from pnman.knowledge.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = str(ROOT / "examples" / "me-erp.yaml")
@@ -75,13 +75,13 @@ def test_an_unwritable_folder_is_a_clear_error(capsys):
 
 
 def test_a_closed_standard_output_is_a_clear_error():
-    done = subprocess.run([sys.executable, "-m", "interview.cli", "assess", EXAMPLE], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "pnman", "assess", EXAMPLE], cwd=ROOT,
                           preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, text=True, timeout=120)
     assert done.returncode == 2 and "standard output is closed" in done.stderr
 
 
 def test_a_sessions_folder_that_cannot_be_made_is_a_clear_error(tmp_path, monkeypatch):
-    from interview.questionnaire.session import sessions_dir
+    from pnman.interview.questionnaire.session import sessions_dir
     not_a_folder = tmp_path / "home"
     not_a_folder.write_text("", encoding="utf-8")
     monkeypatch.setenv("PNMAN_HOME", str(not_a_folder))
@@ -90,7 +90,7 @@ def test_a_sessions_folder_that_cannot_be_made_is_a_clear_error(tmp_path, monkey
 
 
 def test_a_session_lock_never_follows_a_link(tmp_path, monkeypatch, kb):
-    from interview.questionnaire.session import open_session
+    from pnman.interview.questionnaire.session import open_session
     monkeypatch.setenv("PNMAN_HOME", str(tmp_path))
     (tmp_path / "sessions").mkdir()
     victim = tmp_path / "victim.txt"
@@ -102,7 +102,7 @@ def test_a_session_lock_never_follows_a_link(tmp_path, monkeypatch, kb):
 
 
 def test_a_fifo_as_session_file_is_refused(tmp_path, monkeypatch, kb):
-    from interview.questionnaire.session import open_session
+    from pnman.interview.questionnaire.session import open_session
     monkeypatch.setenv("PNMAN_HOME", str(tmp_path))
     (tmp_path / "sessions").mkdir()
     os.mkfifo(tmp_path / "sessions" / "s.json")

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import one_clean_line, run
-from interview.cli.main import main
-from interview.files import write_atomic
-from knowledge.errors import InputError
+from pnman.interview.cli.main import main
+from pnman.interview.files import write_atomic
+from pnman.knowledge.errors import InputError
 from strategies import KB, profiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,8 +93,8 @@ WRITER = """
 import os, sys
 sys.path.insert(0, {root!r})
 os.environ["PNMAN_HOME"] = {home!r}
-from knowledge import default
-from interview.questionnaire.session import open_session
+from pnman.knowledge import default
+from pnman.interview.questionnaire.session import open_session
 kb = default()
 s = open_session("crash", kb, resume={resume}, lang="fr")
 print("ready", flush=True)
@@ -155,7 +155,7 @@ def test_fuzz_exit_0_or_2_never_a_traceback(tmp_path_factory, capsys, content, s
 
 
 def test_batch_full_records_are_auditable(capsys, tmp_path, kb):
-    from engine.audit import audit
+    from pnman.engine.audit import audit
     source = tmp_path / "p.jsonl"
     from bench.portfolio import profiles as portfolio
     source.write_text("\n".join(json.dumps(r) for r in portfolio(5, seed=2)) + "\n", encoding="utf-8")

@@ -17,9 +17,9 @@ import pytest
 
 from bench.portfolio import write_csv
 from conftest import one_clean_line, run
-from engine.facade import assess
-from engine.impact import ImpactSummary, company_impact
-from knowledge.profile import check_profile
+from pnman.engine.facade import assess
+from pnman.engine.impact import ImpactSummary, company_impact
+from pnman.knowledge.profile import check_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"pnman_member": True, "diagnostic_approved": True, "general_conditions": True, "uses_it": True,
@@ -186,8 +186,8 @@ def test_the_shared_evaluation_plans_as_a_fresh_assessment_would(kb):
     """assess_pair evaluates a profile once for both editions (they share the conditions):
     each plan must be what `assess` alone gives under that edition."""
     from bench.portfolio import profiles
-    from engine.impact import assess_pair
-    from knowledge.editions import knowledge_for
+    from pnman.engine.impact import assess_pair
+    from pnman.knowledge.editions import knowledge_for
     edited = knowledge_for("2027-test")
     for raw in profiles(150, seed=21):
         profile = check_profile(raw, kb)

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from conftest import record_of, run
-from knowledge.profile import check_profile
-from knowledge.yamlio import MAX_NODES
+from pnman.knowledge.profile import check_profile
+from pnman.knowledge.yamlio import MAX_NODES
 
 ERP = {"name": "Ets Test", "employees": 60, "pnman_member": True, "diagnostic_approved": True, "general_conditions": True,
        "recommendations": ["erp", "tic_investment"], "goals": ["erp"], "uses_it": True, "management_rules": True}
@@ -147,9 +147,9 @@ YES_NO_WORDS = [(w, True) for w in ("true", "yes", "on", "y", "vrai", "oui", "o"
 @pytest.mark.parametrize("word,meaning", YES_NO_WORDS)
 def test_every_input_takes_the_same_yes_no_words(tmp_path, capsys, word, meaning):
     """A YAML profile, a JSON profile, a CSV cell of batch and an interview answer agree."""
-    from interview.questionnaire.machine import Interview, MemoryState
-    from interview.render.l10n import Words
-    from knowledge import default
+    from pnman.interview.questionnaire.machine import Interview, MemoryState
+    from pnman.interview.render.l10n import Words
+    from pnman.knowledge import default
     kb = default()
     for spelling in dict.fromkeys((word, word.capitalize(), word.upper())):
         yaml_file = tmp_path / "p.yaml"

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from engine.facade import assess
-from engine.questioning import _alternatives, opening_questions, outcome
-from interview.questionnaire.headless import run_headless as _run_headless
-from interview.render.l10n import Words, localise
-from knowledge.profile import check_profile
+from pnman.engine.facade import assess
+from pnman.engine.questioning import _alternatives, opening_questions, outcome
+from pnman.interview.questionnaire.headless import run_headless as _run_headless
+from pnman.interview.render.l10n import Words, localise
+from pnman.knowledge.profile import check_profile
 from strategies import KB, profiles
 
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("PNMAN_EXAMPLES", 60)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -77,7 +77,7 @@ def test_no_goal_no_question_beyond_the_opening(kb):
 
 
 def test_headless_interview_writes_the_report_with_dash_o(kb, tmp_path, capsys):
-    from interview.cli.main import main
+    from pnman.interview.cli.main import main
     profile = tmp_path / "p.yaml"
     profile.write_text("name: Menuiserie\nemployees: 7\ngoals: [start_it]\npnman_member: true\n", encoding="utf-8")
     transcript, report = tmp_path / "t.json", tmp_path / "r.md"

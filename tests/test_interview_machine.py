@@ -8,14 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.facade import assess
-from engine.questioning import opening_questions
-from interview.questionnaire.machine import Interview, MemoryState
-from interview.questionnaire.session import open_session, profile_text
-from interview.render.l10n import Words, localise
-from knowledge.errors import ProfileError
-from knowledge.locales import available_languages
-from knowledge.profile import check_profile, load_profile
+from pnman.engine.facade import assess
+from pnman.engine.questioning import opening_questions
+from pnman.interview.questionnaire.machine import Interview, MemoryState
+from pnman.interview.questionnaire.session import open_session, profile_text
+from pnman.interview.render.l10n import Words, localise
+from pnman.knowledge.errors import ProfileError
+from pnman.knowledge.locales import available_languages
+from pnman.knowledge.profile import check_profile, load_profile
 from strategies import KB, profiles
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,11 +12,11 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.output.vt100 import Vt100_Output
 
-from interview.cli.main import main
-from interview.questionnaire import session as session_mod
-from interview.questionnaire.terminal import interactive
-from knowledge.errors import InputError
-from knowledge.locales import catalogue
+from pnman.interview.cli.main import main
+from pnman.interview.questionnaire import session as session_mod
+from pnman.interview.questionnaire.terminal import interactive
+from pnman.knowledge.errors import InputError
+from pnman.knowledge.locales import catalogue
 
 UP, DOWN, ENTER, SPACE, CTRL_C = "\x1b[A", "\x1b[B", "\r", " ", "\x03"
 ERASE = "\x7f"

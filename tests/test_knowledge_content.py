@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from knowledge.export import knowledge_export
-from knowledge.guidetext import find_guide
-from engine.validate import validate
+from pnman.knowledge.export import knowledge_export
+from pnman.knowledge.guidetext import find_guide
+from pnman.engine.validate import validate
 
 # Transcribed from the guide's tables: line amounts per size, then the printed total.
 TABLES = {

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.errors import KnowledgeError
-from knowledge.loader import KNOWLEDGE_DIR, load
+from pnman.knowledge.errors import KnowledgeError
+from pnman.knowledge.loader import KNOWLEDGE_DIR, load
 
 
 @pytest.fixture()
@@ -170,7 +170,7 @@ def test_a_broken_knowledge_file_exits_2_naming_it(kdir, tmp_path):
     profile = tmp_path / "p.yaml"
     profile.write_text("employees: 12\n", encoding="utf-8")
     root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-m", "interview.cli", "assess", str(profile)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "pnman", "assess", str(profile)], capture_output=True, text=True,
                           cwd=root, env=dict(os.environ, PNMAN_KNOWLEDGE=str(kdir)), timeout=120)
     assert done.returncode == 2, done.stderr
     assert "facts.yaml" in done.stderr and "it_manager.type" in done.stderr and "Traceback" not in done.stderr
@@ -178,7 +178,7 @@ def test_a_broken_knowledge_file_exits_2_naming_it(kdir, tmp_path):
 
 
 def test_a_catalogue_without_a_key_is_named(kdir):
-    from interview.render.l10n import Words
+    from pnman.interview.render.l10n import Words
     _edit(kdir / "locales" / "en.yaml", "  eligible: eligible\n", "")
     kb = load(kdir)
     with pytest.raises(KnowledgeError) as err:
@@ -190,8 +190,8 @@ def test_special_cases_are_data(kdir):
     """Fiche 9 around fiche 10 and fiche 13's scope are data: edit the data, the behaviour follows."""
     import re
 
-    from engine.facade import assess
-    from engine.explain import what_would_it_take
+    from pnman.engine.facade import assess
+    from pnman.engine.explain import what_would_it_take
     erp = {"employees": 20, "pnman_member": True, "diagnostic_approved": True, "general_conditions": True,
            "recommendations": ["erp", "tic_investment"], "goals": ["erp"], "uses_it": True, "management_rules": True,
            "management_software": True, "top_management_involved": True, "erp_consultant": True,

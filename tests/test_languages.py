@@ -12,11 +12,11 @@ from hypothesis import given, settings
 
 from conftest import record_of
 from strategies import KB, profiles
-from interview.render.html import assessment_html
-from interview.render.l10n import Words
-from knowledge.errors import KnowledgeError
-from knowledge.locales import Catalogue, available_languages, flatten
-from knowledge.profile import check_profile
+from pnman.interview.render.html import assessment_html
+from pnman.interview.render.l10n import Words
+from pnman.knowledge.errors import KnowledgeError
+from pnman.knowledge.locales import Catalogue, available_languages, flatten
+from pnman.knowledge.profile import check_profile
 
 NBSP = "\u00a0"
 needs_arabic = pytest.mark.skipif("ar" not in available_languages(), reason="no Arabic catalogue (knowledge/locales/ar.yaml)")
@@ -112,10 +112,10 @@ def test_an_arabic_report_is_right_to_left_marked_as_a_translation_with_french_q
 @given(profile=profiles())
 def test_the_decision_digest_is_the_same_in_every_language(profile):
     """Contract §10: --lang never changes a decision; the words differ, the digest does not."""
-    from engine.facade import assess
-    from interview.render.l10n import Words, localise
-    from knowledge.locales import available_languages
-    from knowledge.profile import check_profile
+    from pnman.engine.facade import assess
+    from pnman.interview.render.l10n import Words, localise
+    from pnman.knowledge.locales import available_languages
+    from pnman.knowledge.profile import check_profile
     assessment = assess(check_profile(profile, KB), KB)
     records = {lang: localise(assessment.record(timestamp="fixed"), Words(lang, KB)) for lang in available_languages()}
     assert len(records) >= 3
@@ -124,8 +124,8 @@ def test_the_decision_digest_is_the_same_in_every_language(profile):
 
 
 def test_a_localised_record_localised_again_speaks_the_new_language_and_still_audits(kb):
-    from engine.audit import audit
-    from interview.render.l10n import localise
+    from pnman.engine.audit import audit
+    from pnman.interview.render.l10n import localise
     record = record_of(check_profile({"employees": 60, "goals": ["erp"], "uses_it": False}, kb), kb, lang="fr")
     again = localise(record, Words("ar", kb))
     assert again["lang"] == "ar" and again["decision_digest"] == record["decision_digest"]

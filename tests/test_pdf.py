@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from conftest import one_clean_line, record_of, run
-from interview.render.l10n import Words
-from knowledge.locales import available_languages
-from knowledge.profile import check_profile
+from pnman.interview.render.l10n import Words
+from pnman.knowledge.locales import available_languages
+from pnman.knowledge.profile import check_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pme-industrielle.yaml"
@@ -43,7 +43,7 @@ needs_arabic = pytest.mark.skipif("ar" not in available_languages(), reason="no 
 
 
 def _cli_pdf(tmp_path_factory, lang: str) -> Path:
-    from interview.cli.main import main
+    from pnman.interview.cli.main import main
     out = tmp_path_factory.mktemp(f"pdf-{lang}") / "rapport.pdf"
     assert main(["assess", str(EXAMPLE), "--format", "pdf", "--lang", lang, "-o", str(out)]) == 0
     return out
@@ -118,7 +118,7 @@ def test_arabic_pdf_has_the_company_the_plan_and_the_totals_in_amiri(kb, arabic_
 @needs_weasyprint
 @needs_poppler
 def test_the_registry_chain_head_is_in_the_footer(kb, tmp_path):
-    from interview.render.pdf import assessment_pdf
+    from pnman.interview.render.pdf import assessment_pdf
     record = dict(_plan(kb, "fr"), registry={"head": "0123456789abcdef" * 4})
     pdf = tmp_path / "r.pdf"
     pdf.write_bytes(assessment_pdf(record, Words("fr", kb)))
@@ -127,7 +127,7 @@ def test_the_registry_chain_head_is_in_the_footer(kb, tmp_path):
 
 @needs_weasyprint
 def test_the_pdf_fetches_nothing_outside_the_package():
-    from interview.render.pdf import FONTS, allowed_url, url_fetcher, weasyprint
+    from pnman.interview.render.pdf import FONTS, allowed_url, url_fetcher, weasyprint
     font = next(FONTS.glob("*.woff2"))
     assert allowed_url(font.as_uri()) and allowed_url("data:text/plain,x")
     refused = ["http://example.com/a.png", "https://example.com/a.css", "file:///etc/passwd",

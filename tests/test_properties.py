@@ -4,9 +4,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 
 from conftest import record_of
-from engine.record import canonical_json
-from knowledge.profile import check_profile
-from rules.evaluate import evaluate
+from pnman.engine.record import canonical_json
+from pnman.knowledge.profile import check_profile
+from pnman.rules.evaluate import evaluate
 from strategies import KB, profiles
 
 RANK = {"ineligible": 0, "unknown": 1, "conditional": 2, "eligible": 3}

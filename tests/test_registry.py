@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from conftest import one_clean_line, record_of, run
-from engine.chain import entry_hash, payload_bytes
-from engine.record import canonical_json, decision_digest
-from engine.registry import Registry, RegistryStore, parse_when
-from knowledge.errors import InputError, KnowledgeError
+from pnman.engine.chain import entry_hash, payload_bytes
+from pnman.engine.record import canonical_json, decision_digest
+from pnman.engine.registry import Registry, RegistryStore, parse_when
+from pnman.knowledge.errors import InputError, KnowledgeError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -372,7 +372,7 @@ def test_override_summary_gives_a_rate_per_fiche(capsys, reg):
 # -- the engine's replan ----------------------------------------------------------------------------------
 
 def test_replan_forces_statuses_the_way_the_contract_defines_them(kb):
-    from engine.overrides import replan
+    from pnman.engine.overrides import replan
     rec = record_of({"name": "x", **_pme()}, kb)
     engine_plan = [s.get("fiche") or s["id"] for s in rec["plan"]]
     assert "action.maintenance_procedures" in engine_plan        # fiche 4 is conditional: actions first
@@ -391,7 +391,7 @@ def test_replan_forces_statuses_the_way_the_contract_defines_them(kb):
 
 
 def _pme() -> dict:
-    from knowledge.yamlio import load_knowledge_yaml
+    from pnman.knowledge.yamlio import load_knowledge_yaml
     data = dict(load_knowledge_yaml(PME))
     data.pop("name", None)
     return data
@@ -459,7 +459,7 @@ def test_one_registry_shared_by_threads(tmp_path, kb):
 
 
 def test_store_seam(tmp_path, kb):
-    from engine.store import NullStore, RecordStore
+    from pnman.engine.store import NullStore, RecordStore
     rec = record_of({"employees": 12}, kb, lang="en")
     for store in (NullStore(), RegistryStore(tmp_path / "r.sqlite3")):
         assert isinstance(store, RecordStore)
@@ -471,8 +471,8 @@ def test_store_seam(tmp_path, kb):
 
 
 def test_override_reasons_are_checked_knowledge_with_wording_in_every_catalogue(tmp_path):
-    from knowledge.locales import available_languages, catalogue
-    from knowledge.overrides import override_reasons
+    from pnman.knowledge.locales import available_languages, catalogue
+    from pnman.knowledge.overrides import override_reasons
     codes = override_reasons()
     assert {"guide_misprint", "document_evidence", "agency_decision"} <= set(codes)
     for lang in ("fr", "en"):      # other catalogues: the parity test of test_architecture.py
@@ -489,7 +489,7 @@ def test_override_reasons_are_checked_knowledge_with_wording_in_every_catalogue(
 
 
 def test_a_record_prepared_before_another_writer_came_first_is_built_again(tmp_path, kb, monkeypatch):
-    import engine.registry as module
+    import pnman.engine.registry as module
     rec = record_of({"employees": 12, "goals": ["network"]}, kb, lang="fr")
     path = tmp_path / "r.sqlite3"
     mine, other = Registry.open(path), Registry.open(path)

@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 
 from conftest import record_of
-from engine.registry import Registry
+from pnman.engine.registry import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
 WRITER = """
 import json, sys
-from engine.registry import Registry
+from pnman.engine.registry import Registry
 path, source, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 record = json.load(open(source, encoding="utf-8"))
 registry = Registry.open(path)
@@ -66,7 +66,7 @@ def _record_file(tmp_path: Path, kb) -> Path:
 def test_two_batches_and_a_server_write_one_registry_at_once(tmp_path, kb):
     registry = tmp_path / "shared" / "registry.sqlite3"        # nobody has created it yet
     rows = 40
-    batches = [subprocess.Popen([sys.executable, "-m", "interview.cli", "batch",
+    batches = [subprocess.Popen([sys.executable, "-m", "pnman", "batch",
                                  str(_portfolio(tmp_path / f"p{n}.jsonl", rows, n)), "-o", str(tmp_path / f"out{n}.jsonl"),
                                  "--jobs", str(jobs), "--record", "--registry", str(registry)],
                                 cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -97,7 +97,7 @@ def test_two_batches_and_a_real_pnman_serve_record_into_one_registry_at_once(tmp
     registry.parent.mkdir()
     port, rows, interviews = free_port(), 30, 12
     env = dict(_env(), PNMAN_HOME=str(tmp_path / "home"))
-    server = subprocess.Popen([sys.executable, "-m", "interview.cli", "serve", "--port", str(port), "--record",
+    server = subprocess.Popen([sys.executable, "-m", "pnman", "serve", "--port", str(port), "--record",
                                "--registry", str(registry)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
@@ -108,7 +108,7 @@ def test_two_batches_and_a_real_pnman_serve_record_into_one_registry_at_once(tmp
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        batches = [subprocess.Popen([sys.executable, "-m", "interview.cli", "batch",
+        batches = [subprocess.Popen([sys.executable, "-m", "pnman", "batch",
                                      str(_portfolio(tmp_path / f"p{n}.jsonl", rows, n)), "-o",
                                      str(tmp_path / f"out{n}.jsonl"), "--record", "--registry", str(registry)],
                                     cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

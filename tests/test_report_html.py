@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 import pytest
 
 from conftest import record_of
-from interview.render.html import assessment_html
-from interview.render.l10n import Words
-from knowledge.profile import check_profile
+from pnman.interview.render.html import assessment_html
+from pnman.interview.render.l10n import Words
+from pnman.knowledge.profile import check_profile
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source", "path", "polygon",
         "ellipse", "polyline", "line", "rect", "circle", "stop"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from interview.cli.main import main
+from pnman.interview.cli.main import main
 
 EXAMPLE = str(Path(__file__).resolve().parent.parent / "examples" / "me-erp.yaml")
 
@@ -28,10 +28,10 @@ import re  # noqa: E402
 import pytest  # noqa: E402
 
 from conftest import record_of  # noqa: E402
-from interview.render.l10n import Words  # noqa: E402
-from interview.render.markdown import assessment_markdown  # noqa: E402
-from interview.render.text import assessment_text, check_text  # noqa: E402
-from knowledge.profile import check_profile  # noqa: E402
+from pnman.interview.render.l10n import Words  # noqa: E402
+from pnman.interview.render.markdown import assessment_markdown  # noqa: E402
+from pnman.interview.render.text import assessment_text, check_text  # noqa: E402
+from pnman.knowledge.profile import check_profile  # noqa: E402
 
 EXAMPLES = sorted(str(p) for p in (Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
 # Condition ids (f9.population.recommendations), rule ids (test.…, status.…, plan.…, goal.…,
@@ -71,7 +71,7 @@ def test_verbose_text_shows_the_condition_ids(capsys, monkeypatch, example):
 
 
 def _kb():
-    import knowledge
+    from pnman import knowledge
     return knowledge.default()
 
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.errors import KnowledgeError
-from rules.evaluate import evaluate
+from pnman.knowledge.errors import KnowledgeError
+from pnman.rules.evaluate import evaluate
 from hypothesis import HealthCheck, given, settings
 
-from knowledge.profile import check_profile
-from rules.compile import definition, fact_ids
-from rules.evaluate import profile_facts
-from rules.runtime import HostEngine, RuleEngine, check_fact_ids, fnv1a_32, tune_malloc
+from pnman.knowledge.profile import check_profile
+from pnman.rules.compile import definition, fact_ids
+from pnman.rules.evaluate import profile_facts
+from pnman.rules.runtime import HostEngine, RuleEngine, check_fact_ids, fnv1a_32, tune_malloc
 from strategies import KB, profiles
 
 

@@ -16,9 +16,9 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from conftest import run  # noqa: E402
-from interview.questionnaire.headless import run_headless  # noqa: E402
-from interview.render.l10n import Words  # noqa: E402
-from interview.web.app import Settings, create_app  # noqa: E402
+from pnman.interview.questionnaire.headless import run_headless  # noqa: E402
+from pnman.interview.render.l10n import Words  # noqa: E402
+from pnman.interview.web.app import Settings, create_app  # noqa: E402
 from strategies import KB, profiles  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -298,7 +298,7 @@ def test_the_pages_speak_the_language_chosen(tmp_path):
 
 
 def test_arabic_pages_read_right_to_left_and_say_they_are_a_translation(tmp_path):
-    from knowledge.locales import available_languages
+    from pnman.knowledge.locales import available_languages
     if "ar" not in available_languages():
         pytest.skip("no Arabic catalogue")
     web = client(tmp_path)
@@ -313,7 +313,7 @@ def test_arabic_pages_read_right_to_left_and_say_they_are_a_translation(tmp_path
 
 
 def test_the_pdf_report_downloads_when_the_extra_is_installed(tmp_path):
-    from interview.web.views import pdf_available
+    from pnman.interview.web.views import pdf_available
     web = client(tmp_path)
     profile = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
     session = finish_interview(web, profile)
@@ -434,7 +434,7 @@ def test_an_answer_from_an_old_page_leads_back_to_the_question_now(tmp_path):
 
 
 def test_the_host_check_knows_loopback_every_interface_and_names_given():
-    from interview.web.security import allowed_hosts
+    from pnman.interview.web.security import allowed_hosts
     assert allowed_hosts("127.0.0.1", 8000) == {"127.0.0.1:8000", "localhost:8000", "[::1]:8000"}
     everywhere = allowed_hosts("0.0.0.0", 8080, ["pnman.example.dz"])
     assert {"127.0.0.1:8080", "pnman.example.dz:8080", f"{__import__('socket').gethostname()}:8080"} <= everywhere

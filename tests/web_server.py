@@ -11,8 +11,8 @@ from typing import Iterator
 
 import uvicorn
 
-from interview.web.app import Settings, create_app
-from knowledge import default
+from pnman.interview.web.app import Settings, create_app
+from pnman.knowledge import default
 
 
 def free_port() -> int:

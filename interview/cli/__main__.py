@@ -1,4 +1,4 @@
-"""`python -m interview.cli`: the same as the `pnman` console script."""
+"""`python -m pnman.interview.cli`: the same as the `pnman` console script."""
 import sys
 
 from .main import main

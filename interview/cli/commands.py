@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from knowledge import default as default_kb
-from knowledge.errors import InputError, PnmanError
+from pnman.knowledge import default as default_kb
+from pnman.knowledge.errors import InputError, PnmanError
 
 from ..render.l10n import Words, localise
 from .output import emit, to_json
@@ -14,7 +14,7 @@ from .registry_commands import cmd_override, cmd_registry, record_store, save  #
 def _words(args) -> Words:
     """The language's words over the knowledge of the guide edition the command names
     (--edition), else the latest edition in force."""
-    from knowledge.editions import knowledge_for
+    from pnman.knowledge.editions import knowledge_for
     return Words(getattr(args, "lang", None) or "fr", knowledge_for(getattr(args, "edition", None)))
 
 
@@ -26,13 +26,13 @@ def _fiche(words: Words, number: int | None) -> int | None:
 
 
 def _assess_file(source: str, words: Words):
-    from engine.facade import assess
-    from knowledge.profile import load_profile
+    from pnman.engine.facade import assess
+    from pnman.knowledge.profile import load_profile
     return assess(load_profile(source, words.kb), words.kb)
 
 
 def cmd_fiches(args) -> int:
-    from knowledge.export import fiche_export, knowledge_export
+    from pnman.knowledge.export import fiche_export, knowledge_export
 
     from ..render.text import fiche_text, fiches_list_text
     w = _words(args)
@@ -48,8 +48,8 @@ def cmd_fiches(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from engine.validate import validate
-    from knowledge.errors import KnowledgeError
+    from pnman.engine.validate import validate
+    from pnman.knowledge.errors import KnowledgeError
     from ..render.editions import validate_json, validate_lines
     try:
         w = Words(args.lang, default_kb())      # the printed guide: every edition is checked on it
@@ -115,7 +115,7 @@ def cmd_assess(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from engine.record import reason
+    from pnman.engine.record import reason
     w = _words(args)
     fiche = _fiche(w, args.fiche)
     assessment = _assess_file(args.profile, w)
@@ -156,8 +156,8 @@ def cmd_graph(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from engine.audit import read_result
-    from engine.explain import explain
+    from pnman.engine.audit import read_result
+    from pnman.engine.explain import explain
 
     from ..render.explain import explanation_text, localise_explanation
     w = _words(args)
@@ -168,7 +168,7 @@ def cmd_explain(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from engine.audit import audit, read_result
+    from pnman.engine.audit import audit, read_result
 
     from ..render.explain import audit_text
     w = _words(args)

@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from engine.impact import ImpactSummary, assess_pair, impact_line
-from knowledge.errors import InputError
+from pnman.engine.impact import ImpactSummary, assess_pair, impact_line
+from pnman.knowledge.errors import InputError
 
 from ..files import is_stdout
 from ..render.l10n import Words
@@ -86,7 +86,7 @@ def _check_output(output: str, source: str) -> None:
 
 
 def cmd_impact(args) -> int:
-    from knowledge.editions import knowledge_for
+    from pnman.knowledge.editions import knowledge_for
     before = knowledge_for(args.from_edition)
     after = knowledge_for(args.to_edition)
     fmt = _format(args)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from knowledge.errors import PnmanError
-from knowledge.locales import available_languages
-from knowledge.model import SIZE_CODES
+from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.locales import available_languages
+from pnman.knowledge.model import SIZE_CODES
 
 from .edition_args import add_edition_option, add_impact_parser
 from .registry_args import add_record_options, add_registry_parsers
@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from engine import __version__
+    from pnman.engine import __version__
     return f"pnman {__version__}"
 
 

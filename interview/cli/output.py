@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from knowledge.errors import InputError
+from pnman.knowledge.errors import InputError
 
 from ..files import is_stdout, to_json, write_atomic
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from knowledge import default as default_kb
+from pnman.knowledge import default as default_kb
 
 from ..files import is_stdout, to_json, write_atomic
 from ..recording import record_store, save  # noqa: F401 (the faces' --record)
@@ -22,7 +22,7 @@ from .output import emit
 def batch_store(args):
     """`pnman batch --record`: the store, checked before any row (None without --record). The
     main process closes it again: the workers are forked after, and each opens its own."""
-    from engine.registry import Registry
+    from pnman.engine.registry import Registry
     store = record_store(args)
     if getattr(store, "path", None) is None:
         return None
@@ -35,7 +35,7 @@ def batch_recorded(store, w: Words) -> str | None:
     """The line a batch with --record ends with: the registry, its size and its head now."""
     if store is None:
         return None
-    from engine.registry import Registry
+    from pnman.engine.registry import Registry
     with Registry(store.path) as registry:
         return w("registry.batch_recorded", path=store.path, count=registry.count(), head=registry.head())
 
@@ -43,7 +43,7 @@ def batch_recorded(store, w: Words) -> str | None:
 # -- shared ----------------------------------------------------------------------------------------
 
 def _open(args, create: bool = False):
-    from engine.registry import Registry
+    from pnman.engine.registry import Registry
     return Registry.open(getattr(args, "registry", None), create=create)
 
 
@@ -55,7 +55,7 @@ def cmd_registry(args) -> int:
 
 
 def _list(args) -> int:
-    from engine.registry import parse_when
+    from pnman.engine.registry import parse_when
     w = Words(args.lang, default_kb())
     since = parse_when(args.since, key="--since") if args.since else None
     until = parse_when(args.until, end=True, key="--until") if args.until else None
@@ -163,7 +163,7 @@ def _export(args) -> int:
 # -- pnman registry show -------------------------------------------------------------------------------
 
 def _show(args) -> int:
-    from knowledge.locales import available_languages
+    from pnman.knowledge.locales import available_languages
     with _open(args) as registry:
         shown = registry.show(args.id)
     kb = default_kb()
@@ -189,7 +189,7 @@ def _show(args) -> int:
 # -- pnman override ----------------------------------------------------------------------------------
 
 def cmd_override(args) -> int:
-    from knowledge.overrides import override_reasons
+    from pnman.knowledge.overrides import override_reasons
     kb = default_kb()
     w = Words(args.lang, kb)
     with _open(args) as registry:

@@ -5,7 +5,7 @@ import errno
 import socket
 import sys
 
-from knowledge.errors import InputError
+from pnman.knowledge.errors import InputError
 
 
 def _check_address(host: str, port: int) -> None:
@@ -27,7 +27,7 @@ def _registry(args):
     before the server starts; None when neither is asked for."""
     if not args.record and not args.registry:
         return None
-    from engine.registry import Registry, default_path
+    from pnman.engine.registry import Registry, default_path
     path = default_path(args.registry)
     if args.record or path.exists():
         Registry.open(path, create=bool(args.record)).close()   # a foreign or newer file: said now, exit 2
@@ -41,7 +41,7 @@ def cmd_serve(args) -> int:
         from ..web.app import Settings, create_app
     except ImportError as exc:   # pragma: no cover - the web stack is a dependency
         raise InputError(f"the web server needs {exc.name}: pip install pnman") from None
-    from knowledge.editions import knowledge_for
+    from pnman.knowledge.editions import knowledge_for
     if not 0 < args.port < 65536:
         raise InputError(f"expected a port from 1 to 65535, found {args.port}", key="--port")
     kb = knowledge_for(getattr(args, "edition", None))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from knowledge.loader import Knowledge
+from pnman.knowledge.loader import Knowledge
 
 from ..render.l10n import Words
 from .machine import Interview, MemoryState

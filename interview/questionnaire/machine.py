@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from engine.facade import assess
-from engine.planner import requested_fiches
-from engine.questioning import Outcome, next_question, outcome, pending_estimate
-from knowledge.errors import ProfileError
-from knowledge.loader import Knowledge
-from knowledge.profile import check_value, normalise_value
+from pnman.engine.facade import assess
+from pnman.engine.planner import requested_fiches
+from pnman.engine.questioning import Outcome, next_question, outcome, pending_estimate
+from pnman.knowledge.errors import ProfileError
+from pnman.knowledge.loader import Knowledge
+from pnman.knowledge.profile import check_value, normalise_value
 
 from ..render.l10n import Words, localise
 

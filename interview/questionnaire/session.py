@@ -26,9 +26,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from knowledge.errors import InputError, ProfileError
-from knowledge.loader import Knowledge
-from knowledge.profile import check_profile
+from pnman.knowledge.errors import InputError, ProfileError
+from pnman.knowledge.loader import Knowledge
+from pnman.knowledge.profile import check_profile
 
 from ..files import write_atomic
 

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from knowledge.errors import InputError, ProfileError
+from pnman.knowledge.errors import InputError, ProfileError
 
 from ..files import console, is_stdout, to_json, write_atomic
 from ..render.l10n import Words
@@ -32,7 +32,7 @@ BY_EXTENSION = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown":
 
 def run_interview(args) -> int:
     """The CLI entry point: headless with --answers/--transcript, else interactive."""
-    from knowledge.editions import knowledge_for
+    from pnman.knowledge.editions import knowledge_for
     kb = knowledge_for(getattr(args, "edition", None))     # --edition; default: the latest in force
     from ..recording import record_store
     store = record_store(args)      # --record: the result appended to the registry at the end
@@ -93,7 +93,7 @@ def write_report(record: dict, w: Words, fmt: str | None, output: str) -> tuple[
 def _headless(args, kb, store=None) -> int:
     if not (args.answers and args.transcript):
         raise InputError("headless mode needs both --answers PROFILE and --transcript OUT.json")
-    from knowledge.profile import load_profile
+    from pnman.knowledge.profile import load_profile
 
     from .headless import run_headless
     words = Words(args.lang, kb)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from knowledge.editions import describe
-from knowledge.loader import BASE_EDITION, Knowledge
+from pnman.knowledge.editions import describe
+from pnman.knowledge.loader import BASE_EDITION, Knowledge
 
 from .l10n import Words
 

@@ -11,8 +11,8 @@ import textwrap
 
 import networkx as nx
 
-from knowledge.errors import PnmanError
-from knowledge.loader import Knowledge
+from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.loader import Knowledge
 
 from .l10n import Words
 from .safe import plain

@@ -13,7 +13,7 @@ import shutil
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from knowledge.errors import PnmanError
+from pnman.knowledge.errors import PnmanError
 
 from . import graph
 from .footer import registry_footer

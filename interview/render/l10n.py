@@ -13,9 +13,9 @@ from typing import Any, Iterable
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from engine.record import seal
-from knowledge.loader import Knowledge
-from knowledge.locales import Catalogue, catalogue
+from pnman.engine.record import seal
+from pnman.knowledge.loader import Knowledge
+from pnman.knowledge.locales import Catalogue, catalogue
 
 from .reasons import condition_words, describe_rule
 from .safe import plain

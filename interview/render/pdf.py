@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, PackageLoader
 
-from knowledge.errors import PnmanError
+from pnman.knowledge.errors import PnmanError
 
 from .html import assessment_html
 from .l10n import Words

@@ -154,7 +154,7 @@ def no_plan_reasons(record: dict, w: "Words") -> tuple[str, list[str]]:
     """Why there is no plan, in words: the sentence (« Pas de plan d’action : … ») and the
     fiches asked for with what closes each. A headcount outside the guide's size classes,
     nothing asked for, or every fiche asked for closed."""
-    from engine.planner import requested_fiches
+    from pnman.engine.planner import requested_fiches
 
     kb, profile = w.kb, record.get("profile") or {}
     employees = profile.get("employees")

@@ -31,8 +31,8 @@ def replanned_with_overrides(shown, effective: dict, w: Words) -> dict:
     """The plan with the overrides in force, localised like a record (labels, messages); when
     the record can no longer be planned (its edition or a profile key gone from the
     knowledge), why, in place of the plan: the record and its overrides are still shown."""
-    from engine.overrides import replan
-    from knowledge.errors import PnmanError
+    from pnman.engine.overrides import replan
+    from pnman.knowledge.errors import PnmanError
     try:
         data = replan(shown.record, {n: o.status for n, o in effective.items()}, w.kb)
     except PnmanError as exc:

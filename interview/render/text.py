@@ -17,7 +17,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from knowledge.loader import Knowledge
+from pnman.knowledge.loader import Knowledge
 
 from .l10n import Words, implied_words
 from .reasons import common_unknowns, fiche_reasons, no_plan_reasons, shown_warnings

@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from engine.facade import assess
-from knowledge.errors import PnmanError
-from knowledge.export import knowledge_export
-from knowledge.profile import check_profile
+from pnman.engine.facade import assess
+from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.export import knowledge_export
+from pnman.knowledge.profile import check_profile
 
 from ..render.l10n import localise
 from .service import PROGRAM, Interviews, progress

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from engine import __version__
-from knowledge.loader import Knowledge
-from knowledge.locales import available_languages
+from pnman.engine import __version__
+from pnman.knowledge.loader import Knowledge
+from pnman.knowledge.locales import available_languages
 
 from ..render.safe import plain
 from . import api, pages
@@ -38,7 +38,7 @@ class Settings:
 
 
 def templates() -> Environment:
-    env = Environment(loader=PackageLoader("interview.web", "templates"), autoescape=select_autoescape(["html"]),
+    env = Environment(loader=PackageLoader("pnman.interview.web", "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["plain"] = plain
     return env
@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     store = SessionStore(settings.sessions or web_sessions_dir())
     recorder = None
     if settings.record and settings.registry is not None:
-        from engine.registry import RegistryStore
+        from pnman.engine.registry import RegistryStore
         recorder = RegistryStore(settings.registry)
     service = Interviews(settings.kb, store, recorder=recorder)
     app = FastAPI(title="pnman", version=__version__,

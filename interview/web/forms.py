@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from knowledge.profile import yes_no
+from pnman.knowledge.profile import yes_no
 
 from ..questionnaire.machine import Step
 from ..render.l10n import Words

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from knowledge.errors import PnmanError
-from knowledge.profile import check_value
+from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.profile import check_value
 
 from ..render.l10n import Words, implied_words
 from . import views

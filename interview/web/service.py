@@ -10,8 +10,8 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from engine.record import canonical_json
-from knowledge.loader import Knowledge
+from pnman.engine.record import canonical_json
+from pnman.knowledge.loader import Knowledge
 
 from ..questionnaire.machine import Interview
 from ..render.l10n import Words, localise

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from knowledge.errors import InputError
+from pnman.knowledge.errors import InputError
 
 from ..files import write_atomic
 from ..questionnaire.session import data_dir

@@ -29,7 +29,7 @@ import stat
 import sys
 import time
 
-from knowledge.errors import InputError
+from pnman.knowledge.errors import InputError
 
 from ...files import STDOUT_NAMES, fsync_dir
 from ...render.l10n import Words
@@ -57,7 +57,7 @@ FLUSH_ROWS = 100
 
 
 def run_batch(args) -> int:
-    from knowledge.editions import knowledge_for
+    from pnman.knowledge.editions import knowledge_for
     kb = knowledge_for(getattr(args, "edition", None))     # --edition; default: the latest in force
     jobs, jobs_notice = worker_count(args.jobs)
     resume = getattr(args, "resume", False)

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from knowledge.errors import PnmanError
+from pnman.knowledge.errors import PnmanError
 
 from ...render.l10n import Words
 from .reading import CsvRecord, json_safe
@@ -27,7 +27,7 @@ _STORE = None          # --record: the registry (engine.registry.RegistryStore);
 def init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
                 record: CsvRecord | None = None, kb=None, store=None) -> None:
     global _KB, _FULL, _WORDS, _RECORD, _STORE
-    from knowledge import default
+    from pnman.knowledge import default
     if pooled:      # Ctrl-C is the main process's to handle: it stops the workers and keeps the partial output
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     _KB = kb or default()      # the Knowledge of the run's guide edition (--edition)
@@ -41,7 +41,7 @@ def row_line(number: int, data: Any, record: CsvRecord | None, kb, make) -> dict
     """A portfolio row's output line, `{"row": number, **make(profile)}`, or its error line:
     the CSV record's cells read, the profile checked against `kb`, a refusal worded as the
     row's error. What batch and impact do with every row before their own work."""
-    from knowledge.profile import check_profile
+    from pnman.knowledge.profile import check_profile
     if isinstance(data, tuple):         # a CSV record's cells
         data = record(data)
     if isinstance(data, str):
@@ -61,7 +61,7 @@ def _assess(number: int, data: Any) -> dict:
 def _assessed(profile) -> dict:
     """A checked profile's line: compact, or the full record (--full); appended to the
     registry with --record, the line naming its entry."""
-    from engine.facade import assess
+    from pnman.engine.facade import assess
 
     from ...render.l10n import localise
     assessment = assess(profile, _KB)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from knowledge.errors import InputError
-from knowledge.profile import NO_WORDS, YES_WORDS
-from knowledge.yamlio import lone_surrogate, parse_text
+from pnman.knowledge.errors import InputError
+from pnman.knowledge.profile import NO_WORDS, YES_WORDS
+from pnman.knowledge.yamlio import lone_surrogate, parse_text
 
 BOOLEANS = {**dict.fromkeys(YES_WORDS, True), **dict.fromkeys(NO_WORDS, False)}
 MAX_ROWS = 1_000_000          # lines of the input

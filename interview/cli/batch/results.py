@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import orjson
 
-from knowledge.errors import InputError, PnmanError
+from pnman.knowledge.errors import InputError, PnmanError
 
 from ...files import fsync_dir, is_stdout
 from .reading import CsvRecord
@@ -218,7 +218,7 @@ def skip_done(rows: Iterator[tuple[int, Any]], done: Done, kb, source: str, targ
     if not done.last_row:
         yield from rows
         return
-    from knowledge.profile import check_profile
+    from pnman.knowledge.profile import check_profile
 
     mismatch = InputError(f"row {done.last_row} is not the one in {target.partial.name}: the input changed since "
                           "the interrupted run; run again without --resume", file=source)

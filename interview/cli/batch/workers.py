@@ -20,7 +20,7 @@ import pickle
 import signal
 from typing import Any, Iterator
 
-from knowledge.errors import InputError, PnmanError
+from pnman.knowledge.errors import InputError, PnmanError
 
 from .assessing import Part, assess_rows, row_error_part
 
