@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import portfolio  # noqa: E402
 from pnman.engine.facade import assess  # noqa: E402
-from pnman.engine.registry import Registry  # noqa: E402
+from pnman.records.registry import Registry  # noqa: E402
 from pnman.interview.render.l10n import Words, localise  # noqa: E402
 from pnman.knowledge import default  # noqa: E402
 from pnman.knowledge.profile import check_profile  # noqa: E402

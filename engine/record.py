@@ -26,7 +26,7 @@ from .plan_warnings import PlanWarning
 
 SCHEMA = "pnman-assessment/1"
 # Keys that are not decision content: they may differ between two runs of the same input
-# (`registry`: where the registry chained the record, engine/registry.py).
+# (`registry`: where the registry chained the record, pnman.records).
 NON_DECISION_KEYS = ("timestamp", "program_version", "decision_digest", "record_hash", "registry")
 # What the record hash leaves out: itself, and where the file was read from.
 NOT_HASHED = ("record_hash", "_source")

@@ -1,8 +1,8 @@
 """`--record` for every face that makes records (assess, interview, batch; serve alike): the
 store its options ask for, and the record as the store keeps it.
 
-engine/store.py is the seam (`RecordStore.save(record) -> StoredRef`); the registry
-(engine/registry.py) is the store --record means. Here because the CLI and the
+records/store.py is the seam (`RecordStore.save(record) -> StoredRef`); the registry
+(records/registry.py) is the store --record means. Here because the CLI and the
 questionnaire both need it and neither may import the other."""
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pnman.knowledge.errors import InputError
 def store_for(record: bool, registry: str | None = None):
     """The registry at `registry` (default_path() when None) when `record`, else a NullStore.
     A registry named without --record is refused: it says where to record, not to record."""
-    from pnman.engine.registry import RegistryStore, default_path
-    from pnman.engine.store import NullStore
+    from pnman.records.schema import default_path
+    from pnman.records.store import NullStore, RegistryStore
     if not record:
         if registry:
             raise InputError("--registry says where --record appends; add --record to record the result",

@@ -1,4 +1,4 @@
-"""The layers as the folder names promise: knowledge → rules → engine → interview.
+"""The layers as the folder names promise: knowledge → rules → engine → records → interview.
 
 Imports go one way, never in a circle; durable-rules is behind one module; the engine
 and the rules carry no language; no count of fiches is written in code.
@@ -16,9 +16,9 @@ import pytest
 from pnman.knowledge.locales import LOCALES_DIR, SOURCE_LANGUAGE, available_languages, catalogue, forms, is_plural
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("knowledge", "rules", "engine", "interview")
+LAYERS = ("knowledge", "rules", "engine", "records", "interview")
 ALLOWED = {"knowledge": set(), "rules": {"knowledge"}, "engine": {"knowledge", "rules"},
-           "interview": {"knowledge", "rules", "engine"}}
+           "records": {"knowledge", "engine"}, "interview": {"knowledge", "rules", "engine", "records"}}
 
 
 def _modules() -> dict[str, Path]:

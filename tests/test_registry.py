@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from conftest import one_clean_line, record_of, run
-from pnman.engine.chain import entry_hash, payload_bytes
+from pnman.records.chain import entry_hash, payload_bytes
 from pnman.engine.record import canonical_json, decision_digest
-from pnman.engine.registry import Registry, RegistryStore, parse_when
+from pnman.records.registry import Registry, parse_when
+from pnman.records.store import RegistryStore
 from pnman.knowledge.errors import InputError, KnowledgeError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -459,7 +460,7 @@ def test_one_registry_shared_by_threads(tmp_path, kb):
 
 
 def test_store_seam(tmp_path, kb):
-    from pnman.engine.store import NullStore, RecordStore
+    from pnman.records.store import NullStore, RecordStore
     rec = record_of({"employees": 12}, kb, lang="en")
     for store in (NullStore(), RegistryStore(tmp_path / "r.sqlite3")):
         assert isinstance(store, RecordStore)
@@ -489,17 +490,17 @@ def test_override_reasons_are_checked_knowledge_with_wording_in_every_catalogue(
 
 
 def test_a_record_prepared_before_another_writer_came_first_is_built_again(tmp_path, kb, monkeypatch):
-    import pnman.engine.registry as module
+    import pnman.records.append as module
     rec = record_of({"employees": 12, "goals": ["network"]}, kb, lang="fr")
     path = tmp_path / "r.sqlite3"
     mine, other = Registry.open(path), Registry.open(path)
-    begin = module._begin_immediate
+    begin = module.begin_immediate
 
     def another_writer_first(conn):     # between the preparation and the lock
-        monkeypatch.setattr(module, "_begin_immediate", begin)
+        monkeypatch.setattr(module, "begin_immediate", begin)
         other.append_assessment(rec)
         begin(conn)
-    monkeypatch.setattr(module, "_begin_immediate", another_writer_first)
+    monkeypatch.setattr(module, "begin_immediate", another_writer_first)
     entry = mine.append_assessment(rec)
     first = other.list()[-1]
     assert entry.seq == 2 and entry.id.startswith("2-") and entry.prev_hash == first.hash

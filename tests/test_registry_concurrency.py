@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 
 from conftest import record_of
-from pnman.engine.registry import Registry
+from pnman.records.registry import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
 WRITER = """
 import json, sys
-from pnman.engine.registry import Registry
+from pnman.records.registry import Registry
 path, source, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 record = json.load(open(source, encoding="utf-8"))
 registry = Registry.open(path)

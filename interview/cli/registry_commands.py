@@ -1,5 +1,5 @@
 """`pnman registry list|show|verify|export`, `pnman override`, and `--record` for the faces
-that make records (assess, interview, batch): read arguments, call engine/registry.py,
+that make records (assess, interview, batch): read arguments, call pnman.records,
 render in the catalogue's words (`registry.*`, `override.*`)."""
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .output import emit
 def batch_store(args):
     """`pnman batch --record`: the store, checked before any row (None without --record). The
     main process closes it again: the workers are forked after, and each opens its own."""
-    from pnman.engine.registry import Registry
+    from pnman.records.registry import Registry
     store = record_store(args)
     if getattr(store, "path", None) is None:
         return None
@@ -35,7 +35,7 @@ def batch_recorded(store, w: Words) -> str | None:
     """The line a batch with --record ends with: the registry, its size and its head now."""
     if store is None:
         return None
-    from pnman.engine.registry import Registry
+    from pnman.records.registry import Registry
     with Registry(store.path) as registry:
         return w("registry.batch_recorded", path=store.path, count=registry.count(), head=registry.head())
 
@@ -43,7 +43,7 @@ def batch_recorded(store, w: Words) -> str | None:
 # -- shared ----------------------------------------------------------------------------------------
 
 def _open(args, create: bool = False):
-    from pnman.engine.registry import Registry
+    from pnman.records.registry import Registry
     return Registry.open(getattr(args, "registry", None), create=create)
 
 
@@ -55,7 +55,7 @@ def cmd_registry(args) -> int:
 
 
 def _list(args) -> int:
-    from pnman.engine.registry import parse_when
+    from pnman.records.registry import parse_when
     w = Words(args.lang, default_kb())
     since = parse_when(args.since, key="--since") if args.since else None
     until = parse_when(args.until, end=True, key="--until") if args.until else None

@@ -27,7 +27,7 @@ def _registry(args):
     before the server starts; None when neither is asked for."""
     if not args.record and not args.registry:
         return None
-    from pnman.engine.registry import Registry, default_path
+    from pnman.records.registry import Registry, default_path
     path = default_path(args.registry)
     if args.record or path.exists():
         Registry.open(path, create=bool(args.record)).close()   # a foreign or newer file: said now, exit 2

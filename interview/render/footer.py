@@ -1,5 +1,5 @@
 """The registry line at the foot of a report: which entry holds the record and the chain
-head it was appended after (`record["registry"]`, set by engine/registry.py)."""
+head it was appended after (`record["registry"]`, set by pnman.records)."""
 from __future__ import annotations
 
 

@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     store = SessionStore(settings.sessions or web_sessions_dir())
     recorder = None
     if settings.record and settings.registry is not None:
-        from pnman.engine.registry import RegistryStore
+        from pnman.records.store import RegistryStore
         recorder = RegistryStore(settings.registry)
     service = Interviews(settings.kb, store, recorder=recorder)
     app = FastAPI(title="pnman", version=__version__,

@@ -31,7 +31,7 @@ class Live:
 
 class Interviews:
     def __init__(self, kb: Knowledge, store: SessionStore, *, recorder=None):
-        """`recorder`: a RecordStore (engine/store.py) the finished results go through, or None."""
+        """`recorder`: a RecordStore (records/store.py) the finished results go through, or None."""
         self.kb = kb
         self.store = store
         self.recorder = recorder

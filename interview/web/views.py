@@ -152,7 +152,7 @@ def session_rows(service, w: Words) -> list[dict]:
 
 def registry_rows(path, w: Words) -> list[dict]:
     """The registry's assessments, newest first, for the diagnostician's page."""
-    from pnman.engine.registry import Registry
+    from pnman.records.registry import Registry
 
     from ..render.registry import when
     if not Path(path).exists():
@@ -167,7 +167,7 @@ def registry_entry(path, entry_id: str, w: Words) -> dict:
     """A registry entry for its page: the record as recorded (localised anew when the page's
     language is another), the overrides beside the engine's statuses, and the plan
     recomputed with the overrides in force, apart."""
-    from pnman.engine.registry import Registry
+    from pnman.records.registry import Registry
 
     from ..render.l10n import localise
     from ..render.registry import override_rows, replanned_with_overrides, when

@@ -21,7 +21,7 @@ _KB = None
 _FULL = False
 _WORDS = None
 _RECORD: CsvRecord | None = None
-_STORE = None          # --record: the registry (engine.registry.RegistryStore); each process opens its own
+_STORE = None          # --record: the registry (records.store.RegistryStore); each process opens its own
 
 
 def init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,

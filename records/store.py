@@ -5,15 +5,17 @@ store and render what it gives back, the record *as stored*: the registry adds w
 was chained (`record["registry"] = {"entry", "head"}`, no decision content) and seals the
 record again.
 
-- `engine.registry.RegistryStore`: the append-only, hash-chained SQLite registry (§8);
+- `RegistryStore`: the append-only, hash-chained SQLite registry (§8);
 - `NullStore`: keeps nothing (no --record): the record goes to the file `-o` names, as before.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+import os
 from typing import Any, Mapping, Protocol, runtime_checkable
 
-
+from .registry import Registry
+from .schema import default_path
 
 @dataclass(frozen=True)
 class StoredRef:
@@ -38,3 +40,29 @@ class NullStore:
 
     def save(self, record: Mapping[str, Any]) -> StoredRef:
         return StoredRef(None, None, None, dict(record))
+
+
+class RegistryStore:
+    """The registry as a RecordStore: `save(record)` appends it and gives back the record as
+    stored. Opens the file on first use in each process (batch workers are forked)."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *, durable: bool = True):
+        self.path = default_path(path)
+        self.durable = durable
+        self._registry: Registry | None = None
+        self._pid: int | None = None
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None or self._pid != os.getpid():
+            self._registry, self._pid = Registry(self.path, durable=self.durable), os.getpid()
+        return self._registry
+
+    def save(self, record: Mapping[str, Any]) -> StoredRef:
+        entry = self.registry.append_assessment(record)
+        return StoredRef(entry.id, entry.prev_hash, str(self.path), entry.record)
+
+    def close(self) -> None:
+        if self._registry is not None and self._pid == os.getpid():
+            self._registry.close()
+        self._registry = None

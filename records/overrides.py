@@ -1,0 +1,149 @@
+"""A diagnostician's override of one fiche's status for an assessment entry (contract §8):
+the rules an override must follow, appending it, and the per-fiche summary of overrides.
+
+An override is an entry of its own, `{entry, fiche, status, engine_status, reason,
+justification, by}`; it never changes the assessment's entry. The plan with overrides
+forced is decision code: pnman.engine.overrides.replan.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import orjson
+
+from pnman.knowledge.errors import InputError
+
+from .append import append
+from .chain import unpack
+from .entries import assessment_row, payload_of
+
+OVERRIDE_STATUSES = ("eligible", "conditional", "ineligible")
+MIN_JUSTIFICATION = 20                   # characters
+MAX_TEXT = 5000                          # characters of a justification; a name has at most MAX_NAME
+MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class Override:
+    """A diagnostician's override of one fiche's status for an assessment entry."""
+    id: str                 # the override's own entry id
+    entry: str              # the assessment entry it overrides
+    fiche: int
+    status: str
+    engine_status: str      # the engine's status in that record
+    reason: str
+    justification: str
+    by: str
+    at: str                 # when it was recorded (the override entry's created_at)
+    hash: str
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "entry": self.entry, "fiche": self.fiche, "status": self.status,
+                "engine_status": self.engine_status, "reason": self.reason, "justification": self.justification,
+                "by": self.by, "at": self.at, "hash": self.hash}
+
+
+def override_of(row) -> Override:
+    """An override entry's row as an Override."""
+    return _override(row[1], row[2], row[6], payload_of(row))
+
+
+def _override(entry_id: str, at: str, digest: str, data: dict) -> Override:
+    return Override(entry_id, data["entry"], data["fiche"], data["status"], data["engine_status"], data["reason"],
+                    data["justification"], data["by"], at, digest)
+
+
+def add_override(conn: sqlite3.Connection, path: Path, entry_id: str, *, fiche: int, status: str, reason: str,
+                 justification: str, by: str, reasons: Iterable[str] | None = None) -> Override:
+    """Append a diagnostician's override of fiche `fiche` of assessment `entry_id`. Refused
+    (InputError, exit 2): an unknown entry or fiche, a status other than eligible,
+    conditional or ineligible, or the status in force already, an unknown reason code, a
+    justification under MIN_JUSTIFICATION characters, no name."""
+    if reasons is None:
+        from pnman.knowledge.overrides import override_reasons
+        reasons = override_reasons()
+    reasons = tuple(reasons)
+    if status not in OVERRIDE_STATUSES:
+        raise InputError(f"expected one of {', '.join(OVERRIDE_STATUSES)}, found {status!r}", key="status")
+    if reason not in reasons:
+        raise InputError(f"unknown reason code {reason!r}; expected one of {', '.join(reasons)}", key="reason")
+    justification = _text(justification, "justification", MAX_TEXT)
+    if len(justification) < MIN_JUSTIFICATION:
+        raise InputError(f"expected at least {MIN_JUSTIFICATION} characters saying why, found "
+                         f"{len(justification)}", key="justification")
+    by = _text(by, "by", MAX_NAME)
+    if not by:
+        raise InputError("expected the name of the person who overrides", key="by")
+    if isinstance(fiche, bool) or not isinstance(fiche, int):
+        raise InputError(f"expected a fiche number, found {fiche!r}", key="fiche")
+
+    def build(new_id_: str, head: str | None, conn: sqlite3.Connection):
+        record = payload_of(assessment_row(conn, path, entry_id))["record"]
+        statuses = {f.get("fiche"): f.get("status") for f in record.get("fiches", []) if isinstance(f, dict)}
+        if fiche not in statuses:
+            numbers = sorted(n for n in statuses if isinstance(n, int))
+            span = f"{numbers[0]} to {numbers[-1]}" if numbers else "none"
+            raise InputError(f"entry {entry_id} has no fiche {fiche} (its record has fiches {span})", key="fiche")
+        engine_status = statuses[fiche]
+        current = engine_status
+        for (blob,) in conn.execute("SELECT payload FROM entries WHERE kind = 'override' AND target = ? "
+                                    "ORDER BY seq", (entry_id,)):
+            earlier = orjson.loads(unpack(blob))
+            if earlier.get("fiche") == fiche:
+                current = earlier.get("status")
+        if status == current:
+            raise InputError(f"fiche {fiche} of entry {entry_id} is already {status}"
+                             f"{' by the engine' if current == engine_status else ' by an override'}; "
+                             "an override changes a status", key="status")
+        payload = {"entry": entry_id, "fiche": fiche, "status": status, "engine_status": engine_status,
+                   "reason": reason, "justification": justification, "by": by}
+        return "override", payload, (None, None, None, None, entry_id)
+
+    entry = append(conn, path, [build])[0]
+    return _override(entry.id, entry.created_at, entry.hash, entry.payload)
+
+
+def override_summary(conn: sqlite3.Connection, listed) -> dict:
+    """Per fiche, over the listed assessments (queries.Summary): how many have an override in
+    force on it, the rate, and the reasons and status changes behind them."""
+    listed = list(listed)
+    ids = {s.id for s in listed}
+    latest: dict[tuple[str, int], dict] = {}
+    for (blob,) in conn.execute("SELECT payload FROM entries WHERE kind = 'override' ORDER BY seq"):
+        data = orjson.loads(unpack(blob))
+        if data.get("entry") in ids:
+            latest[(data["entry"], data["fiche"])] = data
+    fiches: dict[int, dict] = {}
+    for (_, number), data in sorted(latest.items(), key=lambda kv: kv[0][1]):
+        if data["status"] == data["engine_status"]:
+            continue
+        item = fiches.setdefault(number, {"fiche": number, "overridden": 0, "reasons": Counter(),
+                                          "changes": Counter()})
+        item["overridden"] += 1
+        item["reasons"][data["reason"]] += 1
+        item["changes"][f"{data['engine_status']}>{data['status']}"] += 1
+    total = len(listed)
+    return {"assessments": total,
+            "fiches": [dict(item, rate=item["overridden"] / total if total else 0.0,
+                            reasons=dict(item["reasons"].most_common()),
+                            changes=dict(item["changes"].most_common()))
+                       for _, item in sorted(fiches.items())]}
+
+
+def _text(value: Any, key: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"expected text, found {type(value).__name__}", key=key)
+    value = value.strip()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("expected text (it holds a lone surrogate)", key=key) from None
+    if any(not (ch.isprintable() or ch in "\n\t") for ch in value):
+        raise InputError("expected text without control characters", key=key)
+    if len(value) > limit:
+        raise InputError(f"expected at most {limit} characters, found {len(value)}", key=key)
+    return value

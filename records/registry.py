@@ -1,0 +1,149 @@
+"""The assessment registry (contract §8): an append-only, hash-chained SQLite file.
+
+One table of entries, in chain order (`seq` 1, 2, 3…). An entry is an assessment (the
+record exactly as the face wrote it: the §4 result, words included) or a diagnostician's
+override of one fiche's status for an earlier assessment; an override is an entry of its
+own and never changes the assessment's. Each entry stores the SHA-256 of the previous one
+(`prev_hash`) and its own hash over (id, created_at, kind, payload, prev_hash) — see
+chain.py — so `verify` finds the first entry whose content or link changed.
+
+`Registry` holds the connections (one a thread, new ones after a fork) and hands each job
+to its module: schema.py (the file, its schema), append.py, chain.py (hashes, verify),
+queries.py (get, show, list, export), overrides.py.
+
+For a web server: a `Registry` may be shared by threads (each thread gets its own
+connection) and survives a fork (the child opens its own connections and never touches
+the parent's).
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator, Mapping
+
+from . import append, chain, overrides, queries
+from .chain import Problem, VerifyReport  # noqa: F401 (what verify returns)
+from .entries import Entry
+from .overrides import MIN_JUSTIFICATION, OVERRIDE_STATUSES, Override  # noqa: F401
+from .queries import Shown, Summary, parse_when  # noqa: F401
+from .schema import COLUMNS, FILE_NAME, KINDS, TRIGGERS, connect, default_path  # noqa: F401
+
+
+class Registry:
+    """The registry file. `Registry.open(path)`; every method may be called from any thread.
+
+    `durable` (the default): each append is on disk when it returns (synchronous=FULL). A
+    batch of many appends may pass False (synchronous=NORMAL): a crash of the process still
+    loses nothing committed, a power cut may lose the last appends; the chain stays whole
+    either way."""
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = True, durable: bool = True):
+        self.path = Path(path)
+        self._create = create
+        self._durable = durable
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._pid = os.getpid()
+        self._connections: list[sqlite3.Connection] = []
+        self._inherited: list[sqlite3.Connection] = []     # a parent's, after a fork: never used nor closed
+        self._conn()            # open now: a missing, foreign or newer file is said at once
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, create: bool = True, durable: bool = True) -> Registry:
+        """The registry at `path` (default_path() when None); `create=False` refuses a missing file."""
+        return cls(default_path(path), create=create, durable=durable)
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+            self._local = threading.local()
+        if os.getpid() == self._pid:
+            for conn in connections:
+                conn.close()
+
+    def _conn(self) -> sqlite3.Connection:
+        if os.getpid() != self._pid:            # forked: the parent's connections are not ours
+            with self._lock:
+                self._inherited.extend(self._connections)
+                self._connections = []
+                self._local = threading.local()
+                self._pid = os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, durable=self._durable, create=self._create)
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    # -- appending -------------------------------------------------------------------------------
+    def append_assessment(self, record: Mapping[str, Any]) -> Entry:
+        """Append an assessment record; the entry's `payload` is the record as stored: the
+        same with `registry: {entry, head}` (sealed again when it had a record hash)."""
+        return self.append_assessments([record])[0]
+
+    def append_assessments(self, records: Iterable[Mapping[str, Any]]) -> list[Entry]:
+        """Append several records in one transaction (one wait for the lock, one commit)."""
+        return append.append_assessments(self._conn(), self.path, records)
+
+    def add_override(self, entry_id: str, *, fiche: int, status: str, reason: str, justification: str, by: str,
+                     reasons: Iterable[str] | None = None) -> Override:
+        """Append a diagnostician's override (overrides.add_override says what is refused)."""
+        return overrides.add_override(self._conn(), self.path, entry_id, fiche=fiche, status=status, reason=reason,
+                                      justification=justification, by=by, reasons=reasons)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def head(self) -> str | None:
+        """The hash of the last entry (None for an empty registry)."""
+        return queries.head(self._conn())
+
+    def count(self, kind: str | None = None) -> int:
+        return queries.count(self._conn(), kind)
+
+    def get(self, entry_id: str) -> Entry:
+        return queries.get(self._conn(), self.path, entry_id)
+
+    def overrides(self, entry_id: str) -> tuple[Override, ...]:
+        """The overrides of an assessment entry, oldest first."""
+        return queries.overrides(self._conn(), entry_id)
+
+    def show(self, entry_id: str) -> Shown:
+        """An assessment entry: its record as recorded, and its overrides apart."""
+        return queries.show(self._conn(), self.path, entry_id)
+
+    def list(self, *, name: str | None = None, size_class: str | None = None, fiche: int | None = None,
+             since: datetime | str | None = None, until: datetime | str | None = None,
+             limit: int | None = None) -> list[Summary]:
+        """Assessment entries, newest first (queries.listing says how they are filtered)."""
+        return queries.listing(self._conn(), name=name, size_class=size_class, fiche=fiche, since=since,
+                               until=until, limit=limit)
+
+    def override_summary(self, listed: Iterable[Summary] | None = None) -> dict:
+        """Per fiche, over the listed assessments (all by default): overrides in force, rates, reasons."""
+        return overrides.override_summary(self._conn(), self.list() if listed is None else listed)
+
+    # -- verify and export -------------------------------------------------------------------------
+    def verify(self) -> VerifyReport:
+        """The chain walked in order (chain.verify); stops at the first entry that does not hold."""
+        return chain.verify(self._conn(), COLUMNS, TRIGGERS, KINDS)
+
+    def iter_export(self) -> Iterator[bytes]:
+        """Every entry as one line of canonical JSON, in chain order, from one read snapshot."""
+        return queries.iter_export(self._conn())
+
+    def export(self, fp: IO[bytes]) -> int:
+        """Write every entry as JSON lines to a binary file; returns how many."""
+        count = 0
+        for line in self.iter_export():
+            fp.write(line)
+            count += 1
+        return count

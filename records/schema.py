@@ -1,0 +1,212 @@
+"""The registry file: where it is, its SQLite schema, and opening it.
+
+The schema version is `PRAGMA user_version` (this code reads version 1); the `meta` table
+names the file a pnman registry. One table of entries, in chain order (`seq` 1, 2, 3…);
+triggers refuse UPDATE and DELETE and an INSERT that does not follow the last entry.
+Anyone holding the file can drop the triggers: the chain detects tampering, it does not
+prevent it.
+
+SQLite does the rest: WAL (readers never block the writer), a 30 s busy timeout, and
+`BEGIN IMMEDIATE` around every append, so concurrent writers (processes, threads, batch
+workers) take turns.
+"""
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import time
+from pathlib import Path
+
+from pnman.knowledge.errors import InputError, PnmanError
+
+from .chain import timestamp
+
+SCHEMA_VERSION = 1
+APPLICATION = "pnman-registry"
+FILE_NAME = "registry.sqlite3"
+BUSY_TIMEOUT = 30.0                      # seconds a writer waits for another one
+KINDS = ("assessment", "override")
+TRIGGERS = ("entries_never_updated", "entries_never_deleted", "entries_follow_the_head")
+MESSAGE_NO_UPDATE = "pnman registry: entries are append-only (never updated)"
+
+_TABLE_V1 = """CREATE TABLE entries (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('assessment', 'override')),
+        payload BLOB NOT NULL,
+        prev_hash TEXT UNIQUE,
+        hash TEXT NOT NULL UNIQUE,
+        name TEXT,
+        size_class TEXT,
+        plan TEXT,
+        digest TEXT,
+        target TEXT,
+        CHECK ((seq = 1) = (prev_hash IS NULL))
+    )"""
+_TRIGGERS = (
+    f"""CREATE TRIGGER entries_never_updated BEFORE UPDATE ON entries
+        BEGIN SELECT RAISE(ABORT, '{MESSAGE_NO_UPDATE}'); END""",
+    """CREATE TRIGGER entries_never_deleted BEFORE DELETE ON entries
+        BEGIN SELECT RAISE(ABORT, 'pnman registry: entries are append-only (never deleted)'); END""",
+    """CREATE TRIGGER entries_follow_the_head BEFORE INSERT ON entries
+        WHEN NEW.seq IS NOT (SELECT IFNULL(MAX(seq), 0) + 1 FROM entries)
+          OR NEW.prev_hash IS NOT (SELECT hash FROM entries ORDER BY seq DESC LIMIT 1)
+          OR EXISTS (SELECT 1 FROM entries WHERE id = NEW.id OR hash = NEW.hash)
+        BEGIN SELECT RAISE(ABORT, 'pnman registry: an entry must follow the last one'); END""",
+)
+STATEMENTS = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    _TABLE_V1,
+    "CREATE INDEX entries_target ON entries (target) WHERE target IS NOT NULL",
+    *_TRIGGERS,
+    """CREATE TRIGGER meta_never_updated BEFORE UPDATE ON meta
+        BEGIN SELECT RAISE(ABORT, 'pnman registry: meta is append-only'); END""",
+    """CREATE TRIGGER meta_never_deleted BEFORE DELETE ON meta
+        BEGIN SELECT RAISE(ABORT, 'pnman registry: meta is append-only'); END""",
+)
+COLUMNS = "seq, id, created_at, kind, payload, prev_hash, hash, name, size_class, plan, digest, target"
+
+
+def default_path(explicit: str | os.PathLike | None = None) -> Path:
+    """Where the registry is: `explicit` (--registry), else $PNMAN_REGISTRY, else
+    registry.sqlite3 in $PNMAN_HOME or the platform's data folder (platformdirs)."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get("PNMAN_REGISTRY"):
+        return Path(os.environ["PNMAN_REGISTRY"]).expanduser()
+    if os.environ.get("PNMAN_HOME"):
+        return Path(os.environ["PNMAN_HOME"]).expanduser() / FILE_NAME
+    import platformdirs
+    return Path(platformdirs.user_data_dir("pnman", appauthor=False)) / FILE_NAME
+
+
+def check_file(path: Path) -> bool:
+    """Whether a registry file is there (False: none yet); a folder is refused."""
+    if path.is_dir():
+        raise InputError("is a folder, expected a registry file (registry.sqlite3)", file=str(path))
+    return path.exists()
+
+
+def connect(path: Path, *, durable: bool, create: bool) -> sqlite3.Connection:
+    """A connection to the registry at `path`, its schema checked (and made when `create` and
+    the file is new). A missing file without `create` is refused (InputError)."""
+    if not check_file(path):
+        if not create:
+            raise InputError("no registry here yet ('pnman assess PROFILE --record' creates it; "
+                             "--registry or PNMAN_REGISTRY names another)", file=str(path))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"its folder cannot be created ({exc.strerror})", file=str(path)) from None
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise InputError(f"cannot be opened as a registry ({exc})", file=str(path)) from None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        check_schema(conn, path)
+        conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+    except PnmanError:
+        conn.close()
+        raise
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise InputError(f"is not a pnman registry ({exc})", file=str(path)) from None
+    return conn
+
+
+def check_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """Make the schema in a new file, migrate an older one, refuse a foreign or newer one."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0:
+        if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+            raise InputError("is an SQLite database but not a pnman registry", file=str(path))
+        retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+        version = _under_lock(conn, lambda v: _create(conn, path, v))
+    if version != SCHEMA_VERSION:
+        raise InputError(f"registry schema version {version} is unknown: this pnman reads version "
+                         f"{SCHEMA_VERSION} (a newer pnman wrote it?)", file=str(path))
+    _check_application(conn, path)
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if str(mode).lower() != "wal":
+        retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+
+
+def _under_lock(conn: sqlite3.Connection, change) -> int:
+    """Run `change(version)` in a write transaction, on the version as it is under the lock
+    (another process may have made or migrated the schema while this one waited)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = change(conn.execute("PRAGMA user_version").fetchone()[0])
+        conn.execute("COMMIT")
+    except BaseException:
+        rollback(conn)
+        raise
+    return version
+
+
+def _create(conn: sqlite3.Connection, path: Path, version: int) -> int:
+    if version != 0:
+        return version
+    if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+        raise InputError("is an SQLite database but not a pnman registry", file=str(path))
+    for statement in STATEMENTS:
+        conn.execute(statement)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('application', ?), ('created_at', ?)",
+                 (APPLICATION, timestamp()))
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return SCHEMA_VERSION
+
+
+def _check_application(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'application'").fetchone()
+    except sqlite3.DatabaseError:
+        row = None
+    if row is None or row[0] != APPLICATION:
+        raise InputError("is an SQLite database but not a pnman registry", file=str(path))
+
+
+def retry(action, seconds: float = BUSY_TIMEOUT):
+    """`action` again while the database is locked (what a busy timeout does not cover, e.g.
+    switching to WAL while another process creates the file)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def begin_immediate(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting up to BUSY_TIMEOUT for the writer before. Not with SQLite's own
+    busy handler, whose sleeps grow to 100 ms: writers that take turns every millisecond or
+    two (batch workers) would spend most of their time asleep. Short, jittered sleeps hand
+    the lock on at once."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    delay = 0.0002
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 1.5, 0.001)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
