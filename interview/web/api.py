@@ -1,6 +1,7 @@
 """The JSON API of contract §7: the same checks and one-line messages as the CLI's exit 2."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ from pnman.knowledge.profile import check_profile
 from ..render.l10n import localise
 from .service import PROGRAM, Interviews, progress
 
+log = logging.getLogger("pnman.web")
 REQUEST = "<request>"     # how an error names the source, as the CLI names a file
 
 
@@ -39,14 +41,26 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
+def json_only(request: Request, raw: bytes = b"") -> None:
+    """A POST to the API is JSON, or has no body and no type at all: a foreign page's
+    "simple" request (a form, text/plain) is refused (415), as is any request a browser
+    marks as sent by another site (403)."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise ApiError(403, "this API does not answer requests sent by another site's page")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json" or (not kind and not raw):
+        return
+    raise ApiError(415, f"expected a JSON body (Content-Type: application/json), found {kind or 'none'}")
+
+
 async def json_body(request: Request, *, optional: bool = False) -> Any:
     """The body as JSON; anything else is refused (a foreign page cannot post JSON)."""
     raw = await request.body()
+    json_only(request, raw)
     if not raw.strip() and optional:
         return {}
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/json":
-        raise ApiError(415, f"expected a JSON body (Content-Type: application/json), found {kind or 'none'}")
+    if not raw.strip():
+        raise ApiError(415, "expected a JSON body (Content-Type: application/json), found none")
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -109,8 +123,9 @@ def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -
         return await run_in_threadpool(_step, session_id, lambda live: live.interview.answer(data["key"], data.get("value")))
 
     @api.post("/api/interviews/{session_id}/back", tags=["interview"], summary="Take back the last answer")
-    def back(session_id: str):
-        return _step(session_id, lambda live: live.interview.back())
+    async def back(session_id: str, request: Request):
+        json_only(request, await request.body())
+        return await run_in_threadpool(_step, session_id, lambda live: live.interview.back())
 
     @api.get("/api/interviews/{session_id}", tags=["interview"], summary="Answers so far, next question, result")
     def show(session_id: str):

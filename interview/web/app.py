@@ -18,7 +18,7 @@ from ..render.safe import plain
 from . import api, pages
 from .security import GuardMiddleware, allowed_hosts
 from .service import Interviews
-from .sessions import SessionStore, web_sessions_dir
+from .sessions import SessionStore, StoreUnavailable, web_sessions_dir
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -63,6 +63,20 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"error": f"{api.REQUEST}: key '{where}': {first.get('msg', 'invalid')}"}, status_code=400)
     app.add_exception_handler(RequestValidationError, invalid)
     env = templates()
+
+    async def unavailable(request, exc: StoreUnavailable):
+        """A full disk or a broken sessions database: said plainly (503), in JSON to programs."""
+        api.log.warning("pnman serve: sessions unavailable: %s", exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": "the server cannot save interviews now (its disk is full or its "
+                                          "sessions database cannot be written); try again later"}, status_code=503)
+        lang = request.query_params.get("lang")
+        w = service.words(lang if lang in settings.languages else settings.lang)
+        page = env.get_template("message.html").render(
+            t=w, w=w, lang=w.lang, dir=w.cat.direction, csrf="", csrf_field="", languages=[], path="/",
+            translation=w.cat.translation, title=w("web.unavailable.title"), message=w("web.unavailable.text"))
+        return HTMLResponse(page, status_code=503)
+    app.add_exception_handler(StoreUnavailable, unavailable)
     app.include_router(api.router(service, settings.lang, settings.languages))
     app.include_router(pages.router(service, env, settings.lang, settings.languages, settings.registry))
 

@@ -14,6 +14,9 @@ from ..questionnaire.machine import Step
 from ..render.l10n import Words
 
 
+MAX_DIGITS = 18     # far above any bound a question has; keeps int() away from huge strings
+
+
 class FormError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
@@ -37,8 +40,10 @@ def form_value(step: Step, form, w: Words) -> Any:
         if not text:
             raise FormError(w("web.errors.required") if step.required else w("web.errors.empty_number"))
         bounds = {"low": w.number(step.min or 0), "high": w.number(step.max if step.max is not None else 10**9)}
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):         # « ² », « ① » are digits to str.isdigit
             raise FormError(w("web.errors.not_a_number", **bounds))
+        if len(text.lstrip("0")) > MAX_DIGITS:               # int() refuses more than 4,300 digits
+            raise FormError(w("web.errors.out_of_range", **bounds))
         number = int(text)
         if (step.min is not None and number < step.min) or (step.max is not None and number > step.max):
             raise FormError(w("web.errors.out_of_range", **bounds))

@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 import socket
 from typing import Iterable
 
+log = logging.getLogger("pnman.web")
 MAX_BODY = 1024 * 1024      # a profile or an answer is a few kB; anything bigger is refused unread
 CSRF_COOKIE = "pnman_csrf"
 CSRF_FIELD = "csrf_token"
@@ -33,17 +35,18 @@ def allowed_hosts(host: str, port: int, extra: Iterable[str] = ()) -> set[str]:
     """The Host headers that name this server: its address with the port, the loopback
     names when it serves loopback, this machine's names and addresses when it serves every
     interface (0.0.0.0, ::), and the names given with --allow-host."""
-    names = {host if ":" not in host else f"[{host}]"}
+    wildcard = host in ("0.0.0.0", "::")
+    names = set() if wildcard else {host if ":" not in host else f"[{host}]"}    # 0.0.0.0 names no server
     if host in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::"):
         names |= {"127.0.0.1", "localhost", "[::1]"}
-    if host in ("0.0.0.0", "::"):
+    if wildcard:
         machine = {socket.gethostname(), socket.getfqdn()}
         for name in list(machine):
             try:
                 machine |= {info[4][0] for info in socket.getaddrinfo(name, None)}
             except OSError:
                 pass
-        names |= {f"[{n}]" if ":" in n else n for n in machine}
+        names |= {f"[{n}]" if ":" in n else n for n in machine if n not in ("0.0.0.0", "::")}
     names |= set(extra)
     hosts = {f"{name}:{port}" for name in names}
     if port == 80:
@@ -110,6 +113,10 @@ class GuardMiddleware:
         except _TooLarge:
             if not started:
                 await _refuse(send, 413, b"the request body is larger than %d kB" % (MAX_BODY // 1024))
+        except Exception:   # noqa: BLE001 - a defect: logged, answered with the headers every answer has
+            log.exception("pnman serve: %s %s failed", scope.get("method"), scope.get("path"))
+            if not started:
+                await _refuse(send, 500, b"the server could not answer this request; the failure is in its log")
 
 
 def new_token() -> str:

@@ -2,7 +2,8 @@
 
 Both the JSON API and the pages go through `Interviews`, so they answer, go back and
 finish in exactly one way, machine.Interview's. A live Interview is kept in memory for
-speed; its state is a file, so a restarted server picks every session up again.
+speed; its state is a row of the sessions database, so a restarted server, or another one
+on the same data folder, picks every session up again.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pnman.knowledge.loader import Knowledge
 
 from ..questionnaire.machine import Interview
 from ..render.l10n import Words, localise
-from .sessions import SessionStore, WebState
+from .sessions import SESSION_ID, SessionStore, WebState
 
 # What a person's interview needs that the API's does not: at least one goal or fiche
 # (machine.Interview, require_request). The API keeps the soundness of contract §7.
@@ -54,18 +55,30 @@ class Interviews:
 
     @contextlib.contextmanager
     def use(self, session_id: str) -> Iterator[Live | None]:
-        """The live interview of a session, held for the duration of one request."""
-        lock = self.store.lock(session_id)
-        with lock:
-            live = self.store.cached(session_id)
-            if live is None:
-                state = self.store.load(session_id)
-                live = None if state is None else self._live(state)
-            yield live
+        """The live interview of a session, held for the duration of one request inside one
+        write transaction: what the request changes is committed together, and a session
+        another server changed since is read again (its version moved)."""
+        if not SESSION_ID.match(session_id):
+            yield None
+            return
+        store = self.store
+        try:
+            with store.lock(session_id), store.transaction():
+                version = store.version(session_id)
+                live = store.cached(session_id)
+                if version is None:
+                    live = None
+                elif live is None or live.state.version != version:
+                    state = store.load(session_id)
+                    live = None if state is None else self._live(state)
+                yield live
+        except BaseException:
+            store.forget(session_id)       # memory may be ahead of what was committed
+            raise
 
     def result(self, live: Live) -> dict:
         """The localised record of a finished interview. It is computed once per set of
-        answers and knowledge (edition) and kept beside the session (`<id>.result.json`), so
+        answers and knowledge (edition) and kept beside the session (its row), so
         that the downloads and a restarted server show the same record; with a record store
         (--record) it is the record as stored, stamped with its registry entry and chain head.
         A change of language gives the same decision in the new words, never a new one."""

@@ -1,29 +1,46 @@
-"""Web interview sessions: one JSON file each, written atomically after every answer.
+"""Web interview sessions: one SQLite database (WAL) for every server on one PNMAN_HOME.
 
-A session is addressed by an unguessable id (its link is the way back to it), lives in
-`<PNMAN_HOME>/web-sessions/` and survives a restart of the server. The interview itself
-is machine.Interview; this module only stores its state. One lock per session keeps two
-requests from answering the same interview at once (the server runs handlers in threads).
+A session is addressed by an unguessable id (its link is the way back to it) and survives
+a restart. Every write bumps the session's version number inside a write transaction
+(BEGIN IMMEDIATE), and a request first compares the version it holds in memory with the
+database's: two `pnman serve` processes, or `--workers N`, show the same answers and never
+fork a session. A committed answer is on disk (synchronous=FULL) before it is acknowledged,
+so kill -9 loses none, and SQLite leaves no temporary file behind. The database is created
+0600 (its -wal and -shm files take the same mode) without touching the process's umask.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import secrets
+import sqlite3
 import threading
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from pnman.knowledge.errors import InputError
 
-from ..files import write_atomic
 from ..questionnaire.session import data_dir
 
 SCHEMA = "pnman-web-session/1"
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+DB_NAME = "sessions.sqlite3"
+BUSY_MS = 15000
+LOCK_STRIPES = 64          # per-process locks, shared by ids: nothing is kept per unknown id
+TABLE = """CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, version INTEGER NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL,
+    status TEXT NOT NULL, data TEXT NOT NULL, result TEXT)"""
+
+
+class StoreUnavailable(Exception):
+    """The sessions cannot be written (a full disk, a read-only or broken database): the
+    server says so (503) instead of failing."""
 
 
 def _now() -> str:
@@ -36,9 +53,9 @@ def web_sessions_dir() -> Path:
 
 @dataclass
 class WebState:
-    """The interview's state (machine.State) kept in one file."""
+    """The interview's state (machine.State), one row of the sessions table."""
     id: str
-    path: Path
+    store: Any = field(repr=False, default=None)
     lang: str = "fr"
     answers: dict[str, Any] = field(default_factory=dict)
     asked: list[str] = field(default_factory=list)
@@ -47,6 +64,7 @@ class WebState:
     created: str = field(default_factory=_now)
     updated: str = field(default_factory=_now)
     face: str = "program"              # "person" (the pages) or "program" (the JSON API)
+    version: int = 0
 
     def to_json(self) -> dict:
         return {"schema": SCHEMA, "id": self.id, "lang": self.lang, "status": self.status,
@@ -55,68 +73,141 @@ class WebState:
 
     def save(self) -> None:
         self.updated = _now()
-        write_atomic(self.path, json.dumps(self.to_json(), ensure_ascii=False) + "\n")
+        self.store.write(self)
+
+
+def _state(store, session_id: str, version: int, text: str) -> WebState | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        return None
+    return WebState(id=session_id, store=store, lang=data.get("lang", "fr"), answers=data.get("answers", {}),
+                    asked=data.get("asked", []), status=data.get("status", "in_progress"),
+                    undone=data.get("undone", {}), created=data.get("created", _now()),
+                    updated=data.get("updated", _now()), face=data.get("face", "program"), version=version)
 
 
 class SessionStore:
-    """The sessions of one server: created, found by id, locked while a request uses one."""
+    """The sessions of every server on one data folder: created, found by id, written in
+    transactions; a live Interview per session is kept in memory while its version holds."""
 
     def __init__(self, directory: Path, cache_size: int = 512):
         try:
             directory.mkdir(parents=True, exist_ok=True)
+            self.path = directory / DB_NAME
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))   # owner-only from its first byte
         except OSError as exc:
-            raise InputError(f"the web sessions folder cannot be created ({exc.strerror})", file=str(directory)) from None
+            raise InputError(f"the web sessions database cannot be created ({exc.strerror})",
+                             file=str(directory)) from None
         self.directory = directory
-        self._locks: dict[str, threading.Lock] = {}
+        self._local = threading.local()
+        self._locks = [threading.RLock() for _ in range(LOCK_STRIPES)]
         self._guard = threading.Lock()
         self._cache: OrderedDict[str, Any] = OrderedDict()   # id -> the live Interview, for speed
         self._cache_size = cache_size
+        try:
+            conn = self._conn()
+            conn.execute(TABLE)
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"is not a pnman web sessions database ({exc})", file=str(self.path)) from None
+        self._import_files()
 
+    # -- the connection of this thread ------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_MS / 1000, check_same_thread=True)
+            conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            self._local.conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction: what the block writes is committed together, or not at all."""
+        conn = self._conn()
+        if conn.in_transaction:          # nested: the outer transaction commits
+            yield
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(str(exc)) from None
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise StoreUnavailable(str(exc)) from None
+
+    def _run(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        try:
+            return self._conn().execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(str(exc)) from None
+
+    # -- sessions -----------------------------------------------------------------------------
     def create(self, lang: str, face: str) -> WebState:
-        session_id = secrets.token_urlsafe(16)
-        state = WebState(id=session_id, path=self.directory / f"{session_id}.json", lang=lang, face=face)
-        state.save()
+        state = WebState(id=secrets.token_urlsafe(16), store=self, lang=lang, face=face, version=1)
+        self._run("INSERT INTO sessions (id, version, created, updated, status, data) VALUES (?, 1, ?, ?, ?, ?)",
+                  (state.id, state.created, state.updated, state.status, self._text(state)))
         return state
 
-    def path(self, session_id: str) -> Path | None:
-        if not SESSION_ID.match(session_id):
-            return None
-        path = self.directory / f"{session_id}.json"
-        return path if path.is_file() else None
+    @staticmethod
+    def _text(state: WebState) -> str:
+        return json.dumps(state.to_json(), ensure_ascii=False)
+
+    def write(self, state: WebState) -> None:
+        """The state's new version; refused when another server wrote the session since it was
+        read (the request then fails and the next one reads the session again)."""
+        cursor = self._run("UPDATE sessions SET version = version + 1, updated = ?, status = ?, data = ? "
+                           "WHERE id = ? AND version = ?",
+                           (state.updated, state.status, self._text(state), state.id, state.version))
+        if cursor.rowcount != 1:
+            self.forget(state.id)
+            raise StoreUnavailable(f"the session {state.id[:6]}… was changed meanwhile by another server")
+        state.version += 1
+
+    def version(self, session_id: str) -> int | None:
+        row = self._run("SELECT version FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return None if row is None else row[0]
 
     def load(self, session_id: str) -> WebState | None:
-        path = self.path(session_id)
-        if path is None:
+        if not SESSION_ID.match(session_id):
             return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-            return None
-        return WebState(id=session_id, path=path, lang=data.get("lang", "fr"), answers=data.get("answers", {}),
-                        asked=data.get("asked", []), status=data.get("status", "in_progress"),
-                        undone=data.get("undone", {}), created=data.get("created", _now()),
-                        updated=data.get("updated", _now()),
-                        face=data.get("face", "program"))
+        row = self._run("SELECT version, data FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return None if row is None else _state(self, session_id, row[0], row[1])
+
+    def exists(self, session_id: str) -> bool:
+        return bool(SESSION_ID.match(session_id)) and self.version(session_id) is not None
 
     def save_result(self, session_id: str, data: dict) -> None:
-        write_atomic(self.directory / f"{session_id}.result.json", json.dumps(data, ensure_ascii=False) + "\n")
+        self._run("UPDATE sessions SET result = ? WHERE id = ?", (json.dumps(data, ensure_ascii=False), session_id))
 
     def load_result(self, session_id: str) -> dict | None:
-        path = self.path(session_id)
-        if path is None:
+        row = self._run("SELECT result FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None or row[0] is None:
             return None
         try:
-            data = json.loads(path.with_name(f"{session_id}.result.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(row[0])
+        except ValueError:
             return None
         return data if isinstance(data, dict) and isinstance(data.get("record"), dict) else None
 
-    def lock(self, session_id: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(session_id, threading.Lock())
+    def lock(self, session_id: str) -> threading.RLock:
+        """This process's lock for a session (one of a fixed few: an id costs no memory)."""
+        return self._locks[zlib.crc32(session_id.encode("utf-8", "replace")) % LOCK_STRIPES]
 
+    # -- the live interviews of this process ---------------------------------------------------
     def cached(self, session_id: str):
         with self._guard:
             live = self._cache.get(session_id)
@@ -131,14 +222,40 @@ class SessionStore:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
+    def forget(self, session_id: str) -> None:
+        with self._guard:
+            self._cache.pop(session_id, None)
+
     def finished(self) -> list[WebState]:
-        """Every finished interview of this server, newest first (the diagnostician's list
-        until a registry is in use)."""
-        states = []
-        for path in self.directory.glob("*.json"):
-            if path.name.endswith(".result.json"):
+        """Every finished interview, newest first (the diagnostician's list until a registry
+        is in use)."""
+        rows = self._run("SELECT id, version, data FROM sessions WHERE status = 'completed' "
+                         "ORDER BY updated DESC, id").fetchall()
+        return [s for s in (_state(self, i, v, d) for i, v, d in rows) if s is not None]
+
+    # -- sessions of earlier versions (one JSON file each) -------------------------------------
+    def _import_files(self) -> None:
+        """Sessions kept as files by earlier versions move into the database once (their links
+        keep working); temporary files a killed writer left are removed."""
+        for path in self.directory.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        for path in sorted(self.directory.glob("*.json")):
+            if path.name.endswith(".result.json") or not SESSION_ID.match(path.stem):
                 continue
-            state = self.load(path.stem)
-            if state is not None and state.status == "completed":
-                states.append(state)
-        return sorted(states, key=lambda s: s.updated, reverse=True)
+            try:
+                text = path.read_text(encoding="utf-8")
+                state = _state(self, path.stem, 1, text)
+                result = path.with_name(f"{path.stem}.result.json")
+                kept = result.read_text(encoding="utf-8") if result.is_file() else None
+            except (OSError, UnicodeDecodeError):
+                continue
+            if state is None:
+                continue
+            with self.transaction():
+                self._run("INSERT OR IGNORE INTO sessions (id, version, created, updated, status, data, result) "
+                          "VALUES (?, 1, ?, ?, ?, ?, ?)",
+                          (state.id, state.created, state.updated, state.status, self._text(state), kept))
+            for done in (path, path.with_name(f"{path.stem}.result.json")):
+                with contextlib.suppress(OSError):
+                    done.unlink()
