@@ -192,6 +192,7 @@ def test_a_worker_killed_by_a_row_is_that_rows_error(capsys, tmp_path, monkeypat
     assert "Traceback" not in err and not (tmp_path / "out.jsonl.partial").exists()
 
 
+@pytest.mark.slow
 def test_a_run_whose_every_row_kills_its_worker_ends(capsys, tmp_path, monkeypatch):
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(40, seed=12))     # chunks of 2 rows
     kill_the_worker_on(monkeypatch, "all")
@@ -218,6 +219,7 @@ def test_workers_that_cannot_start_stop_the_run(capsys, tmp_path, monkeypatch):
     assert not out.exists() and (tmp_path / "out.jsonl.partial").exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_with_workers_keeps_the_partial_output(capsys, tmp_path):
     count = 600
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(count, seed=13))
@@ -258,6 +260,7 @@ def _running(pid: int) -> bool:
     return _proc_stat(pid)[:1] not in ([], ["Z"])
 
 
+@pytest.mark.slow
 def test_a_killed_main_process_leaves_no_worker_behind(capsys, tmp_path):
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(600, seed=14))
     out = tmp_path / "out.jsonl"
@@ -285,6 +288,7 @@ def test_a_killed_main_process_leaves_no_worker_behind(capsys, tmp_path):
 
 # -- 2. the input is streamed --------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_input_is_streamed_not_read_whole(tmp_path, monkeypatch, kb):
     source = tmp_path / "p.jsonl"
     small = write_jsonl(tmp_path / "small.jsonl", [{"employees": "many"}] * 3)
@@ -376,6 +380,7 @@ def test_resume_refuses_a_changed_input_or_other_options(capsys, tmp_path):
     assert code == 2 and one_clean_line(err) and "--resume" in err
 
 
+@pytest.mark.slow
 def test_resume_after_the_process_is_killed(capsys, tmp_path):
     count = 1000
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(count, seed=6))
@@ -407,6 +412,7 @@ def test_resume_after_the_process_is_killed(capsys, tmp_path):
 
 # -- 4. a lock on the output ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_second_batch_on_the_same_output_is_refused(capsys, tmp_path):
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(400, seed=8))
     out = tmp_path / "out.jsonl"

@@ -1,78 +1,119 @@
-"""Scenario cases written as data (tests/cases/*.yaml): a profile and what the guide implies."""
+"""Scenario cases written as data (tests/cases/*.yaml), run by the code `pnman test` runs:
+each case is one pytest test, failing with the differences `pnman test` prints."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import record_of, step_label
-from pnman.knowledge.profile import check_profile
+from conftest import one_clean_line, run
+from pnman import knowledge
+from pnman.engine.cases import EXPECTATIONS, load_cases, run_case
+from pnman.interview.cli.test_command import outcome_lines
 
 CASES = Path(__file__).parent / "cases"
-BASES = yaml.safe_load((CASES / "_bases.yaml").read_text(encoding="utf-8"))
-CASE_FILES = sorted(p for p in CASES.glob("*.yaml") if not p.name.startswith("_"))
-
-
-def load_case(path: Path) -> tuple[dict, dict]:
-    case = yaml.safe_load(path.read_text(encoding="utf-8"))
-    profile = dict(BASES[case["base"]]) if case.get("base") else {}
-    profile.update(case.get("profile") or {})
-    return profile, case["expect"]
+ALL = load_cases([CASES], knowledge.default())
 
 
 def test_there_are_enough_cases():
-    assert len(CASE_FILES) >= 25
+    assert len(ALL) >= 25
 
 
-@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.stem)
-def test_case(path, kb):
-    profile, expect = load_case(path)
-    result = record_of(check_profile(profile, kb, file=path.name), kb)
-    fiches = {e["fiche"]: e for e in result["fiches"]}
-    if "size_class" in expect:
-        assert result["size_class"] == expect["size_class"]
-    for number, status in (expect.get("statuses") or {}).items():
-        assert fiches[number]["status"] == status, (number, fiches[number]["reasons"])
-    if "all_statuses" in expect:
-        assert {e["status"] for e in result["fiches"]} == {expect["all_statuses"]}
-    for number, conditions in (expect.get("reasons") or {}).items():
-        found = {r["condition"] for r in fiches[number]["reasons"]}
-        assert set(conditions) <= found, (number, found)
-        for r in fiches[number]["reasons"]:
-            assert r["citation"]["text"] and r["citation"]["section"]
-    for number, facts in (expect.get("unknown_facts") or {}).items():
-        assert set(facts) <= set(fiches[number]["unknown_facts"])
-    labels = [step_label(s) for s in result["plan"]]
-    if "plan" in expect:
-        assert labels == expect["plan"]
-    for action, needers in (expect.get("needed_by") or {}).items():
-        step = next(s for s in result["plan"] if s.get("id") == action)
-        assert step["needed_by"] == needers
-    for label, fields in (expect.get("steps") or {}).items():
-        step = next((s for s in result["plan"] if step_label(s) == label), None)
-        assert step is not None, (label, labels)
-        for key, value in fields.items():
-            if key == "because":       # the ids listed are among the step's
-                assert set(value) <= set(step["because"]), (label, step["because"])
-            else:
-                assert step.get(key) == value, (label, key, step)
-    for number, budget in (expect.get("budgets") or {}).items():
-        step = next(s for s in result["plan"] if s["kind"] == "fiche" and s["fiche"] == number)
-        for key, value in budget.items():
-            assert step["budget"][key] == value, (number, key, step["budget"])
-    for key, value in (expect.get("totals") or {}).items():
-        assert result["totals"][key] == value
-    codes = {w["code"] for w in result["warnings"]}
-    for code in expect.get("warnings") or []:
-        assert code in codes, codes
-    for code in expect.get("no_warnings") or []:
-        assert code not in codes, codes
-    for number, by_code in (expect.get("warning_figures") or {}).items():
-        for code, wanted in by_code.items():
-            found = [w.get("figures") or {} for w in result["warnings"] if w["code"] == code and w["fiche"] == number]
-            assert any(all(f.get(k) == v for k, v in wanted.items()) for f in found), (number, code, found)
-    for fact, value in (expect.get("facts") or {}).items():
-        assert result["facts"][fact]["value"] == value
-    for fact in expect.get("absent_facts") or []:
-        assert fact not in result["facts"], result["facts"][fact]
+@pytest.mark.parametrize("case", ALL, ids=lambda c: c.name)
+def test_case(case, kb):
+    outcome = run_case(case, kb)
+    assert outcome.passed, "\n".join(outcome_lines(outcome))
+
+
+def test_every_expectation_key_is_used_by_a_project_case():
+    used = {key for case in ALL for key in case.expect}
+    assert used == set(EXPECTATIONS), set(EXPECTATIONS) - used
+
+
+# -- pnman test --------------------------------------------------------------------------------
+def _write(folder: Path, name: str, text: str) -> Path:
+    (folder / "_bases.yaml").write_text((CASES / "_bases.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+NETWORK = """\
+description: a PE using IT asks for a local network
+base: member_pe_it
+profile: {goals: [network], local_network: false}
+"""
+
+
+def test_pnman_test_runs_the_project_cases(capsys):
+    code, out, err = run(capsys, "test", str(CASES))
+    lines = out.strip().splitlines()
+    assert code == 0, out
+    assert lines[-1] == f"{len(ALL)} passed, 0 failed"
+    assert len(lines) == len(ALL) + 1 and all(line.startswith("PASS  ") for line in lines[:-1])
+
+
+def test_a_misspelled_expectation_is_exit_2_naming_file_case_and_key(capsys, tmp_path):
+    path = _write(tmp_path, "net.yaml", NETWORK + "expect:\n  statusses: {16: eligible}\n")
+    code, out, err = run(capsys, "test", str(tmp_path))
+    assert code == 2 and out == ""
+    assert one_clean_line(err)
+    assert str(path) in err and "case 'net'" in err and "statusses" in err and "did you mean 'statuses'" in err
+
+
+@pytest.mark.parametrize("body, words", [
+    ("expect:\n  statuses: {16: elegible}\n", "expect.statuses.16: expected one of eligible"),
+    ("expect:\n  statuses: {99: eligible}\n", "expect.statuses.99: expected a fiche number"),
+    ("expect:\n  facts: {local_netwrk: true}\n", "expect.facts.local_netwrk: expected a profile key"),
+    ("expect: {}\n", "'expect' must be a mapping of expectations"),
+    ("expect:\n  plan: f16\n", "expect.plan: expected a list of names"),
+    ("expect:\n  plan: [f16]\nexpected: {}\n", "unknown case key 'expected'"),
+    ("base: nobody\nexpect:\n  plan: [f16]\n", "unknown base 'nobody'"),
+    ("profile: {goals: [netwrk]}\nexpect:\n  plan: [f16]\n", "goals"),
+])
+def test_a_malformed_case_is_exit_2(capsys, tmp_path, body, words):
+    text = NETWORK.replace("base: member_pe_it\n", "") if body.startswith("base:") else NETWORK
+    if body.startswith("profile:"):
+        text = text.replace("profile: {goals: [network], local_network: false}\n", "")
+    _write(tmp_path, "net.yaml", text + body)
+    code, out, err = run(capsys, "test", str(tmp_path / "net.yaml"))
+    assert code == 2 and one_clean_line(err), err
+    assert words in err and "net.yaml" in err
+
+
+def test_a_failing_case_is_exit_1_with_the_difference(capsys, tmp_path):
+    _write(tmp_path, "net.yaml", NETWORK + "expect:\n  plan: [f15, f16]\n  statuses: {16: eligible}\n")
+    _write(tmp_path, "more.yaml", """\
+- name: network totals
+  base: member_pe_it
+  profile: {goals: [network], local_network: false}
+  expect: {totals: {investment_da_ht: {min: 1, max: 1}}}
+- name: size
+  base: member_pe_it
+  profile: {goals: [network]}
+  expect: {size_class: PE, absent: [f13], present: [f16]}
+""")
+    code, out, err = run(capsys, "test", str(tmp_path))
+    assert code == 1, out + err
+    lines = out.splitlines()
+    assert lines[-1] == "1 passed, 2 failed"
+    assert f"FAIL  {tmp_path / 'more.yaml'}::network totals" in lines
+    assert f"PASS  {tmp_path / 'more.yaml'}::size" in lines
+    assert f"FAIL  {tmp_path / 'net.yaml'}" in lines
+    assert any(line.strip() == 'expect.plan: expected ["f15", "f16"]' for line in lines)
+    assert any(line.strip() == 'found    ["f16"]' for line in lines)
+    assert f"PASS  {tmp_path / 'net.yaml'}" not in lines
+
+
+def test_json_output_lists_every_difference(capsys, tmp_path):
+    import json
+    _write(tmp_path, "net.yaml", NETWORK + "expect:\n  present: [f13]\n  absent: [f16]\n  order: [f16]\n")
+    code, out, err = run(capsys, "test", "--format", "json", str(tmp_path))
+    data = json.loads(out)
+    assert code == 1 and data["failed"] == 1 and data["passed"] == 0
+    assert [d["key"] for d in data["cases"][0]["differences"]] == ["present", "absent"]
+
+
+def test_a_missing_path_is_exit_2(capsys, tmp_path):
+    code, out, err = run(capsys, "test", str(tmp_path / "none.yaml"))
+    assert code == 2 and one_clean_line(err) and "none.yaml" in err

@@ -210,6 +210,7 @@ def test_markup_in_a_company_name_is_shown_as_text(capsys, tmp_path):
     assert "[/bold] [red]Société" in out
 
 
+@pytest.mark.slow
 def test_decision_content_is_byte_identical_across_processes():
     outputs = set()
     for seed in ("1", "2"):

@@ -59,3 +59,25 @@ def test_readme_says_what_graphviz_is_for_and_which_words_are_yes_and_no():
     assert "HTML" in section
     for word in ("true", "false", "yes", "no", "on", "off", "oui"):
         assert f"`{word}`" in README, word
+
+
+def test_the_cases_page_documents_every_expectation_and_its_examples_pass(tmp_path, kb):
+    """docs/cases.md: one row per expectation key `pnman test` knows, and every example case
+    on the page (a ```yaml block with an `expect`) passes."""
+    import shutil
+
+    from pnman.engine.cases import EXPECTATIONS, load_cases, run_case
+    page = (ROOT / "docs" / "cases.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `([a-z_]+)` \|", page[page.index("## Expectations"):], re.M))
+    assert rows == set(EXPECTATIONS)
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", page, re.S) if "expect:" in b]
+    assert len(blocks) >= 3
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    (tmp_path / "cases").mkdir()
+    for index, block in enumerate(blocks):
+        (tmp_path / "cases" / f"example{index}.yaml").write_text(block, encoding="utf-8")
+    cases = load_cases([tmp_path / "cases"], kb)
+    assert len(cases) == len(blocks) + 1        # one file holds two cases
+    for case in cases:
+        outcome = run_case(case, kb)
+        assert outcome.passed, (case.name, outcome.differences)

@@ -73,6 +73,7 @@ def test_the_engine_plans_the_new_fiche(kdir):
                                             "text": "Petite entreprise : 5 h/j ± 1 j"}
 
 
+@pytest.mark.slow
 def test_the_command_line_handles_it(kdir, tmp_path):
     profile = tmp_path / "p.json"
     profile.write_text(json.dumps(PROFILE), encoding="utf-8")

@@ -108,6 +108,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_killing_the_process_never_leaves_a_broken_session(tmp_path):
     home = str(tmp_path)
     for attempt in range(4):
@@ -137,6 +138,7 @@ hostile_profiles = st.one_of(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.one_of(hostile_profiles.map(lambda v: json.dumps(v).encode()), st.binary(max_size=200)),
        st.sampled_from([".json", ".yaml"]))
+@pytest.mark.slow
 def test_fuzz_exit_0_or_2_never_a_traceback(tmp_path_factory, capsys, content, suffix):
     path = tmp_path_factory.mktemp("fuzz") / f"p{suffix}"
     path.write_bytes(content)

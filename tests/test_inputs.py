@@ -91,6 +91,7 @@ def _paths(value, path=()):
             yield from _paths(item, path + (index,))
 
 
+@pytest.mark.slow
 def test_crafted_records_never_crash_explain_or_audit(tmp_path, capsys, kb):
     """Fields of a record replaced by values of wrong types (every top-level field with
     every value, and a fixed sample of the deeper ones): exit 0, 1 or 2, never a crash."""

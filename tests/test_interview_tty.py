@@ -18,6 +18,8 @@ from pnman.interview.questionnaire.terminal import interactive
 from pnman.knowledge.errors import InputError
 from pnman.knowledge.locales import catalogue
 
+pytestmark = pytest.mark.slow
+
 UP, DOWN, ENTER, SPACE, CTRL_C = "\x1b[A", "\x1b[B", "\r", " ", "\x03"
 ERASE = "\x7f"
 YES = UP + UP + ENTER          # the cursor starts on « Je ne sais pas »

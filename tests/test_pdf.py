@@ -21,6 +21,8 @@ from pnman.interview.render.l10n import Words
 from pnman.knowledge.locales import available_languages
 from pnman.knowledge.profile import check_profile
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pme-industrielle.yaml"
 COMPANY = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["name"]

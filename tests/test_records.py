@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import record_of  # noqa: E402
 from pnman import knowledge  # noqa: E402
-from pnman.knowledge.profile import check_profile, load_profile  # noqa: E402
+from pnman.engine.cases import load_cases  # noqa: E402
+from pnman.knowledge.profile import load_profile  # noqa: E402
 
 RECORDS = ROOT / "tests" / "records"
 TIMESTAMP = "2026-01-01T00:00:00+00:00"
@@ -34,13 +34,8 @@ SUMMARY = ("size_class", "facts", "plan", "totals", "warnings", "decision_digest
 def profiles(kb) -> dict[str, dict]:
     """Every example and every case profile, by the name its stored record has."""
     found = {f"example-{p.stem}": dict(load_profile(str(p), kb)) for p in sorted((ROOT / "examples").glob("*.yaml"))}
-    cases = ROOT / "tests" / "cases"
-    bases = yaml.safe_load((cases / "_bases.yaml").read_text(encoding="utf-8"))
-    for path in sorted(p for p in cases.glob("*.yaml") if not p.name.startswith("_")):
-        case = yaml.safe_load(path.read_text(encoding="utf-8"))
-        profile = dict(bases[case["base"]]) if case.get("base") else {}
-        profile.update(case.get("profile") or {})
-        found[f"case-{path.stem}"] = dict(check_profile(profile, kb, file=path.name))
+    for case in load_cases([ROOT / "tests" / "cases"], kb):      # as `pnman test` reads them
+        found[f"case-{case.name}"] = dict(case.profile)
     return found
 
 

@@ -23,6 +23,8 @@ import pytest
 from conftest import record_of
 from pnman.records.registry import Registry
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 WRITER = """

@@ -77,6 +77,7 @@ def test_english(kb):
     assert "Action plan" in page and 'lang="en"' in page
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed here")
 def test_renders_in_headless_chromium(page, tmp_path):
     html = tmp_path / "report.html"

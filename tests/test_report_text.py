@@ -179,6 +179,7 @@ from strategies import profiles  # noqa: E402
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(profiles())
 def test_any_profile_reads_without_ids_in_80_columns(kb, profile):
     for lang in ("fr", "en"):

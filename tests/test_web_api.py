@@ -312,6 +312,7 @@ def test_arabic_pages_read_right_to_left_and_say_they_are_a_translation(tmp_path
     assert "<bdi>Configuration d’un serveur local</bdi>" in page       # the guide's title, quoted in French
 
 
+@pytest.mark.slow
 def test_the_pdf_report_downloads_when_the_extra_is_installed(tmp_path):
     from pnman.interview.web.views import pdf_available
     web = client(tmp_path)

@@ -195,3 +195,8 @@ def cmd_impact(args) -> int:
 def cmd_serve(args) -> int:
     from .serve_command import cmd_serve as serve
     return serve(args)
+
+
+def cmd_test(args) -> int:
+    from .test_command import cmd_test as test
+    return test(args)

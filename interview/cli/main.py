@@ -152,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "else registry.sqlite3 in $PNMAN_HOME or the platform's data folder)")
     add_edition_option(p)
 
+    p = sub.add_parser("test", help="run scenario case files (YAML: a profile and what it must give; docs/cases.md)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="case files, or folders of them")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_edition_option(p)
+
     add_registry_parsers(sub, langs, _fiche_number, SIZE_CODES)
     add_impact_parser(sub, langs)
     return parser

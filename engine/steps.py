@@ -1,0 +1,124 @@
+"""A plan step as typed data: its identity (`StepId`) and the step itself (`PlanStep`).
+
+A step is built once by the planner and read as fields everywhere; `PlanStep.as_dict`
+is the one place that turns it into the record's JSON (contract §4), and `StepId.label`
+the one place that names it (`f13`, `f9:post_erp`, `action.it_manager`,
+`check.website`) for cases, impact reports and pictures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Mapping
+
+
+class StepKind(str, Enum):
+    FICHE = "fiche"
+    COMPANY_ACTION = "company_action"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class StepId:
+    """What a plan step is: a fiche (or one part of it), or a company action on one fact
+    (bring it about, or check it when it is unknown)."""
+    kind: StepKind
+    fiche: int | None = None
+    part: str | None = None
+    fact: str | None = None
+    check: bool = False
+
+    @classmethod
+    def of_fiche(cls, number: int, part: str | None = None) -> StepId:
+        return cls(StepKind.FICHE, fiche=number, part=part)
+
+    @classmethod
+    def action(cls, fact: str, check: bool = False) -> StepId:
+        return cls(StepKind.COMPANY_ACTION, fact=fact, check=check)
+
+    @classmethod
+    def of_record(cls, step: Mapping[str, Any]) -> StepId:
+        """The identity of a recorded step, read from its fields."""
+        if step["kind"] == StepKind.COMPANY_ACTION.value:
+            return cls.action(step["fact"], bool(step.get("check_only")))
+        return cls.of_fiche(step["fiche"], step.get("part"))
+
+    @property
+    def is_fiche(self) -> bool:
+        return self.kind is StepKind.FICHE
+
+    @property
+    def label(self) -> str:
+        """The step's name: `f9:post_erp`, `f16`; a company action's record id, `action.<fact>`
+        or `check.<fact>`."""
+        if self.is_fiche:
+            return f"f{self.fiche}" + (f":{self.part}" if self.part else "")
+        return f"{'check' if self.check else 'action'}.{self.fact}"
+
+    @property
+    def rule_name(self) -> str:
+        """How a plan rule id names the step (`plan.optional.for.f9.preparation`): dots only."""
+        return self.label.replace(":", ".")
+
+
+def step_label(step: Mapping[str, Any]) -> str:
+    """The name of a recorded plan step (its StepId's label)."""
+    return StepId.of_record(step).label
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One step of the plan, with its place (`index`, from 1) and what the planner knows of it."""
+    index: int
+    id: StepId
+    because: tuple = ()                 # engine.reasons.Reason values
+    after: tuple[int, ...] = ()         # the planned fiches it comes after
+    optional: bool = False
+    # a company action
+    needed_by: tuple[int, ...] = ()
+    eligibility_check: bool = False
+    # a fiche
+    title: str | None = None
+    type: str | None = None
+    status: str | None = None
+    budget: dict = field(default_factory=dict)
+    to_confirm: bool = False
+
+    @property
+    def kind(self) -> StepKind:
+        return self.id.kind
+
+    @property
+    def fiche(self) -> int | None:
+        return self.id.fiche
+
+    @property
+    def part(self) -> str | None:
+        return self.id.part
+
+    @property
+    def fact(self) -> str | None:
+        return self.id.fact
+
+    @property
+    def check_only(self) -> bool:
+        return self.id.check
+
+    def as_dict(self) -> dict:
+        """The step as the record has it (contract §4), with the origin of each reason."""
+        because = [r.id for r in self.because]
+        origins = [r.origin for r in self.because]
+        if not self.id.is_fiche:
+            return {"step": self.index, "kind": self.kind.value, "id": self.id.label, "fact": self.fact,
+                    "needed_by": list(self.needed_by), "check_only": self.check_only,
+                    "eligibility_check": self.eligibility_check, "optional": self.optional,
+                    "after": list(self.after), "because": because, "because_origin": origins}
+        step = {"step": self.index, "kind": self.kind.value, "fiche": self.fiche, "title": self.title,
+                "type": self.type, "status": self.status, "budget": self.budget, "because": because,
+                "after": list(self.after), "optional": self.optional, "to_confirm": self.to_confirm}
+        if self.part:
+            step["part"] = self.part
+        step["because_origin"] = origins
+        return step
