@@ -73,7 +73,7 @@ def _ranks(record: dict, w: Words) -> list[list[dict]]:
 def assessment_html(record: dict, w: Words, verbose: bool = False, outlined_graph: bool = False) -> str:
     """The localised record as a report a diagnostician can hand over (`outlined_graph`:
     see plan_svg; the PDF asks for it in a right-to-left language)."""
-    env = Environment(loader=PackageLoader("interview.render", "templates"), autoescape=select_autoescape(["html"]),
+    env = Environment(loader=PackageLoader("pnman.interview.render", "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["plain"] = plain
     template = env.get_template("report.html")

@@ -99,7 +99,7 @@ def _short(text: str, limit: int) -> str:
 
 def print_css(record: dict, words: Words) -> str:
     """The PDF's stylesheet for this record: its footer in the report's language."""
-    env = Environment(loader=PackageLoader("interview.render", "templates"), autoescape=False)
+    env = Environment(loader=PackageLoader("pnman.interview.render", "templates"), autoescape=False)
     rtl = words.cat.direction == "rtl"
     head = (record.get("registry") or {}).get("head") if isinstance(record.get("registry"), dict) else None
     return env.get_template("report-pdf.css").render(
