@@ -133,7 +133,7 @@ def test_an_unexpected_failure_is_that_rows_error(capsys, tmp_path, monkeypatch,
     assert ["error" in line for line in lines] == [False, False, True, False, False, False]
     assert "could not be assessed (ZeroDivisionError" in lines[2]["error"]
     assert "row 3" in err and "internal error" not in err and "Traceback" not in err
-    assert "5 companies assessed, 1 rows rejected (6 rows read)" in stdout
+    assert "5 companies assessed, 1 row rejected (6 rows read)" in stdout
 
 
 @contextlib.contextmanager
@@ -186,7 +186,8 @@ def test_a_worker_killed_by_a_row_is_that_rows_error(capsys, tmp_path, monkeypat
             assert f"row {line['row']}: {died}" in err
         else:
             assert line == same
-    assert f"{count - len(killers)} companies assessed, {len(killers)} rows rejected ({count} rows read)" in stdout
+    rejected = f"{len(killers)} row rejected" if len(killers) == 1 else f"{len(killers)} rows rejected"
+    assert f"{count - len(killers)} companies assessed, {rejected} ({count} rows read)" in stdout
     summary = json.loads((tmp_path / "out.summary.json").read_text(encoding="utf-8"))
     assert (summary["rows"], summary["errors"]) == (count, len(killers))
     assert "Traceback" not in err and not (tmp_path / "out.jsonl.partial").exists()
@@ -240,7 +241,7 @@ def test_ctrl_c_with_workers_keeps_the_partial_output(capsys, tmp_path):
     code, stdout, err = run(capsys, "batch", str(source), "-o", str(out), "--jobs", "2", "--resume", "--lang", "en")
     assert code == 0, err
     assert [line["row"] for line in lines_of(out)] == list(range(1, count + 1))
-    assert f"({count} rows read)" in stdout
+    assert f"({count:,} rows read)" in stdout
 
 
 def _proc_stat(pid: int) -> list[str]:
@@ -335,7 +336,7 @@ def test_resume_continues_from_the_rows_written(capsys, tmp_path, full):
     assert out.read_bytes() == reference.read_bytes()
     assert (json.loads((tmp_path / "out.summary.json").read_text(encoding="utf-8"))
             == json.loads((tmp_path / "ref.summary.json").read_text(encoding="utf-8")))
-    assert "39 companies assessed, 1 rows rejected (40 rows read)" in stdout     # resumed rows counted too
+    assert "39 companies assessed, 1 row rejected (40 rows read)" in stdout     # resumed rows counted too
     assert not (tmp_path / "out.jsonl.partial").exists() and not (tmp_path / "out.jsonl.lock").exists()
 
 
@@ -406,7 +407,7 @@ def test_resume_after_the_process_is_killed(capsys, tmp_path):
     lines = lines_of(out)
     assert [line["row"] for line in lines] == list(range(1, count + 1))
     assert [line["name"] for line in lines] == [f"Entreprise {i}" for i in range(1, count + 1)]
-    assert f"({count} rows read)" in stdout
+    assert f"({count:,} rows read)" in stdout
     assert json.loads((tmp_path / "out.summary.json").read_text(encoding="utf-8"))["rows"] == count
 
 

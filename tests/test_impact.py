@@ -142,7 +142,7 @@ def test_the_text_report_names_the_companies_affected_and_sums_up(capsys, portfo
     assert "3 415 000 DA HT → 3 480 000 DA HT (écart : +65 000 DA HT)" in text
     assert "13 – 17 h/j → 16 – 20 h/j" in text
     code, out, _ = impact(capsys, str(portfolio), "--from", "base", "--to", "2027-test", "--lang", "en")
-    assert code == 0 and "affected: 3" in out and "(difference: +65 000 DA HT)" in out.replace(",", " ")
+    assert code == 0 and "affected: 3" in out and "(difference: +65 000 DA excl. tax)" in out.replace(",", " ")
 
 
 def test_the_same_edition_on_both_sides_changes_nothing(capsys, portfolio):

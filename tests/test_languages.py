@@ -6,6 +6,10 @@ digits; an Arabic report reads right to left and says it is a translation.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from hypothesis import given, settings
@@ -17,6 +21,8 @@ from pnman.interview.render.l10n import Words
 from pnman.knowledge.errors import KnowledgeError
 from pnman.knowledge.locales import Catalogue, available_languages, flatten
 from pnman.knowledge.profile import check_profile
+
+ROOT = Path(__file__).resolve().parents[1]
 
 NBSP = "\u00a0"
 needs_arabic = pytest.mark.skipif("ar" not in available_languages(), reason="no Arabic catalogue (knowledge/locales/ar.yaml)")
@@ -62,8 +68,8 @@ def test_amounts_are_grouped_as_each_locale_writes_them(kb):
     fr, en = Words("fr", kb), Words("en", kb)
     assert fr.da(2400000) == "2 400 000 DA HT"
     assert fr.glued(NBSP).da(2400000) == f"2{NBSP}400{NBSP}000{NBSP}DA{NBSP}HT"
-    assert en.da(2400000) == "2,400,000 DA HT"
-    assert en.glued(NBSP).da(2400000) == f"2,400,000{NBSP}DA{NBSP}HT"
+    assert en.da(2400000) == "2,400,000 DA excl. tax"
+    assert en.glued(NBSP).da(2400000) == f"2,400,000{NBSP}DA{NBSP}excl.{NBSP}tax"
     assert fr.number(950) == "950" and fr.number(1000) == "1 000" and en.number(12.5) == "12.5"
     assert fr.cat.locale == "fr_DZ" and en.cat.locale == "en"
 
@@ -131,3 +137,71 @@ def test_a_localised_record_localised_again_speaks_the_new_language_and_still_au
     assert again["lang"] == "ar" and again["decision_digest"] == record["decision_digest"]
     assert [x["message"] for x in again["warnings"]] != [x["message"] for x in record["warnings"]]
     assert audit(again, kb)["verdict"] == "match"
+
+
+# Counts every language must write right (0, 1, 2, 3, 11, 100: each CLDR category of fr, en, ar).
+PLURAL_CASES = {
+    "fr": {"counts.people": {0: "0 personne", 1: "1 personne", 2: "2 personnes", 3: "3 personnes",
+                             11: "11 personnes", 100: "100 personnes"},
+           "counts.rows_rejected": {0: "0 ligne rejetée", 1: "1 ligne rejetée", 2: "2 lignes rejetées",
+                                    100: "100 lignes rejetées"},
+           "counts.companies": {0: "0 entreprise", 1: "1 entreprise", 11: "11 entreprises"}},
+    "en": {"counts.people": {0: "0 people", 1: "1 person", 2: "2 people", 100: "100 people"},
+           "counts.companies_assessed": {0: "0 companies assessed", 1: "1 company assessed",
+                                         3: "3 companies assessed"}},
+    "ar": {"counts.people": {0: "0 شخص", 1: "شخص واحد", 2: "شخصان", 3: "3 أشخاص", 7: "7 أشخاص",
+                             11: "11 شخصًا", 32: "32 شخصًا", 100: "100 شخص"},
+           "counts.companies": {1: "مؤسسة واحدة", 2: "مؤسستان", 3: "3 مؤسسات", 11: "11 مؤسسةً", 100: "100 مؤسسة"}},
+}
+
+
+@pytest.mark.parametrize("lang", sorted(PLURAL_CASES))
+def test_counted_nouns_take_the_form_of_their_figure(kb, lang):
+    w = Words(lang, kb)
+    for key, cases in PLURAL_CASES[lang].items():
+        assert {n: w.count(key, n) for n in cases} == cases
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
+def test_every_counted_noun_has_a_form_for_every_figure(kb, lang):
+    """Every `counts.*` and `lists.*` entry gives a sentence with its figure (or its list) for
+    0, 1, 2, 3, 11 and 100, and no two CLDR categories of the language share a wrong form:
+    the French one/other and English one/other forms differ."""
+    w = Words(lang, kb)
+    keys = sorted(k for k in w.cat.keys if k.startswith(("counts.", "lists.")))
+    assert len(keys) >= 14
+    for key in keys:
+        for n in (0, 1, 2, 3, 11, 100):
+            if key.startswith("counts."):
+                text = w.count(key, n)
+                assert str(n) in text or n in (1, 2) and lang == "ar", (key, n, text)
+            else:
+                numbers = list(range(20, 20 + n))
+                text = w.fiche_list(key, numbers)
+                assert all(str(x) in text for x in numbers[:3]), (key, n, text)
+        if lang in ("fr", "en") and key.startswith("counts."):
+            assert w.count(key, 1) != w.count(key, 2).replace("2", "1")
+
+
+def test_lists_of_fiches_end_the_language_s_way(kb):
+    fr, en, ar = Words("fr", kb), Words("en", kb), Words("ar", kb)
+    assert fr.fiche_list("lists.needed_by", [20]) == "requise par la fiche 20"
+    assert fr.fiche_list("lists.needed_by", [20, 23]) == "requise par les fiches 20 et 23"
+    assert fr.fiche_list("lists.needed_by", [16, 20, 23]) == "requise par les fiches 16, 20 et 23"
+    assert en.fiche_list("lists.needed_by", [20, 23]) == "needed by fiches 20 and 23"
+    assert en.fiche_list("lists.fiches_requested", [16]) == "fiche 16"
+    assert ar.fiche_list("lists.needed_by", [20, 23]) == "تتطلبه البطاقتان 20 و23"
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_fiche_short_titles_are_in_the_reader_s_language(kb, lang):
+    """Our short titles are translated in the fiche files; the guide's French title is only
+    quoted. A text report in English or Arabic shows none of the French short titles."""
+    w = Words(lang, kb)
+    assert all(w.fiche_title(n) != kb.fiche(n).short_title for n in kb.fiches)
+    out = subprocess.run([sys.executable, "-m", "pnman", "assess", str(ROOT / "examples/pe-internet.yaml"),
+                          "--lang", lang], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    french = [kb.fiche(n).short_title for n in kb.fiches]
+    assert [t for t in french if t in out.stdout] == []
+    assert w.fiche_title(22) in out.stdout.replace("\n", " ") or lang == "ar"

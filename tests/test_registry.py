@@ -206,7 +206,7 @@ def test_an_altered_past_entry_is_named_by_verify(capsys, reg):
     _sql(reg, ("UPDATE entries SET payload = ? WHERE id = ?",
                (zlib.compress(canonical_json(payload).encode()), ids[1])))
     code, out, err = run(capsys, "registry", "verify", "--registry", reg)
-    assert code == 1 and ids[1] in out and ids[0] not in out and "hachage" in out
+    assert code == 1 and ids[1] in out and ids[0] not in out and "empreinte" in out
     assert "déclencheurs" in out
     code, out, _ = run(capsys, "registry", "verify", "--registry", reg, "--format", "json", "--lang", "en")
     report = json.loads(out)

@@ -138,5 +138,5 @@ def test_it_prints_on_a4_with_the_activities_and_unbroken_figures(kb):
 def test_no_plan_says_why(kb):
     page = assessment_html(record_of(check_profile({"employees": 3, "goals": ["network"]}, kb), kb, lang="fr"),
                            Words("fr", kb))
-    assert "une entreprise de 3 personnes n’entre dans aucune classe de taille du guide" in page
+    assert "une entreprise de 3\u00a0personnes n’entre dans aucune classe de taille du guide" in page
     assert "0 – 0" not in page

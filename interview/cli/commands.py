@@ -47,6 +47,18 @@ def cmd_fiches(args) -> int:
     return 0
 
 
+# The figures of validate's checks that count something, and the noun each counts.
+COUNTED_FIGURES = {"fiches": "counts.fiches", "conditions": "counts.conditions", "tests": "counts.fact_tests",
+                   "edges": "counts.edges"}
+
+
+def _check_words(check: dict, w: Words) -> str:
+    """One check of validate in words, each count with its noun in the right form."""
+    figures = {k: w.count(COUNTED_FIGURES[k], v) if k in COUNTED_FIGURES and isinstance(v, int) else v
+               for k, v in check["figures"].items()}
+    return w(f"validate.checks.{check['check']}", **figures)
+
+
 def cmd_validate(args) -> int:
     from pnman.engine.validate import validate
     from pnman.knowledge.errors import KnowledgeError
@@ -60,14 +72,14 @@ def cmd_validate(args) -> int:
     findings = [f.as_dict() for f in report.findings]
     if args.format == "json":
         emit(to_json({"ok": report.ok,
-                      "checks": [dict(c, result=w(f"validate.checks.{c['check']}", **c["figures"])) for c in report.checks],
+                      "checks": [dict(c, result=_check_words(c, w)) for c in report.checks],
                       "errors": [w("validate.error", **e) for e in report.errors],
                       "guide_findings": [dict(f, message=w.finding(f)) for f in findings],
                       "interpretations": [{"id": i, "text": t} for i, t in report.interpretations],
                       "editions": validate_json(report.editions, w)}), None)
         return 0 if report.ok else 1
     lines = [w("validate.heading")]
-    lines += ["  ✔ " + w("validate.checks." + c["check"], **c["figures"]) for c in report.checks]
+    lines += ["  ✔ " + _check_words(c, w) for c in report.checks]
     if report.errors:
         lines.append(w("validate.errors", count=len(report.errors)))
         lines += [f"  ✘ {w('validate.error', **e)}" for e in report.errors]

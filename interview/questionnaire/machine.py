@@ -154,8 +154,8 @@ class Interview:
         if kind == "list":
             return tuple({"value": code, "label": w.cat.get(f"choices.{key}.{code}", code)}
                          for code in self.kb.facts[key].choices)
-        if kind == "fiches":   # the guide's own titles: quoted in French in every language
-            return tuple({"value": n, "label": f"{n} – {fiche.short_title or fiche.title}"}
+        if kind == "fiches":   # our short titles, in the reader's language
+            return tuple({"value": n, "label": f"{n} – {w.fiche_title(n)}"}
                          for n, fiche in self.kb.fiches.items())
         return ()
 

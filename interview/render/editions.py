@@ -173,7 +173,8 @@ def summary_lines(summary: dict, w: Words) -> list[str]:
     out = [w("impact.summary"),
            w("impact.companies", assessed=summary["assessed"], affected=summary["affected"],
              unchanged=summary["unchanged"], errors=summary["errors"]),
-           w("impact.changes", statuses=summary["status_changes"], plans=summary["plan_changes"])]
+           w("impact.changes", statuses=w.count("counts.companies", summary["status_changes"]),
+             plans=w.count("counts.companies", summary["plan_changes"]))]
     if summary["budget_changes_per_fiche"]:
         out.append(w("impact.fiches", list=w.join(w("impact.fiche", fiche=n, count=c)
                                                    for n, c in summary["budget_changes_per_fiche"].items())))

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.numbers import format_decimal
 
 from pnman.engine.record import seal
@@ -72,7 +73,7 @@ class Words:
         return self("format.range", low=self.da(low), high=self.da(high))
 
     def days(self, days) -> str:
-        return self._figure(self("format.days", days=days))
+        return self._figure(self("format.days", days=days, count=days))
 
     def tolerance(self, tolerance) -> str:
         return " " + self._figure(self("format.tolerance", tolerance=tolerance).strip())
@@ -92,7 +93,23 @@ class Words:
         return self("format.field", label=label, value=value)
 
     def join(self, items: Iterable[Any]) -> str:
+        """Items side by side (tags, labels): the catalogue's separator, no conjunction."""
         return self.cat.text("format.list_separator").join(str(i) for i in items)
+
+    def and_list(self, items: Iterable[Any]) -> str:
+        """A list as the language ends it (« 20 et 23 », « 20 and 23 », « 20 و23 »): CLDR's
+        list patterns through Babel."""
+        return format_list([str(i) for i in items], locale=self.cat.cldr)
+
+    def count(self, key: str, value: int | float) -> str:
+        """A counted noun (`counts.*`): the figure as the locale writes it, the noun in the
+        plural form the figure takes (« 1 personne », « 32 شخصًا »)."""
+        return self._figure(self(key, count=value, n=self.number(value)))
+
+    def fiche_list(self, key: str, numbers: Iterable[int]) -> str:
+        """A phrase on a list of fiches (`lists.*`: « requise par les fiches 20 et 23 »)."""
+        numbers = list(numbers)
+        return self(key, count=len(numbers), list=self.and_list(numbers))
 
     def value(self, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
@@ -120,10 +137,11 @@ class Words:
         return self(f"goals.{code}")
 
     def fiche_title(self, number: int) -> str:
-        """A fiche's short title with its tool (« Préparation GPAO »): ours, for tables and
-        graphs; the guide's own title is quoted wherever a citation is shown."""
+        """A fiche's short title with its tool (« Préparation GPAO », « اقتناء نظام GPAO »): ours,
+        in the reader's language, for tables and graphs; the guide's own French title is quoted
+        wherever a citation is shown."""
         fiche = self.kb.fiche(number)
-        return fiche.short_title or fiche.title
+        return self.cat.get(f"fiche_titles.{number}") or fiche.short_title or fiche.title
 
     def fact_value(self, fact: str, value: Any) -> str:
         """A fact's value as a person reads it: oui/non, the choices' words, a number."""
@@ -155,6 +173,10 @@ class Words:
     def size_range(self) -> str:
         classes = self.kb.size_classes
         return f"{min(c.min for c in classes)}–{max(c.max for c in classes)}"
+
+    def size_range_end(self) -> int:
+        """The last headcount of the size classes: a noun after a range agrees with it."""
+        return max(c.max for c in self.kb.size_classes)
 
     def answer(self, kind: str, value: Any, key: str = "") -> str:
         """An answer as a person reads it (the review screen, the transcript)."""
@@ -215,7 +237,8 @@ def _warning_fields(w: Words, code: str, f: dict) -> dict:
     if code == "goal_ineligible":
         return {"rule": describe_rule(f["rule"], w), "failing": _failing(w, f["failing"])}
     if code == "workstation_limit":
-        return {"wanted": f["workstations_needed"], "cap": f["limit"], "size": f["size_class"], "text": f["text"]}
+        return {"wanted": w.count("counts.workstations", f["workstations_needed"]),
+                "cap": w.count("counts.computers", f["limit"]), "size": f["size_class"], "text": f["text"]}
     if code == "goal_served_by_preparation":
         return {"goal": w.goal(f["goal"]), "preparation": f["preparation"]}
     if code == "contradictory_facts":

@@ -46,7 +46,7 @@ def assessment_markdown(record: dict, w: Words, verbose: bool = False) -> str:
         if step["kind"] == "company_action":
             flags = "".join(f" *({flag})*" for flag in step_flags(step, w))
             line = (f"{step['step']}. {w.field('**' + w('report.company_action') + '**', md(step['label']))} "
-                    f"({w('report.needed_by')} {w.join(step['needed_by'])}){flags}")
+                    f"({w.fiche_list('lists.needed_by', step['needed_by'])}){flags}")
             if verbose:
                 line += f" — {_ids([step['id'], *step.get('because', [])])}"
             out.append(line)
@@ -55,7 +55,7 @@ def assessment_markdown(record: dict, w: Words, verbose: bool = False) -> str:
             out.append(f"{step['step']}. **{step_title(step, w)} – {md(w.fiche_title(step['fiche']))}** "
                        f"({tags}) — {budget_text(step['budget'], w)}  ")
             if step["title"] != w.fiche_title(step["fiche"]):
-                out.append(f"   *« {md(step['title'])} »*  ")
+                out.append(f"   *{w('format.quote', text=md(step['title']))}*  ")
             because = w.join(because_words(step, w))
             if because:
                 out.append(f"   {w.field(w('report.because'), md(because))}"
@@ -75,7 +75,7 @@ def assessment_markdown(record: dict, w: Words, verbose: bool = False) -> str:
     for entry in record["fiches"]:
         cells = [md(reason) for reason in fiche_reasons(entry, w, common)]
         quoted = dict.fromkeys(r["citation"]["text"] for r in shown_reasons(entry))
-        cells += [f"*« {md(text)} »*" for text in quoted]
+        cells += [f"*{w('format.quote', text=md(text))}*" for text in quoted]
         if verbose:
             cells.append(_ids([entry["rule"], *(r["condition"] for r in entry["reasons"])]))
         out.append(f"| {entry['fiche']} | {md(w.fiche_title(entry['fiche']))} | {w.status(entry['status'])} | "

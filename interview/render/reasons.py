@@ -44,7 +44,7 @@ def describe_rule(rule: str, w: "Words") -> str:
                 figures["goal"] = w.cat.get(f"goals.{figures['goal']}", figures["goal"])
             if "action" in figures:        # a company action's key: action.<fact>
                 fact = figures["action"].split(".", 1)[-1]
-                figures["action"] = f"« {w.action(fact)} »" if w.cat.has(f"facts.{fact}.label") else figures["action"]
+                figures["action"] = w("format.quote", text=w.action(fact)) if w.cat.has(f"facts.{fact}.label") else figures["action"]
             return w(key, **figures)
     for prefix, key in RULE_WORDS:
         if rule.startswith(prefix):
@@ -71,8 +71,8 @@ def test_words(test, w: "Words", actual: Any = None) -> str:
         return w("report.reason.above", fact=w.fact(test.fact), max=w.number(test.value), actual=w.number(actual))
     if test.op == "size":
         if actual is None:
-            return w("report.reason.size_any", range=w.size_range())
-        return w("report.reason.size", employees=w.number(actual), range=w.size_range())
+            return w("report.reason.size_any", range=w.size_range(), count=w.size_range_end())
+        return w("report.reason.size", people=w.count("counts.people", actual), range=w.size_range())
     return w.fact(test.fact)
 
 
@@ -161,8 +161,9 @@ def no_plan_reasons(record: dict, w: "Words") -> tuple[str, list[str]]:
     if record.get("size_class") is None and isinstance(employees, int):
         classes = sorted(kb.size_classes, key=lambda c: c.min)
         nearest = classes[0] if employees < classes[0].min else classes[-1]
-        return w("report.no_plan", why=w("report.no_plan_size", employees=w.number(employees), size=nearest.code,
-                                          low=w.number(nearest.min), high=w.number(nearest.max))), []
+        return w("report.no_plan", why=w("report.no_plan_size", people=w.count("counts.people", employees),
+                                          size=nearest.code, low=w.number(nearest.min), high=w.number(nearest.max),
+                                          count=nearest.max)), []
     requested = requested_fiches(profile, kb)
     if not requested:
         return w("report.no_plan", why=w("report.no_plan_nothing")), []

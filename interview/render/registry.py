@@ -84,7 +84,7 @@ def replan_lines(replanned: dict, w: Words) -> list[str]:
         if step["kind"] == "company_action":
             flags = "".join(f" [{f}]" for f in step_flags(step, w))
             lines.append(f"{step['step']}. " + w.field(w("report.company_action"), plain(step["label"]))
-                         + f" ({w('report.needed_by')} {w.join(step['needed_by'])}){flags}")
+                         + f" ({w.fiche_list('lists.needed_by', step['needed_by'])}){flags}")
         else:
             status = w.status(step["status"])
             if step["fiche"] in forced:

@@ -70,7 +70,7 @@ def budget_text(budget: dict, w: Words) -> str:
     if "min_days" in budget:
         text = w.days_range(budget["min_days"], budget["max_days"])
         if budget.get("per_expert") and budget.get("experts", 1) > 1:
-            text += w("format.experts", n=budget["experts"])
+            text += w("format.experts", experts=w.count("counts.experts", budget["experts"]))
         return text
     return "—"
 
@@ -115,16 +115,16 @@ def totals_text(record: dict, w: Words) -> str:
 
 def size_text(record: dict, w: Words) -> str:
     """« PE (32 personnes) », or none with the guide's range."""
-    size = record["size_class"] or w("report.none", range=w.size_range())
+    size = record["size_class"] or w("report.none", range=w.size_range(), count=w.size_range_end())
     employees = record["profile"].get("employees")
-    return f"{size} ({w.number(employees)} {w('report.people')})" if isinstance(employees, int) else size
+    return f"{size} ({w.count('counts.people', employees)})" if isinstance(employees, int) else size
 
 
 def goals_text(record: dict, w: Words) -> str:
     profile = record["profile"]
     text = w.join(w.goal(g) for g in profile.get("goals") or []) or "—"
     if profile.get("fiches"):
-        text += w("format.separator") + f"{w('report.fiches_requested')} {w.join(profile['fiches'])}"
+        text += w("format.separator") + w.fiche_list("lists.fiches_requested", profile["fiches"])
     return text
 
 
@@ -186,7 +186,7 @@ def assessment_text(record: dict, w: Words, verbose: bool = False, width: int | 
                 if step["kind"] == "company_action":
                     flags = "".join(f" [{flag}]" for flag in step_flags(step, w))
                     text = (w.field(w("report.company_action"), plain(step["label"]))
-                            + f" ({w('report.needed_by')} {w.join(step['needed_by'])}){flags}")
+                            + f" ({w.fiche_list('lists.needed_by', step['needed_by'])}){flags}")
                     ids = [step["id"], *step.get("because", [])]
                     budget = "—"
                 else:
@@ -245,7 +245,7 @@ def _expected(test, w: Words) -> str:
     if test.op == "max":
         return w("check.expect.max", max=w.number(test.value))
     if test.op == "size":
-        return w("check.expect.size", range=w.size_range())
+        return w("check.expect.size", range=w.size_range(), count=w.size_range_end())
     return str(test.value)
 
 
@@ -271,7 +271,8 @@ def check_text(record: dict, fiche_number: int, w: Words, verbose: bool = False,
         for test in condition.tests:
             value, source = _actual(record, test.fact)
             if test.op == "size":
-                shown = w("check.headcount", employees=w.fact_value(test.fact, value))
+                shown = (w("check.headcount", people=w.count("counts.people", value)) if isinstance(value, int)
+                         and not isinstance(value, bool) else w.fact_value(test.fact, value))
             else:
                 shown = w.fact_value(test.fact, value)
             implied = ""
@@ -343,7 +344,7 @@ def fiche_text(kb: Knowledge, number: int, w: Words, size: str | None = None, wi
             if code in table:
                 d = table[code]
                 tolerance = w.tolerance(d.tolerance) if d.tolerance else ""
-                out.append(f"  {w(name)} {code} : {w.days(d.days)}{tolerance}  (« {d.text} »)")
+                out.append(f"  {w(name)} {code} : {w.days(d.days)}{tolerance}  ({w('format.quote', text=d.text)})")
             else:
                 out.append(f"  {w(name)} {code} : {w('fiche_text.not_printed')}")
     for option in b.options or []:

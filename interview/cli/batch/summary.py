@@ -71,12 +71,13 @@ def _blocking_words(condition: str, w) -> str:
     for conditions in w.kb.conditions.values():
         for candidate in conditions:
             if candidate.id.split(".", 1)[1] == condition:
-                return f"{condition_words(candidate.id, w)} [{condition}]"
+                return condition_words(candidate.id, w)     # its id stays in the JSON summary
     return condition
 
 
 def summary_text(data: dict, w) -> str:
-    lines = [w("batch.assessed", assessed=data["assessed"], errors=data["errors"], rows=data["rows"]),
+    lines = [w("batch.assessed", assessed=w.count("counts.companies_assessed", data["assessed"]),
+               errors=w.count("counts.rows_rejected", data["errors"]), rows=w.count("counts.rows_read", data["rows"])),
              w("batch.statuses")]
     for fiche, counts in data["statuses_per_fiche"].items():
         lines.append(f"  fiche {int(fiche):2d}: {counts.get('eligible', 0):6d} / {counts.get('conditional', 0):6d} / "
@@ -87,5 +88,5 @@ def summary_text(data: dict, w) -> str:
                    else w("format.range", low=w.number(days["min"]), high=w.number(days["max"]))))
     top = data["most_common_blocking_condition"]
     if top:
-        lines.append(w("batch.blocking", condition=_blocking_words(top["condition"], w), companies=top["companies"]))
+        lines.append(w("batch.blocking", condition=_blocking_words(top["condition"], w), companies=w.count("counts.companies", top["companies"])))
     return "\n".join(lines) + "\n"
