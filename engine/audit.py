@@ -9,6 +9,8 @@ Three different answers for an auditor:
 """
 from __future__ import annotations
 
+import hashlib
+
 from typing import Any
 
 from pnman.knowledge.editions import knowledge_for
@@ -17,7 +19,7 @@ from pnman.knowledge.loader import BASE_EDITION, Knowledge
 from pnman.knowledge.profile import check_profile, read_document
 
 from .facade import assess
-from .record import SCHEMA, decision_content, decision_digest, record_hash
+from .record import SCHEMA, canonical_json, decision_content, decision_digest, record_hash
 
 IGNORED_ON_REPLAY = ("knowledge_version",)
 
@@ -112,6 +114,15 @@ def record_knowledge(record: dict, kb: Knowledge) -> Knowledge:
         raise InputError(f"the record was made under {exc.detail}", file=source, key="edition") from None
 
 
+def _hash_with_registry(record: dict) -> str | None:
+    """The record hash as it was computed before the registry block was left out of it (records
+    appended to a registry of schema 1 were sealed again with the block inside)."""
+    if "registry" not in record:
+        return None
+    content = {k: v for k, v in record.items() if k not in ("record_hash", "_source")}
+    return "sha256:" + hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
 def audit(result: dict, kb: Knowledge) -> dict:
     """Replay a record under its own edition of the guide (`kb` or any edition of its base)."""
     kb = record_knowledge(result, kb)
@@ -120,7 +131,7 @@ def audit(result: dict, kb: Knowledge) -> dict:
     recorded_digest = record.get("decision_digest")
     digest_ok = recorded_digest == decision_digest(record)
     recorded_hash = record.get("record_hash")
-    hash_ok = recorded_hash is None or recorded_hash == record_hash(record)   # an engine record has none
+    hash_ok = recorded_hash is None or recorded_hash in (record_hash(record), _hash_with_registry(record))
     intact = digest_ok and hash_ok
     same_knowledge = record.get("knowledge_version") == kb.version
     try:

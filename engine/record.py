@@ -28,8 +28,10 @@ SCHEMA = "pnman-assessment/1"
 # Keys that are not decision content: they may differ between two runs of the same input
 # (`registry`: where the registry chained the record, pnman.records).
 NON_DECISION_KEYS = ("timestamp", "program_version", "decision_digest", "record_hash", "registry")
-# What the record hash leaves out: itself, and where the file was read from.
-NOT_HASHED = ("record_hash", "_source")
+# What the record hash leaves out: itself, where the file was read from, and where a registry
+# chained it (`registry`: the chain's own hash covers that block; leaving it out here spares
+# sealing the record again when it is appended).
+NOT_HASHED = ("record_hash", "_source", "registry")
 # Where an id in a record comes from: durable-rules firings (the trace), conditions of
 # the knowledge, or Python (statuses, plan rules, goals and requests).
 ENGINE_PREFIXES = ("test.", "implies.")

@@ -1,9 +1,20 @@
 """Appending to the chain: one transaction per batch of entries, each after the head.
 
-An assessment's payload is `{"index": {decision_digest, name, plan, size_class}, "record":
-<the record>}`; payloads are stored zlib-compressed (their hash is over the JSON itself).
-The columns `name`, `size_class`, `plan`, `digest` and `target` are an index for `list`,
-copied from the payload and checked against it by `verify`.
+An assessment's payload is `{"index": {decision_digest, name, plan, size_class[, source]},
+"record": <the record>}`; payloads are stored zlib-compressed (their hash is over the JSON
+itself). The columns `name`, `size_class`, `plan`, `digest`, `target` and `source` are an
+index for `list` and for finding a source, copied from the payload and checked against it
+by `verify`.
+
+A source (`{"portfolio": "sha256:…", "row": 12}`: a batch's portfolio and row) is recorded
+once: the column is UNIQUE, and an append whose source is in the chain already appends
+nothing and gives back the entry that holds it (`Entry.recorded_before`), under the same
+lock, so two runs of one portfolio cannot both record a row.
+
+The record as stored carries where it was chained, `record["registry"] = {entry, head,
+checkpoint?, replaces?}` (the latest checkpoint then; the entry a new decision replaces).
+That block is not under the record's own hash (engine.record.NOT_HASHED): the chain's hash
+covers it, and the record is not sealed a second time.
 
 A record is built and compressed before the lock, after the head as it then is, and built
 again under the lock only when another writer came first. Appends are durable when they
@@ -15,23 +26,25 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from pnman.engine.record import SCHEMA, canonical_json, seal
+import orjson
+
+from pnman.engine.record import SCHEMA, canonical_json
 from pnman.knowledge.errors import InputError
 
-from .chain import entry_hash, new_id, pack, payload_bytes, timestamp
-from .entries import Entry
+from .chain import entry_hash, new_id, pack, payload_bytes, timestamp, unpack
+from .entries import Entry, entry_of
 from .schema import COLUMNS, begin_immediate, rollback
 
-# A builder gets the new entry's id, the head it follows and the connection (None before the
-# lock), and returns (kind, payload, index columns).
-Builder = Callable[[str, "str | None", "sqlite3.Connection | None"], tuple[str, dict, tuple]]
+# A builder gets the new entry's id, the head it follows and the connection, and returns
+# (kind, payload, index columns) — or an Entry already in the chain (a source recorded before).
+Builder = Callable[[str, "str | None", sqlite3.Connection], "tuple[str, dict, tuple] | Entry"]
 
 
 def append(conn: sqlite3.Connection, path: Path, builders: list[Builder], *, prepare: bool = False) -> list[Entry]:
     """Append entries, in one transaction taken with BEGIN IMMEDIATE.
 
-    With `prepare` (the first builder reads nothing), the first entry is built before the
-    lock, after the head as it is then; under the lock, when the head is still that one,
+    With `prepare`, the first entry is built before the lock, after the head as it is then
+    (what it reads of the chain cannot change while the head does not); under the lock, when the head is still that one,
     only its time and hash remain to do (the lock is held a fraction of a millisecond
     instead of the millisecond or two that sealing and compressing a record take); when
     another writer came first, it is built again there."""
@@ -39,7 +52,7 @@ def append(conn: sqlite3.Connection, path: Path, builders: list[Builder], *, pre
     try:
         if prepare and builders:
             seq, head = _head(conn)
-            prepared = (seq, head, *_build(builders[0], new_id(seq + 1), head, None))
+            prepared = (seq, head, *_build(builders[0], new_id(seq + 1), head, conn))
         begin_immediate(conn)
     except sqlite3.Error as exc:
         raise InputError(f"cannot be written ({exc})", file=str(path)) from None
@@ -51,11 +64,14 @@ def append(conn: sqlite3.Connection, path: Path, builders: list[Builder], *, pre
                 built = prepared[2:]
             else:
                 built = _build(build, new_id(seq + 1), head, conn)
+            if isinstance(built[0], Entry):         # recorded before: nothing appended
+                entries.append(built[0])
+                continue
             entry_id, kind, payload, index, data, blob = built
             seq += 1
             created_at = timestamp()
             digest = entry_hash(entry_id, created_at, kind, data, head)
-            conn.execute(f"INSERT INTO entries ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            conn.execute(f"INSERT INTO entries ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          (seq, entry_id, created_at, kind, blob, head, digest, *index))
             entries.append(Entry(seq, entry_id, created_at, kind, digest, head, payload))
             head = digest
@@ -75,7 +91,10 @@ def _head(conn: sqlite3.Connection) -> tuple[int, str | None]:
 
 
 def _build(build: Builder, entry_id: str, head: str | None, conn) -> tuple:
-    kind, payload, index = build(entry_id, head, conn)
+    built = build(entry_id, head, conn)
+    if isinstance(built, Entry):
+        return (built,)
+    kind, payload, index = built
     data = payload_bytes(payload)
     return entry_id, kind, payload, index, data, pack(data)
 
@@ -100,22 +119,67 @@ def assessment_index(record: Mapping[str, Any]) -> dict:
 
 
 def index_columns(index: Mapping[str, Any]) -> tuple:
-    """The index columns (name, size_class, plan, digest, target) of an assessment's index."""
-    return index["name"], index["size_class"], canonical_json(index["plan"]), index["decision_digest"], None
+    """The index columns (name, size_class, plan, digest, target, source) of an assessment's index."""
+    source = index.get("source")
+    return (index["name"], index["size_class"], canonical_json(index["plan"]), index["decision_digest"], None,
+            canonical_json(source) if source is not None else None)
 
 
-def assessment_builder(record: dict) -> Builder:
-    def build(entry_id: str, head: str | None, conn) -> tuple[str, dict, tuple]:
+def checked_source(source: Mapping[str, Any] | None) -> dict | None:
+    """A batch row's source: {"portfolio": "sha256:<64 hex>", "row": a positive number}."""
+    if source is None:
+        return None
+    portfolio, row = source.get("portfolio"), source.get("row")
+    if not (isinstance(portfolio, str) and portfolio.startswith("sha256:") and len(portfolio) == 71) \
+            or isinstance(row, bool) or not isinstance(row, int) or row < 1:
+        raise InputError("expected {portfolio: sha256:<64 hex>, row: a number from 1}", key="source")
+    return {"portfolio": portfolio, "row": row}
+
+
+def latest_checkpoint(conn: sqlite3.Connection) -> dict | None:
+    """The latest checkpoint, as a record's registry block names it (entry, hash, count, at)."""
+    row = conn.execute("SELECT id, hash, payload FROM entries WHERE kind = 'checkpoint' "
+                       "ORDER BY seq DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    try:
+        payload = orjson.loads(unpack(row[2]))
+        return {"entry": row[0], "hash": row[1], "count": payload["count"], "at": payload["at"]}
+    except Exception:  # noqa: BLE001 - an unreadable checkpoint is verify's to name, not an append's
+        return None
+
+
+def assessment_builder(record: dict, source: dict | None = None, replaces: str | None = None) -> Builder:
+    def build(entry_id: str, head: str | None, conn: sqlite3.Connection):
+        if source is not None:
+            found = conn.execute(f"SELECT {COLUMNS} FROM entries WHERE source = ?",
+                                 (canonical_json(source),)).fetchone()
+            if found is not None:
+                return entry_of(found, recorded_before=True)
         stored = {k: v for k, v in record.items() if k not in ("registry", "_source")}
-        stored["registry"] = {"entry": entry_id, "head": head}
-        if "record_hash" in record:
-            stored = seal(stored)
+        block = {"entry": entry_id, "head": head}
+        checkpoint = latest_checkpoint(conn)
+        if checkpoint is not None:
+            block["checkpoint"] = checkpoint
+        if replaces is not None:
+            block["replaces"] = replaces
+        stored["registry"] = block
         index = assessment_index(stored)
+        if source is not None:
+            index["source"] = source
         return "assessment", {"index": index, "record": stored}, index_columns(index)
     return build
 
 
-def append_assessments(conn: sqlite3.Connection, path: Path, records: Iterable[Mapping[str, Any]]) -> list[Entry]:
-    """Append several records in one transaction (one wait for the lock, one commit)."""
+def append_assessments(conn: sqlite3.Connection, path: Path, records: Iterable[Mapping[str, Any]], *,
+                       sources: Iterable[Mapping[str, Any] | None] | None = None,
+                       replaces: str | None = None) -> list[Entry]:
+    """Append several records in one transaction (one wait for the lock, one commit). A record
+    whose source (`sources`, one per record) is in the chain already is not appended again:
+    its entry comes back, `recorded_before`. `replaces`: the entry the first record's
+    decision replaces (the web's result after a changed answer)."""
     records = [checked_record(r) for r in records]
-    return append(conn, path, [assessment_builder(r) for r in records], prepare=True) if records else []
+    sources = [checked_source(s) for s in sources] if sources is not None else [None] * len(records)
+    builders = [assessment_builder(r, s, replaces if n == 0 else None)
+                for n, (r, s) in enumerate(zip(records, sources, strict=True))]
+    return append(conn, path, builders, prepare=True) if records else []

@@ -142,22 +142,25 @@ def verify(conn: sqlite3.Connection, columns: str, triggers: tuple[str, ...], ki
                         time.perf_counter() - started)
 
 
-def index_prefix(name, size_class, plan, digest) -> bytes | None:
+def index_prefix(name, size_class, plan, digest, source=None) -> bytes | None:
     """How an assessment's payload starts when its index columns are right: its canonical JSON
-    is {"index": {…}, "record": {…}}, the index first (sorted keys). Checked without parsing
-    the record: `verify` costs a decompression and a hash, not a parse of 100 kB."""
+    is {"index": {…}, "record": {…}}, the index first (sorted keys; `source` in it only for an
+    entry that has one). Checked without parsing the record: `verify` costs a decompression
+    and a hash, not a parse of 100 kB."""
     try:
         planned = orjson.loads(plan)
+        index = {"decision_digest": digest, "name": name, "plan": planned, "size_class": size_class}
+        if source is not None:
+            index["source"] = orjson.loads(source)
     except (orjson.JSONDecodeError, TypeError):
         return None
-    index = {"decision_digest": digest, "name": name, "plan": planned, "size_class": size_class}
     return canonical_json({"index": index})[:-1].encode("utf-8") + b',"record":{'
 
 
 def check_row(row, expected: int, previous: str | None, seen: dict[str, str], kinds: tuple[str, ...]) -> Problem | None:
     """The problem of one entry row (None when it holds), given the hash before it and the kind
     of every entry before it."""
-    seq, entry_id, created_at, kind, blob, prev_hash, digest, name, size, plan, digest_col, target = row[:12]
+    seq, entry_id, created_at, kind, blob, prev_hash, digest, name, size, plan, digest_col, target, source = row
     if seq != expected:
         return Problem(seq, entry_id, "sequence", f"{expected}")
     if id_seq(entry_id) != seq:
@@ -172,17 +175,19 @@ def check_row(row, expected: int, previous: str | None, seen: dict[str, str], ki
                                                                           prev_hash) != digest:
         return Problem(seq, entry_id, "hash")
     if kind == "assessment":
-        prefix = index_prefix(name, size, plan, digest_col)
+        prefix = index_prefix(name, size, plan, digest_col, source)
         if target is not None or prefix is None or not data.startswith(prefix):
             return Problem(seq, entry_id, "index")
-    else:
-        try:
-            payload = orjson.loads(data)
-            columns = (None, None, None, None, payload["entry"])
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            return Problem(seq, entry_id, "payload")
-        if columns != (name, size, plan, digest_col, target):
-            return Problem(seq, entry_id, "index")
+        return None
+    try:
+        payload = orjson.loads(data)
+        columns = (None, None, None, None, payload["entry"] if kind == "override" else None, None)
+        if kind == "checkpoint":
+            payload["count"], payload["head"], payload["signature"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return Problem(seq, entry_id, "payload")
+    if columns != (name, size, plan, digest_col, target, source):
+        return Problem(seq, entry_id, "index")
     if kind == "override" and seen.get(target) != "assessment":
         return Problem(seq, entry_id, "target", str(target))
     return None

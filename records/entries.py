@@ -23,6 +23,7 @@ class Entry:
     hash: str
     prev_hash: str | None
     payload: dict | None = field(default=None, repr=False, compare=False)
+    recorded_before: bool = field(default=False, compare=False)     # its source was in the chain already
 
     @property
     def record(self) -> dict | None:
@@ -39,8 +40,13 @@ def payload_of(row) -> dict:
     return orjson.loads(unpack(row[4]))
 
 
-def entry_of(row) -> Entry:
-    return Entry(row[0], row[1], row[2], row[3], row[6], row[5], payload_of(row))
+def entry_of(row, *, recorded_before: bool = False) -> Entry:
+    return Entry(row[0], row[1], row[2], row[3], row[6], row[5], payload_of(row), recorded_before)
+
+
+def source_of(entry: Entry) -> dict | None:
+    """Where an assessment came from (a portfolio's SHA-256 and row), when it says."""
+    return (entry.payload or {}).get("index", {}).get("source") if entry.kind == "assessment" else None
 
 
 def row(conn: sqlite3.Connection, path: Path, entry_id: str):

@@ -101,7 +101,7 @@ def add_override(conn: sqlite3.Connection, path: Path, entry_id: str, *, fiche: 
                              "an override changes a status", key="status")
         payload = {"entry": entry_id, "fiche": fiche, "status": status, "engine_status": engine_status,
                    "reason": reason, "justification": justification, "by": by}
-        return "override", payload, (None, None, None, None, entry_id)
+        return "override", payload, (None, None, None, None, entry_id, None)
 
     entry = append(conn, path, [build])[0]
     return _override(entry.id, entry.created_at, entry.hash, entry.payload)

@@ -60,7 +60,8 @@ class Shown:
         return {n: o for n, o in latest.items() if o.status != o.engine_status}
 
     def as_dict(self) -> dict:
-        return {**self.entry.as_dict(), "record": self.record,
+        return {**self.entry.as_dict(), "source": (self.entry.payload or {}).get("index", {}).get("source"),
+                "record": self.record,
                 "overrides": [o.as_dict() for o in self.overrides],
                 "effective_overrides": {str(n): o.status for n, o in sorted(self.effective().items())}}
 
@@ -101,6 +102,13 @@ def count(conn: sqlite3.Connection, kind: str | None = None) -> int:
     if kind is None:
         return conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
     return conn.execute("SELECT COUNT(*) FROM entries WHERE kind = ?", (kind,)).fetchone()[0]
+
+
+def holds_hash(conn: sqlite3.Connection, digest: str) -> bool:
+    """Whether an entry of the chain has this hash (with or without its "sha256:")."""
+    text = str(digest).strip()
+    text = text if text.startswith("sha256:") else "sha256:" + text
+    return conn.execute("SELECT 1 FROM entries WHERE hash = ?", (text,)).fetchone() is not None
 
 
 def get(conn: sqlite3.Connection, path: Path, entry_id: str) -> Entry:

@@ -1,15 +1,17 @@
 """The assessment registry (contract §8): an append-only, hash-chained SQLite file.
 
 One table of entries, in chain order (`seq` 1, 2, 3…). An entry is an assessment (the
-record exactly as the face wrote it: the §4 result, words included) or a diagnostician's
-override of one fiche's status for an earlier assessment; an override is an entry of its
-own and never changes the assessment's. Each entry stores the SHA-256 of the previous one
+record exactly as the face wrote it: the §4 result, words included), a diagnostician's
+override of one fiche's status for an earlier assessment (an entry of its own: it never
+changes the assessment's), or a signed checkpoint of the head (§13, checkpoints.py). Each entry stores the SHA-256 of the previous one
 (`prev_hash`) and its own hash over (id, created_at, kind, payload, prev_hash) — see
 chain.py — so `verify` finds the first entry whose content or link changed.
 
 `Registry` holds the connections (one a thread, new ones after a fork) and hands each job
-to its module: schema.py (the file, its schema), append.py, chain.py (hashes, verify),
-queries.py (get, show, list, export), overrides.py.
+to its module: schema.py (the file, its schema and migrations), append.py, chain.py
+(hashes, verify), queries.py (get, show, list, export), overrides.py, checkpoints.py.
+A missing file is created at the first append only: opening one to read is refused, and
+opening one to record creates nothing until something is recorded.
 
 For a web server: a `Registry` may be shared by threads (each thread gets its own
 connection) and survives a fork (the child opens its own connections and never touches
@@ -24,12 +26,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Mapping
 
-from . import append, chain, overrides, queries
+from pnman.knowledge.errors import InputError
+
+from . import append, chain, checkpoints, overrides, queries
 from .chain import Problem, VerifyReport  # noqa: F401 (what verify returns)
 from .entries import Entry
 from .overrides import MIN_JUSTIFICATION, OVERRIDE_STATUSES, Override  # noqa: F401
 from .queries import Shown, Summary, parse_when  # noqa: F401
-from .schema import COLUMNS, FILE_NAME, KINDS, TRIGGERS, connect, default_path  # noqa: F401
+from .checkpoints import Checkpoint, CheckpointProblem
+from .schema import COLUMNS, FILE_NAME, KINDS, TRIGGERS, check_file, connect, default_path  # noqa: F401
 
 
 class Registry:
@@ -49,7 +54,13 @@ class Registry:
         self._pid = os.getpid()
         self._connections: list[sqlite3.Connection] = []
         self._inherited: list[sqlite3.Connection] = []     # a parent's, after a fork: never used nor closed
-        self._conn()            # open now: a missing, foreign or newer file is said at once
+        if check_file(self.path) or not create:
+            self._conn()        # open now: a missing, foreign or newer file is said at once
+        else:                   # created at the first append: its folder is checked now
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(f"its folder cannot be created ({exc.strerror})", file=str(self.path)) from None
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, *, create: bool = True, durable: bool = True) -> Registry:
@@ -70,7 +81,11 @@ class Registry:
             for conn in connections:
                 conn.close()
 
-    def _conn(self) -> sqlite3.Connection:
+    def exists(self) -> bool:
+        """Whether the file is there (a registry opened to record has none before its first append)."""
+        return self.path.exists()
+
+    def _conn(self, *, write: bool = False) -> sqlite3.Connection:
         if os.getpid() != self._pid:            # forked: the parent's connections are not ours
             with self._lock:
                 self._inherited.extend(self._connections)
@@ -79,32 +94,55 @@ class Registry:
                 self._pid = os.getpid()
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path, durable=self._durable, create=self._create)
+            conn = connect(self.path, durable=self._durable, create=self._create and write)
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
         return conn
 
     # -- appending -------------------------------------------------------------------------------
-    def append_assessment(self, record: Mapping[str, Any]) -> Entry:
+    def append_assessment(self, record: Mapping[str, Any], *, source: Mapping[str, Any] | None = None,
+                          replaces: str | None = None) -> Entry:
         """Append an assessment record; the entry's `payload` is the record as stored: the
-        same with `registry: {entry, head}` (sealed again when it had a record hash)."""
-        return self.append_assessments([record])[0]
+        same with `registry: {entry, head, checkpoint?, replaces?}`. A `source` (a portfolio's
+        SHA-256 and row) in the chain already appends nothing: its entry comes back,
+        `recorded_before`."""
+        return append.append_assessments(self._conn(write=True), self.path, [record],
+                                         sources=[source], replaces=replaces)[0]
 
-    def append_assessments(self, records: Iterable[Mapping[str, Any]]) -> list[Entry]:
+    def append_assessments(self, records: Iterable[Mapping[str, Any]], *,
+                           sources: Iterable[Mapping[str, Any] | None] | None = None) -> list[Entry]:
         """Append several records in one transaction (one wait for the lock, one commit)."""
-        return append.append_assessments(self._conn(), self.path, records)
+        return append.append_assessments(self._conn(write=True), self.path, records, sources=sources)
+
+    def add_checkpoint(self, private_key) -> Entry:
+        """Append a checkpoint of the head, signed with `private_key` (checkpoints.load_private)."""
+        return checkpoints.add_checkpoint(self._conn(write=True), self.path, private_key)
 
     def add_override(self, entry_id: str, *, fiche: int, status: str, reason: str, justification: str, by: str,
                      reasons: Iterable[str] | None = None) -> Override:
         """Append a diagnostician's override (overrides.add_override says what is refused)."""
-        return overrides.add_override(self._conn(), self.path, entry_id, fiche=fiche, status=status, reason=reason,
+        return overrides.add_override(self._conn(write=True), self.path, entry_id, fiche=fiche, status=status, reason=reason,
                                       justification=justification, by=by, reasons=reasons)
 
     # -- reading ---------------------------------------------------------------------------------
     def head(self) -> str | None:
         """The hash of the last entry (None for an empty registry)."""
         return queries.head(self._conn())
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        return checkpoints.latest(self._conn())
+
+    def checkpoints(self) -> list[Checkpoint]:
+        return checkpoints.checkpoints(self._conn())
+
+    def check_checkpoints(self, public_key) -> tuple[list[Checkpoint], CheckpointProblem | None]:
+        """Every checkpoint signed by `public_key` and still holding, or the first that does not."""
+        return checkpoints.check_checkpoints(self._conn(), public_key)
+
+    def holds_hash(self, digest: str) -> bool:
+        """Whether `digest` is the hash of an entry of the chain (`verify --head`)."""
+        return queries.holds_hash(self._conn(), digest)
 
     def count(self, kind: str | None = None) -> int:
         return queries.count(self._conn(), kind)

@@ -1,14 +1,19 @@
-"""The registry file: where it is, its SQLite schema, and opening it.
+"""The registry file: where it is, its SQLite schema, opening it, and the migrations.
 
-The schema version is `PRAGMA user_version` (this code reads version 1); the `meta` table
-names the file a pnman registry. One table of entries, in chain order (`seq` 1, 2, 3…);
-triggers refuse UPDATE and DELETE and an INSERT that does not follow the last entry.
-Anyone holding the file can drop the triggers: the chain detects tampering, it does not
-prevent it.
+The schema version is `PRAGMA user_version`; the `meta` table names the file a pnman
+registry. A file that is not one — another SQLite database, any other file, an empty file
+— is refused (exit 2), never written over. A missing file is created at the first append
+only: reading commands refuse it, and a face that may record opens it without creating
+it until it records.
 
-SQLite does the rest: WAL (readers never block the writer), a 30 s busy timeout, and
-`BEGIN IMMEDIATE` around every append, so concurrent writers (processes, threads, batch
-workers) take turns.
+Version 1: the entries table, its index, the triggers that refuse UPDATE, DELETE and an
+INSERT that does not follow the last entry. Version 2 adds the `source` column (where an
+assessment came from: a portfolio's SHA-256 and row, or a web session) and the `checkpoint`
+kind (with an index to find the latest checkpoint at once). Opening a version-1 file migrates it (the entries and their hashes are
+left as they are: the chain never covered the columns that are added).
+
+SQLite does the rest: WAL (readers never block the writer), a busy timeout, and
+`BEGIN IMMEDIATE` around every append, so concurrent writers take turns.
 """
 from __future__ import annotations
 
@@ -22,13 +27,14 @@ from pnman.knowledge.errors import InputError, PnmanError
 
 from .chain import timestamp
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION = "pnman-registry"
 FILE_NAME = "registry.sqlite3"
 BUSY_TIMEOUT = 30.0                      # seconds a writer waits for another one
-KINDS = ("assessment", "override")
+KINDS = ("assessment", "override", "checkpoint")
 TRIGGERS = ("entries_never_updated", "entries_never_deleted", "entries_follow_the_head")
 MESSAGE_NO_UPDATE = "pnman registry: entries are append-only (never updated)"
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _TABLE_V1 = """CREATE TABLE entries (
         seq INTEGER PRIMARY KEY,
@@ -58,15 +64,35 @@ _TRIGGERS = (
 )
 STATEMENTS = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    _TABLE_V1,
+    _TABLE_V1.replace("('assessment', 'override')", "('assessment', 'override', 'checkpoint')")
+             .replace("target TEXT,", "target TEXT,\n        source TEXT,"),
     "CREATE INDEX entries_target ON entries (target) WHERE target IS NOT NULL",
+    "CREATE UNIQUE INDEX entries_source ON entries (source) WHERE source IS NOT NULL",
+    "CREATE INDEX entries_checkpoints ON entries (seq) WHERE kind = 'checkpoint'",
     *_TRIGGERS,
     """CREATE TRIGGER meta_never_updated BEFORE UPDATE ON meta
         BEGIN SELECT RAISE(ABORT, 'pnman registry: meta is append-only'); END""",
     """CREATE TRIGGER meta_never_deleted BEFORE DELETE ON meta
         BEGIN SELECT RAISE(ABORT, 'pnman registry: meta is append-only'); END""",
 )
-COLUMNS = "seq, id, created_at, kind, payload, prev_hash, hash, name, size_class, plan, digest, target"
+# Version 1 → 2: the kind check widens (SQLite cannot alter a CHECK: the table is copied,
+# triggers dropped around the copy and made again), `source` is added with its index.
+MIGRATE_1_TO_2 = (
+    "DROP TRIGGER IF EXISTS entries_never_updated",
+    "DROP TRIGGER IF EXISTS entries_never_deleted",
+    "DROP TRIGGER IF EXISTS entries_follow_the_head",
+    "ALTER TABLE entries RENAME TO entries_v1",
+    STATEMENTS[1],
+    "INSERT INTO entries (seq, id, created_at, kind, payload, prev_hash, hash, name, size_class, plan, digest, "
+    "target) SELECT seq, id, created_at, kind, payload, prev_hash, hash, name, size_class, plan, digest, target "
+    "FROM entries_v1 ORDER BY seq",
+    "DROP TABLE entries_v1",
+    STATEMENTS[2],
+    STATEMENTS[3],
+    STATEMENTS[4],
+    *_TRIGGERS,
+)
+COLUMNS = "seq, id, created_at, kind, payload, prev_hash, hash, name, size_class, plan, digest, target, source"
 
 
 def default_path(explicit: str | os.PathLike | None = None) -> Path:
@@ -83,10 +109,22 @@ def default_path(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def check_file(path: Path) -> bool:
-    """Whether a registry file is there (False: none yet); a folder is refused."""
+    """Whether a registry file is there (False: none yet). A folder, or a file that is not an
+    SQLite database (an empty one included), is refused: it is never written over."""
     if path.is_dir():
         raise InputError("is a folder, expected a registry file (registry.sqlite3)", file=str(path))
-    return path.exists()
+    try:
+        with open(path, "rb") as fp:
+            magic = fp.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", file=str(path)) from None
+    if magic != SQLITE_MAGIC:
+        what = "an empty file" if not magic else "not an SQLite database"
+        raise InputError(f"is {what}, not a pnman registry (it is left as it is; --registry or PNMAN_REGISTRY "
+                         "names another file, a missing one is created at the first --record)", file=str(path))
+    return True
 
 
 def connect(path: Path, *, durable: bool, create: bool) -> sqlite3.Connection:
@@ -96,10 +134,7 @@ def connect(path: Path, *, durable: bool, create: bool) -> sqlite3.Connection:
         if not create:
             raise InputError("no registry here yet ('pnman assess PROFILE --record' creates it; "
                              "--registry or PNMAN_REGISTRY names another)", file=str(path))
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(f"its folder cannot be created ({exc.strerror})", file=str(path)) from None
+        _create_file(path)
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -117,6 +152,40 @@ def connect(path: Path, *, durable: bool, create: bool) -> sqlite3.Connection:
     return conn
 
 
+def _create_file(path: Path) -> None:
+    """Make a new registry file whole or not at all: its schema is written in a file of its own
+    beside it, which is then linked to `path` unless another writer made one first. So an
+    empty file at `path` is never pnman's own half-made registry, and is refused."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"its folder cannot be created ({exc.strerror})", file=str(path)) from None
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{random.getrandbits(32):08x}.new")
+    try:
+        conn = sqlite3.connect(str(temporary), isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            _under_lock(conn, lambda v: _create(conn, path, v))
+        finally:
+            conn.close()
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass            # another writer made it first: theirs is the registry
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except sqlite3.Error as exc:
+        raise InputError(f"cannot be created ({exc})", file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot be created ({exc.strerror})", file=str(path)) from None
+    finally:
+        for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
+            leftover.unlink(missing_ok=True)
+
+
 def check_schema(conn: sqlite3.Connection, path: Path) -> None:
     """Make the schema in a new file, migrate an older one, refuse a foreign or newer one."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -125,6 +194,9 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
             raise InputError("is an SQLite database but not a pnman registry", file=str(path))
         retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         version = _under_lock(conn, lambda v: _create(conn, path, v))
+    elif version < SCHEMA_VERSION:
+        _check_application(conn, path)
+        version = _under_lock(conn, lambda v: _migrate(conn, v))
     if version != SCHEMA_VERSION:
         raise InputError(f"registry schema version {version} is unknown: this pnman reads version "
                          f"{SCHEMA_VERSION} (a newer pnman wrote it?)", file=str(path))
@@ -158,6 +230,15 @@ def _create(conn: sqlite3.Connection, path: Path, version: int) -> int:
                  (APPLICATION, timestamp()))
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return SCHEMA_VERSION
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> int:
+    if version == 1:
+        for statement in MIGRATE_1_TO_2:
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 2")
+        version = 2
+    return version
 
 
 def _check_application(conn: sqlite3.Connection, path: Path) -> None:

@@ -26,19 +26,23 @@ class StoredRef:
     head: str | None
     where: str | None
     record: dict
+    recorded_before: bool = False       # its source was recorded already: nothing was appended
 
 
 @runtime_checkable
 class RecordStore(Protocol):
-    def save(self, record: Mapping[str, Any]) -> StoredRef:
-        """Keep the record; return where, and the record as kept."""
+    def save(self, record: Mapping[str, Any], *, source: Mapping[str, Any] | None = None,
+             replaces: str | None = None) -> StoredRef:
+        """Keep the record (once per `source`, replacing the entry `replaces` names); return
+        where, and the record as kept."""
         ...
 
 
 class NullStore:
     """Keeps nothing: the record goes back unchanged."""
 
-    def save(self, record: Mapping[str, Any]) -> StoredRef:
+    def save(self, record: Mapping[str, Any], *, source: Mapping[str, Any] | None = None,
+             replaces: str | None = None) -> StoredRef:
         return StoredRef(None, None, None, dict(record))
 
 
@@ -58,9 +62,10 @@ class RegistryStore:
             self._registry, self._pid = Registry(self.path, durable=self.durable), os.getpid()
         return self._registry
 
-    def save(self, record: Mapping[str, Any]) -> StoredRef:
-        entry = self.registry.append_assessment(record)
-        return StoredRef(entry.id, entry.prev_hash, str(self.path), entry.record)
+    def save(self, record: Mapping[str, Any], *, source: Mapping[str, Any] | None = None,
+             replaces: str | None = None) -> StoredRef:
+        entry = self.registry.append_assessment(record, source=source, replaces=replaces)
+        return StoredRef(entry.id, entry.prev_hash, str(self.path), entry.record, entry.recorded_before)
 
     def close(self) -> None:
         if self._registry is not None and self._pid == os.getpid():

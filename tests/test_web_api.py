@@ -482,3 +482,32 @@ def test_a_recorded_interview_that_changes_language_is_not_recorded_again(tmp_pa
     assert english["registry"] == french["registry"]
     code, out, _ = run(capsys, "registry", "list", "--format", "json", "--registry", str(registry))
     assert len(json.loads(out)) == 1
+
+
+def test_finishing_again_after_a_changed_answer_records_only_a_changed_decision_naming_what_it_replaces(tmp_path,
+                                                                                                      capsys):
+    registry = tmp_path / "registry.sqlite3"
+    web = client(tmp_path / "sessions", registry=registry, record=True)
+    profile = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
+    session = finish_interview(web, profile)
+    first = web.get(f"/i/{session}/result.json").json()
+    reply = web.post(f"/api/interviews/{session}/answers", json={"key": "employees", "value": 40})
+    assert reply.status_code == 200, reply.text
+    step = reply.json()["next"]
+    while step is not None:
+        step = web.post(f"/api/interviews/{session}/answers",
+                        json={"key": step["key"], "value": profile.get(step["key"])}).json()["next"]
+    second = web.get(f"/i/{session}/result.json").json()
+    assert second["decision_digest"] != first["decision_digest"]
+    assert second["registry"]["replaces"] == first["registry"]["entry"] != second["registry"]["entry"]
+    page = web.get(f"/i/{session}/result").text
+    assert f"remplace l’entrée {first['registry']['entry']}" in page
+    code, out, _ = run(capsys, "registry", "list", "--format", "json", "--registry", str(registry))
+    assert len(json.loads(out)) == 2
+    # the same decision again (a result made anew, e.g. after a restart under another knowledge
+    # version): the entry recorded stands, nothing is appended
+    service = web.app.state.service
+    again = dict(second, timestamp="2030-01-01T00:00:00+00:00")
+    assert service._recorded(again, second) is second
+    code, out, _ = run(capsys, "registry", "list", "--format", "json", "--registry", str(registry))
+    assert len(json.loads(out)) == 2

@@ -8,7 +8,7 @@ from pnman.knowledge.errors import InputError, PnmanError
 
 from ..render.l10n import Words, localise
 from .output import emit, to_json
-from .registry_commands import cmd_override, cmd_registry, record_store, save  # noqa: F401 (pnman registry, override)
+from .registry_commands import cmd_keys, cmd_override, cmd_registry, record_store, save  # noqa: F401 (pnman registry, keys, override)
 
 
 def _words(args) -> Words:

@@ -1,5 +1,6 @@
 """The command-line arguments of the registry (contract §8): `--record`/`--registry` on the
-commands that make records, `pnman registry list|show|verify|export` and `pnman override`.
+commands that make records, `pnman registry list|show|verify|checkpoint|export`, `pnman keys
+new` (§13) and `pnman override`.
 
 Kept apart from main.py so that it stays one parser per command, and light: nothing here
 imports the engine (the handlers are in registry_commands.py)."""
@@ -56,7 +57,17 @@ def add_registry_parsers(sub, langs: tuple[str, ...], fiche_number, sizes: tuple
     _registry_option(a)
 
     a = actions.add_parser("verify", help="check every entry and link of the chain (exit 1 naming the first "
-                                          "broken entry)")
+                                          "broken entry); with --pub, every signed checkpoint too")
+    a.add_argument("--format", choices=("text", "json"), default="text")
+    a.add_argument("--pub", metavar="NAME.pub", help="the agency's public key: every checkpoint must be signed by it "
+                                                     "and still hold (exit 1 naming the first that does not)")
+    a.add_argument("--head", metavar="HASH", help="a hash the auditor kept (a checkpoint's, a report's chain head): "
+                                                  "exit 1 when no entry of the chain has it")
+    a.add_argument("--lang", choices=langs, default=langs[0])
+    _registry_option(a)
+
+    a = actions.add_parser("checkpoint", help="append a checkpoint of the head, signed with the agency's key")
+    a.add_argument("--key", metavar="NAME.key", required=True, help="the private key ('pnman keys new' makes it)")
     a.add_argument("--format", choices=("text", "json"), default="text")
     a.add_argument("--lang", choices=langs, default=langs[0])
     _registry_option(a)
@@ -65,6 +76,12 @@ def add_registry_parsers(sub, langs: tuple[str, ...], fiche_number, sizes: tuple
     a.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
     a.add_argument("--lang", choices=langs, default=langs[0])
     _registry_option(a)
+
+    p = sub.add_parser("keys", help="the agency's signing keys for registry checkpoints")
+    keys = p.add_subparsers(dest="action", required=True, parser_class=_ActionParser)
+    a = keys.add_parser("new", help="write a new Ed25519 key pair: NAME.key (mode 0600) and NAME.pub")
+    a.add_argument("-o", "--output", metavar="NAME.key", required=True, help="the private key file (never written over)")
+    a.add_argument("--lang", choices=langs, default=langs[0])
 
     p = sub.add_parser("override", help="record a diagnostician's override of one fiche's status for a registry entry",
                        description="Appends an override entry; the engine's record is never changed "

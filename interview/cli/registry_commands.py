@@ -37,6 +37,8 @@ def batch_recorded(store, w: Words) -> str | None:
         return None
     from pnman.records.registry import Registry
     with Registry(store.path) as registry:
+        if not registry.exists():       # no row was recorded: nothing was created
+            return w("registry.batch_recorded", path=store.path, count=0, head=w("registry.none"))
         return w("registry.batch_recorded", path=store.path, count=registry.count(), head=registry.head())
 
 
@@ -50,7 +52,8 @@ def _open(args, create: bool = False):
 # -- pnman registry ----------------------------------------------------------------------------------
 
 def cmd_registry(args) -> int:
-    action = {"list": _list, "show": _show, "verify": _verify, "export": _export}[args.action]
+    action = {"list": _list, "show": _show, "verify": _verify, "export": _export,
+              "checkpoint": _checkpoint}[args.action]
     return action(args)
 
 
@@ -115,26 +118,80 @@ def _summary_lines(con, summary: dict, w: Words) -> None:
 
 def _verify(args) -> int:
     w = Words(args.lang, default_kb())
+    public_key = None
+    if args.pub:
+        from pnman.records.checkpoints import load_public
+        public_key = load_public(args.pub)
     with _open(args) as registry:
         report = registry.verify()
+        signed, problem = registry.check_checkpoints(public_key) if public_key is not None else (None, None)
+        unsigned = registry.checkpoints() if public_key is None else None
+        head_held = registry.holds_hash(args.head) if args.head else None
+    ok = report.ok and problem is None and head_held is not False
     if args.format == "json":
         data = report.as_dict()
         data["path"] = str(registry.path)
+        if public_key is not None:
+            data["checkpoints"] = {"checked": [c.as_dict() for c in signed],
+                                   "first_broken": problem.as_dict() if problem else None}
+        else:
+            data["checkpoints"] = {"unchecked": len(unsigned)}
+        if args.head:
+            data["head_given"] = {"hash": args.head, "in_chain": head_held}
+        data["ok"] = ok
         emit(to_json(data), None)
-        return 0 if report.ok else 1
+        return 0 if ok else 1
     lines = []
     if report.problem is not None:
-        problem = report.problem
-        lines.append(w("registry.verify.broken", entry=problem.id, seq=problem.seq, checked=report.checked,
-                       problem=w(f"registry.verify.problems.{problem.code}", detail=problem.detail)))
+        problem_ = report.problem
+        lines.append(w("registry.verify.broken", entry=problem_.id, seq=problem_.seq, checked=report.checked,
+                       problem=w(f"registry.verify.problems.{problem_.code}", detail=problem_.detail)))
     elif report.entries == 0:
         lines.append(w("registry.verify.empty", path=registry.path))
     else:
         lines.append(w("registry.verify.ok", count=report.entries, head=report.head, path=registry.path))
     if report.triggers_missing:
         lines.append(w("registry.verify.triggers", names=w.join(report.triggers_missing)))
+    if public_key is not None:
+        if problem is None:
+            last = signed[-1]
+            lines.append(w("registry.verify.checkpoints_ok", count=len(signed), entry=last.id, covered=last.count,
+                           at=when(last.at)))
+        elif problem.code == "none":
+            lines.append(w("registry.verify.checkpoint_problems.none"))
+        else:
+            lines.append(w("registry.verify.checkpoint_broken", entry=problem.id, seq=problem.seq,
+                           problem=w(f"registry.verify.checkpoint_problems.{problem.code}", detail=problem.detail)))
+    elif unsigned:
+        lines.append(w("registry.verify.checkpoints_unchecked", count=len(unsigned)))
+    if args.head:
+        lines.append(w("registry.verify.head_held" if head_held else "registry.verify.head_missing",
+                       head=plain(args.head)))
     emit("\n".join(lines) + "\n", None)
-    return 0 if report.ok else 1
+    return 0 if ok else 1
+
+
+def _checkpoint(args) -> int:
+    from pnman.records.checkpoints import load_private
+    w = Words(args.lang, default_kb())
+    key = load_private(args.key)
+    with _open(args) as registry:
+        entry = registry.add_checkpoint(key)
+    data = dict(entry.payload, id=entry.id, seq=entry.seq, hash=entry.hash)
+    if args.format == "json":
+        emit(to_json(data), None)
+        return 0
+    emit(w("registry.checkpoint.recorded", entry=entry.id, count=data["count"], head=data["head"],
+           hash=entry.hash, fingerprint=data["key"]) + "\n", None)
+    return 0
+
+
+def cmd_keys(args) -> int:
+    from pnman.records.checkpoints import new_keys
+    w = Words(args.lang, default_kb())
+    private, public, fingerprint = new_keys(args.output)
+    print(w("registry.keys.written", private=private, public=public, fingerprint=fingerprint))
+    return 0
 
 
 def _export(args) -> int:

@@ -101,9 +101,13 @@ def replan_lines(replanned: dict, w: Words) -> list[str]:
 
 def _head_lines(shown, w: Words) -> list[str]:
     entry = shown.entry
-    return [w("registry.show.heading", entry=entry.id, seq=entry.seq, time=when(entry.created_at)),
-            w.field(w("registry.show.hash"), entry.hash),
-            w.field(w("registry.show.prev"), entry.prev_hash or w("registry.show.first"))]
+    lines = [w("registry.show.heading", entry=entry.id, seq=entry.seq, time=when(entry.created_at)),
+             w.field(w("registry.show.hash"), entry.hash),
+             w.field(w("registry.show.prev"), entry.prev_hash or w("registry.show.first"))]
+    source = (entry.payload or {}).get("index", {}).get("source")
+    if source:
+        lines.append(w("registry.show.source", portfolio=source["portfolio"], row=source["row"]))
+    return lines
 
 
 def show_text(shown, record: dict, replanned: dict | None, w: Words) -> str:

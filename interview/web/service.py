@@ -97,9 +97,18 @@ class Interviews:
             return kept["record"]
         record = live.interview.finish()
         if self.recorder is not None:
-            record = self.recorder.save(record).record
+            record = self._recorded(record, kept["record"] if kept is not None else None)
         self.store.save_result(live.state.id, {"answers": key, "record": record})
         return record
+
+    def _recorded(self, record: dict, before: dict | None) -> dict:
+        """The record as the registry keeps it. After a changed answer, a session's new result
+        is appended only when its decision changed (its digest, the same in every language),
+        naming the entry it replaces; otherwise the entry recorded before stands."""
+        entry = (before or {}).get("registry", {}).get("entry") if isinstance(before, dict) else None
+        if entry and before.get("decision_digest") == record.get("decision_digest"):
+            return before
+        return self.recorder.save(record, replaces=entry).record
 
     def change_language(self, live: Live, lang: str) -> Live:
         """The session goes on in `lang`: same answers, the questions and results in its words."""

@@ -56,6 +56,17 @@ FLUSH_SECONDS = 0.5           # a killed run loses at most this much of its resu
 FLUSH_ROWS = 100
 
 
+def portfolio_digest(path: str) -> str:
+    """The portfolio's SHA-256: with a row's number, the source a recorded row keeps (a rerun
+    or --resume of the same file finds its rows in the registry and records none twice)."""
+    import hashlib
+    try:
+        with open(path, "rb") as fp:
+            return "sha256:" + hashlib.file_digest(fp, "sha256").hexdigest()
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", file=path) from None
+
+
 def run_batch(args) -> int:
     from pnman.knowledge.editions import knowledge_for
     kb = knowledge_for(getattr(args, "edition", None))     # --edition; default: the latest in force
@@ -111,7 +122,8 @@ def run_batch(args) -> int:
         estimate = max(source.estimate, done.rows)
         jobs = max(1, min(jobs, estimate - done.rows))         # no idle workers for a small portfolio
         chunksize = max(1, min(16 if args.full else 64, (estimate - done.rows) // (jobs * 8) or 1))
-        init_worker(args.full, args.lang, record=source.record(kb), kb=kb, store=store)     # the workers are forked with it
+        init_worker(args.full, args.lang, record=source.record(kb), kb=kb, store=store,     # the workers are forked with it
+                    portfolio=portfolio_digest(args.input) if store is not None else None)
         chunks = chunked(items, chunksize, estimate - done.rows, jobs)
         workers = None
         if jobs == 1:

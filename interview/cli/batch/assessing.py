@@ -22,11 +22,12 @@ _FULL = False
 _WORDS = None
 _RECORD: CsvRecord | None = None
 _STORE = None          # --record: the registry (records.store.RegistryStore); each process opens its own
+_PORTFOLIO = None      # --record: the portfolio's "sha256:…", each row's source with its number
 
 
 def init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
-                record: CsvRecord | None = None, kb=None, store=None) -> None:
-    global _KB, _FULL, _WORDS, _RECORD, _STORE
+                record: CsvRecord | None = None, kb=None, store=None, portfolio: str | None = None) -> None:
+    global _KB, _FULL, _WORDS, _RECORD, _STORE, _PORTFOLIO
     from pnman.knowledge import default
     if pooled:      # Ctrl-C is the main process's to handle: it stops the workers and keeps the partial output
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -35,6 +36,7 @@ def init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
     _WORDS = Words(lang, _KB)
     _RECORD = record
     _STORE = store
+    _PORTFOLIO = portfolio
 
 
 def row_line(number: int, data: Any, record: CsvRecord | None, kb, make) -> dict:
@@ -55,21 +57,25 @@ def row_line(number: int, data: Any, record: CsvRecord | None, kb, make) -> dict
 
 
 def _assess(number: int, data: Any) -> dict:
-    return row_line(number, data, _RECORD, _KB, _assessed)
+    return row_line(number, data, _RECORD, _KB, lambda profile: _assessed(profile, number))
 
 
-def _assessed(profile) -> dict:
+def _assessed(profile, number: int) -> dict:
     """A checked profile's line: compact, or the full record (--full); appended to the
-    registry with --record, the line naming its entry."""
+    registry with --record, the line naming its entry. A row of this portfolio recorded
+    before (a rerun, a --resume after a kill) is not recorded again: its line names the
+    entry that holds it, `"recorded_before": true`, and carries the record as recorded."""
     from pnman.engine.facade import assess
 
     from ...render.l10n import localise
     assessment = assess(profile, _KB)
     if _STORE is not None:      # --record: appended (a failure is this row's error); the line names its entry
-        stored = _STORE.save(localise(assessment.record(), _WORDS))
+        source = {"portfolio": _PORTFOLIO, "row": number} if _PORTFOLIO else None
+        stored = _STORE.save(localise(assessment.record(), _WORDS), source=source)
+        again = {"recorded_before": True} if stored.recorded_before else {}
         if _FULL:
-            return {"record": stored.record}
-        return {**compact(assessment.evaluation, assessment.plan, _KB), "entry": stored.id}
+            return {"record": stored.record, **again}
+        return {**compact(assessment.evaluation, assessment.plan, _KB), "entry": stored.id, **again}
     if _FULL:
         return {"record": localise(assessment.record(timestamp="batch"), _WORDS)}
     return compact(assessment.evaluation, assessment.plan, _KB)
