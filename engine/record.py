@@ -26,8 +26,9 @@ from .plan_warnings import PlanWarning
 
 SCHEMA = "pnman-assessment/1"
 # Keys that are not decision content: they may differ between two runs of the same input
-# (`registry`: where the registry chained the record, pnman.records).
-NON_DECISION_KEYS = ("timestamp", "program_version", "decision_digest", "record_hash", "registry")
+# (`registry`: where the registry chained the record, pnman.records; `engine`: which
+# rules engine ran, durable-rules or CLIPS, which decide alike).
+NON_DECISION_KEYS = ("timestamp", "program_version", "engine", "decision_digest", "record_hash", "registry")
 # What the record hash leaves out: itself, where the file was read from, and where a registry
 # chained it (`registry`: the chain's own hash covers that block; leaving it out here spares
 # sealing the record again when it is appended).
@@ -172,6 +173,7 @@ def build_record(evaluation: Evaluation, steps, totals: dict, warnings: tuple[Pl
         "knowledge_version": kb.version,
         "edition": kb.edition,          # the guide edition whose figures decided (decision content)
         "program_version": __version__,
+        "engine": evaluation.engine,
         "timestamp": timestamp or now(),
         "profile": dict(evaluation.profile),
         "size_class": evaluation.size_class,

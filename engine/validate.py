@@ -11,8 +11,7 @@ from pathlib import Path
 from pnman.knowledge.errors import InputError, KnowledgeError
 from pnman.knowledge.guidetext import GuideText, find_guide
 from pnman.knowledge.loader import Knowledge
-from pnman.rules.compile import fact_ids
-from pnman.rules.runtime import check_fact_ids
+from pnman.rules.compile import check_fact_ids, fact_ids
 
 from .budget import guide_anomalies
 from .plan_warnings import PlanWarning

@@ -5,7 +5,6 @@ the CLI turns it into exit 2.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -16,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .conditions import Citation, Condition, Test, derive_conditions
 from .errors import KnowledgeError
+from .fingerprint import version_of
 from .graph import DependencyGraph
 from .model import SIZE_CODES, FactSpec, Fiche, Guide, Implication, QuestionSpec
 from .yamlio import read_knowledge_file
@@ -204,15 +204,6 @@ def _check_questions(questions: dict[str, QuestionSpec], facts: dict[str, FactSp
                                  file=str(path), key=key)
 
 
-def _version(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: p.name):
-        digest.update(path.name.encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-    return "kb-" + digest.hexdigest()[:16]
-
-
 def load(directory: Path | str = KNOWLEDGE_DIR) -> Knowledge:
     """Load and check the knowledge base in `directory`."""
     directory = Path(directory)
@@ -243,7 +234,7 @@ def load(directory: Path | str = KNOWLEDGE_DIR) -> Knowledge:
     _check_guide(guide, facts, fiches, guide_path)
     _check_questions(questions, facts, questions_path)
     graph = DependencyGraph(fiches, conditions, guide.provider_preference)
-    version = _version([guide_path, facts_path, *fiche_paths])
+    version = version_of([guide_path, facts_path, *fiche_paths])
     return Knowledge(guide, facts, questions, fiches, conditions, intents, version, graph, files, directory)
 
 

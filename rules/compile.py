@@ -12,6 +12,7 @@ different from "false".
 from __future__ import annotations
 
 from pnman.knowledge.conditions import Test
+from pnman.knowledge.errors import KnowledgeError
 from pnman.knowledge.loader import Knowledge
 
 BEGIN = "__begin__"
@@ -71,3 +72,24 @@ def fact_ids(kb: Knowledge) -> list[str]:
     for rule in kb.implications:
         ids.add(f"implied:{rule.conclusion[0]}:{rule.id}")
     return sorted(ids)
+
+
+def fnv1a_32(text: str) -> int:
+    value = 0x811C9DC5
+    for byte in text.encode("ascii"):
+        value ^= byte
+        value = (value * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def check_fact_ids(ids: list[str]) -> None:
+    """durable-rules identifies facts by a 32-bit hash of their id: refuse collisions."""
+    seen: dict[int, str] = {}
+    for fact_id in ids:
+        try:
+            digest = fnv1a_32(fact_id)
+        except UnicodeEncodeError:
+            raise KnowledgeError(f"fact id {fact_id!r} is not ASCII") from None
+        if digest in seen:
+            raise KnowledgeError(f"fact ids {seen[digest]!r} and {fact_id!r} collide in durable-rules' 32-bit hash")
+        seen[digest] = fact_id

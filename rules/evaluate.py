@@ -1,7 +1,8 @@
 """Decide, for one profile, what holds: fact values, condition outcomes, fiche statuses.
 
-`evaluate(profile) -> Evaluation` is the rules layer's one interface. durable-rules decides
-the fact tests and the implications (rules/runtime.py); this module reads the
+`evaluate(profile) -> Evaluation` is the rules layer's one interface. A rules engine decides
+the fact tests and the implications (durable-rules, rules/runtime.py, or CLIPS,
+rules/clips_engine.py: rules/engines.py picks); this module reads the
 firings back into three-valued outcomes:
 - a condition is `met`, `failed` or `unknown` (its fact is absent: never `failed`);
 - a fiche is `ineligible` when an eligibility condition fails; `unknown` when an
@@ -20,7 +21,8 @@ from pnman.knowledge.conditions import Condition, Test
 from pnman.knowledge.loader import Knowledge
 
 from .compile import fact_name
-from .runtime import Firing, RuleEngine
+from .actions import Firing
+from .engines import chosen, describe, engine_for
 
 STATUSES = ("eligible", "conditional", "ineligible", "unknown")
 
@@ -94,6 +96,7 @@ class Evaluation:
     statuses: Mapping[int, FicheStatus]
     firings: tuple[Firing, ...]
     contradictions: tuple[dict, ...] = field(default=())
+    engine: str = ""            # which engine decided ("durable" or "clips"): the same either way
 
     def status(self, fiche: int) -> str:
         return self.statuses[fiche].status
@@ -108,11 +111,6 @@ class Evaluation:
         if test.op == "contains":
             return list(self.profile.get(test.fact) or []) if fact_name(test) in self.facts else None
         return self.fact(test.fact)
-
-
-@lru_cache(maxsize=4)
-def _engine(kb: Knowledge) -> RuleEngine:
-    return RuleEngine(kb)
 
 
 class _Shared:
@@ -268,7 +266,8 @@ def fiche_status(fiche: int, outcomes: tuple[ConditionOutcome, ...]) -> str:
 def evaluate(profile: Mapping[str, Any], kb: Knowledge) -> Evaluation:
     """Evaluate every fiche of the guide for one (checked) profile."""
     asserted = profile_facts(profile, kb)
-    firings = _engine(kb).run(asserted)
+    engine = chosen()
+    firings = engine_for(kb, engine).run(asserted)
     facts, contradictions = _resolve(asserted, firings, kb)
     shared = _shared(kb)
     tests = _test_outcomes(kb, facts, firings, shared)
@@ -276,4 +275,9 @@ def evaluate(profile: Mapping[str, Any], kb: Knowledge) -> Evaluation:
     statuses = {number: shared.status(number, conditions, fiche_tests[number], tests)
                 for number, conditions in kb.conditions.items()}
     employees = profile.get("employees")
-    return Evaluation(profile, kb.size_class(employees), facts, statuses, tuple(firings), contradictions)
+    return Evaluation(profile, kb.size_class(employees), facts, statuses, tuple(firings), contradictions, engine)
+
+
+def engine_description() -> str:
+    """Which rules engine decides in this process, with its version (for `pnman --version`)."""
+    return describe(chosen())

@@ -1,4 +1,4 @@
-"""The one place that talks to durable-rules.
+"""The one place that talks to durable-rules (the engine before Python 3.13; rules/clips.py is the other).
 
 durable-rules 2.0.28 is unmaintained and has sharp edges (see shared/notes/durable-rules.md);
 this module applies the safe session pattern so nothing else needs to know: explicit
@@ -16,48 +16,14 @@ import sys
 import threading
 
 import orjson
-from dataclasses import dataclass
-
-from pnman.knowledge.errors import KnowledgeError
 from pnman.knowledge.loader import Knowledge
 
 from . import compile as rules_compile
+from .compile import check_fact_ids, fnv1a_32  # noqa: F401 - durable's constraint, checked at load
+from .actions import Actions, Firing  # noqa: F401 - Firing: what this engine returns
 
 RULESET_PREFIX = "pnman"
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3     # glibc's mallopt parameters
-
-
-@dataclass(frozen=True)
-class Firing:
-    """One rule firing: which rule, which fact it matched, what it derived.
-
-    `suppressed` marks an implication that fired onto a fact the profile states: the
-    stated value wins, nothing is asserted, so nothing chains from the losing value."""
-    rule: str
-    fact: str
-    derived: str | None = None
-    suppressed: bool = False
-
-
-def fnv1a_32(text: str) -> int:
-    value = 0x811C9DC5
-    for byte in text.encode("ascii"):
-        value ^= byte
-        value = (value * 0x01000193) & 0xFFFFFFFF
-    return value
-
-
-def check_fact_ids(ids: list[str]) -> None:
-    """durable-rules identifies facts by a 32-bit hash of their id: refuse collisions."""
-    seen: dict[int, str] = {}
-    for fact_id in ids:
-        try:
-            digest = fnv1a_32(fact_id)
-        except UnicodeEncodeError:
-            raise KnowledgeError(f"fact id {fact_id!r} is not ASCII") from None
-        if digest in seen:
-            raise KnowledgeError(f"fact ids {seen[digest]!r} and {fact_id!r} collide in durable-rules' 32-bit hash")
-        seen[digest] = fact_id
 
 
 def tune_malloc() -> bool:
@@ -74,48 +40,6 @@ def tune_malloc() -> bool:
     return bool(trim and mmap)
 
 
-class _Actions:
-    """What each rule does when it fires, as plain functions `matched fact -> fact to assert`.
-
-    Every firing is recorded (rule, the fact it matched, what it derived). An implication
-    asserts its conclusion once per session, and never onto a fact the profile states."""
-
-    def __init__(self, kb: Knowledge):
-        self.firings: list[Firing] = []
-        self.derived: set[str] = set()    # one implied fact per id, however many premises
-        self.stated: set[str] = set()     # fact names the profile states in this session
-        self.by_rule = {rule_id: self._action(kb, rule_id) for rule_id in rules_compile.definition(kb)}
-
-    def reset(self, facts: list[dict]) -> None:
-        self.firings.clear()
-        self.derived.clear()
-        self.stated.clear()
-        self.stated.update(f["name"] for f in facts)
-
-    def _action(self, kb: Knowledge, rule_id: str):
-        firings, derived, stated = self.firings, self.derived, self.stated
-        if rule_id in (rules_compile.BEGIN, rules_compile.SINK):
-            return lambda fact: None
-        implication = kb.implication.get(rule_id)
-        if implication is None:
-            def record(fact):
-                firings.append(Firing(rule_id, fact["id"]))
-            return record
-        target, value = implication.conclusion
-        derived_id = f"implied:{target}:{rule_id}"
-
-        def imply(fact):
-            if target in stated:   # the profile's own value wins: record, assert nothing
-                firings.append(Firing(rule_id, fact["id"], derived_id, suppressed=True))
-                return None
-            firings.append(Firing(rule_id, fact["id"], derived_id))
-            if derived_id in derived:
-                return None
-            derived.add(derived_id)
-            return {"id": derived_id, "t": "implied", "name": target, "value": value, "by": rule_id}
-        return imply
-
-
 class RuleEngine:
     """A compiled ruleset, driven through durable's C interface.
 
@@ -129,6 +53,7 @@ class RuleEngine:
     """
 
     _count = itertools.count()
+    kind = "durable"
 
     def __init__(self, kb: Knowledge):
         import durable_rules_engine as engine   # durable's C extension: only here and below
@@ -137,7 +62,7 @@ class RuleEngine:
         self.kb = kb
         self.name = f"{RULESET_PREFIX}_{kb.version.replace('-', '_')}_{next(self._count)}_{os.getpid()}"
         self._engine = engine
-        self._actions = _Actions(kb)
+        self._actions = Actions(kb)
         self._handle = engine.create_ruleset(self.name, json.dumps(rules_compile.definition(kb), ensure_ascii=False))
         self._sids = itertools.count(1)
         # One session at a time: the actions collect firings in shared state, and durable's
@@ -208,7 +133,7 @@ class HostEngine:
         from durable import engine as durable_engine
         check_fact_ids(rules_compile.fact_ids(kb))
         self.name = f"{RULESET_PREFIX}_host_{next(self._count)}_{os.getpid()}"
-        self._actions = _Actions(kb)
+        self._actions = Actions(kb)
         definition = rules_compile.definition(kb)
         for rule_id, rule in definition.items():
             rule["run"] = self._closure_action(self._actions.by_rule[rule_id])

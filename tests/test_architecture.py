@@ -77,10 +77,20 @@ def test_no_import_cycle_between_modules_or_folders():
     assert list(nx.simple_cycles(folders)) == []
 
 
-def test_durable_rules_is_behind_one_module():
-    users = sorted(name for name, path in MODULES.items() if re.search(r"^\s*(from|import) durable(\b|_rules_engine)",
+@pytest.mark.parametrize("pattern, module", [(r"durable(\b|_rules_engine)", "rules.runtime"),
+                                             (r"clips\b", "rules.clips_engine")])
+def test_each_rules_engine_is_behind_one_module(pattern, module):
+    users = sorted(name for name, path in MODULES.items() if re.search(rf"^\s*(from|import) {pattern}",
                                                                       path.read_text(encoding="utf-8"), re.M))
-    assert users == ["rules.runtime"]
+    assert users == [module]
+
+
+def test_nothing_above_the_rules_layer_knows_which_engine_runs():
+    """Which engine ran is the rules layer's business: above it, code reaches the rules
+    through evaluate and compile only (the record just carries the engine's name)."""
+    wrong = sorted((a, b) for a, b in GRAPH.edges if not a.startswith("rules")
+                   and b.startswith("rules") and b not in ("rules.evaluate", "rules.compile"))
+    assert wrong == []
 
 
 @pytest.mark.parametrize("layer", ["engine", "rules"])

@@ -305,6 +305,7 @@ def test_a_rewritten_message_is_not_a_decision_but_the_file_hash_sees_it(kb):
 
 def test_a_rewritten_time_or_version_breaks_the_record_hash(kb, record, tmp_path, capsys):
     for key, value in (("timestamp", "2020-01-01T00:00:00+00:00"), ("program_version", "9.9"),
+                       ("engine", "clips" if record["engine"] == "durable" else "durable"),
                        ("knowledge_version", "kb-0000000000000000")):
         data = copy.deepcopy(record)
         data[key] = value

@@ -55,7 +55,7 @@ def _fiche_number(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pnman", description="PNMAN guide n°4 (TIC): eligibility, action plan, explanations, audit.")
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_VersionAction, help="show the program, knowledge and engine versions")
     langs = available_languages()
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -162,9 +162,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _version() -> str:
-    from pnman.engine import __version__
-    return f"pnman {__version__}"
+class _VersionAction(argparse.Action):
+    """`--version`: the program, the knowledge and the rules engine, worked out only when asked."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from pnman import __version__
+        from pnman.knowledge.fingerprint import current_version
+        from pnman.rules.evaluate import engine_description
+        try:
+            engine = engine_description()
+        except PnmanError as exc:
+            parser.exit(2, f"pnman: {exc}\n")
+        print(f"pnman {__version__}\nknowledge {current_version()}\nengine {engine}")
+        parser.exit(0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,68 @@
+"""What the rules do when they fire, whichever engine runs them.
+
+Both engines (durable-rules in rules/runtime.py, CLIPS in rules/clips.py) call the
+same actions, so a firing is recorded, and an implication asserts its conclusion,
+by one piece of code: the engines only decide which rule matches which fact.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pnman.knowledge.loader import Knowledge
+
+from . import compile as rules_compile
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One rule firing: which rule, which fact it matched, what it derived.
+
+    `suppressed` marks an implication that fired onto a fact the profile states: the
+    stated value wins, nothing is asserted, so nothing chains from the losing value."""
+    rule: str
+    fact: str
+    derived: str | None = None
+    suppressed: bool = False
+
+
+
+class Actions:
+    """What each rule does when it fires, as plain functions `matched fact -> fact to assert`.
+
+    Every firing is recorded (rule, the fact it matched, what it derived). An implication
+    asserts its conclusion once per session, and never onto a fact the profile states."""
+
+    def __init__(self, kb: Knowledge):
+        self.firings: list[Firing] = []
+        self.derived: set[str] = set()    # one implied fact per id, however many premises
+        self.stated: set[str] = set()     # fact names the profile states in this session
+        self.by_rule = {rule_id: self._action(kb, rule_id) for rule_id in rules_compile.definition(kb)}
+
+    def reset(self, facts: list[dict]) -> None:
+        self.firings.clear()
+        self.derived.clear()
+        self.stated.clear()
+        self.stated.update(f["name"] for f in facts)
+
+    def _action(self, kb: Knowledge, rule_id: str):
+        firings, derived, stated = self.firings, self.derived, self.stated
+        if rule_id in (rules_compile.BEGIN, rules_compile.SINK):
+            return lambda fact: None
+        implication = kb.implication.get(rule_id)
+        if implication is None:
+            def record(fact):
+                firings.append(Firing(rule_id, fact["id"]))
+            return record
+        target, value = implication.conclusion
+        derived_id = f"implied:{target}:{rule_id}"
+
+        def imply(fact):
+            if target in stated:   # the profile's own value wins: record, assert nothing
+                firings.append(Firing(rule_id, fact["id"], derived_id, suppressed=True))
+                return None
+            firings.append(Firing(rule_id, fact["id"], derived_id))
+            if derived_id in derived:
+                return None
+            derived.add(derived_id)
+            return {"id": derived_id, "t": "implied", "name": target, "value": value, "by": rule_id}
+        return imply
