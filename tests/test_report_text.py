@@ -189,3 +189,14 @@ def test_any_profile_reads_without_ids_in_80_columns(kb, profile):
         assert ids_in(assessment_markdown(record, Words(lang, kb))) == []
         if not record["plan"]:
             assert "Pas de plan d’action : " in text or "No action plan: " in text
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
+def test_an_optional_step_named_in_a_reason_is_worded_not_an_id(kb, lang):
+    """Found by the property above: « seule l'étape facultative action.management_software »."""
+    from pnman.interview.render.reasons import describe_rule
+    w = Words(lang, kb)
+    for rule, words in (("plan.optional.for.action.management_software", w.action("management_software")),
+                        ("plan.optional.for.f13", w.fiche_title(13))):
+        text = describe_rule(rule, w)
+        assert words in text and "action." not in text and "f13" not in text, text

@@ -45,12 +45,28 @@ def describe_rule(rule: str, w: "Words") -> str:
             if "action" in figures:        # a company action's key: action.<fact>
                 fact = figures["action"].split(".", 1)[-1]
                 figures["action"] = w("format.quote", text=w.action(fact)) if w.cat.has(f"facts.{fact}.label") else figures["action"]
+            if "step" in figures:          # a plan step's label: action.<fact>, or f<N> with its part
+                figures["step"] = _step_words(figures["step"], w)
             return w(key, **figures)
     for prefix, key in RULE_WORDS:
         if rule.startswith(prefix):
             x = rule.split(".", 1)[1] if "." in rule else rule
             return w(key, x=w.cat.get(f"goals.{x}", x) if prefix == "goal." else x)
     return rule
+
+
+_FICHE_STEP = re.compile(r"^f(?P<fiche>\d+)(?:\.(?P<part>.+))?$")
+
+
+def _step_words(step: str, w: "Words") -> str:
+    """A plan step named in a rule id (engine/planner.py's `_label`), as a person reads it."""
+    if step.startswith("action."):
+        fact = step.split(".", 1)[1]
+        return w("format.quote", text=w.action(fact)) if w.cat.has(f"facts.{fact}.label") else step
+    match = _FICHE_STEP.match(step)
+    if match and int(match["fiche"]) in w.kb.fiches:
+        return w("format.quote", text=w.fiche_title(int(match["fiche"])))
+    return step
 
 
 def test_words(test, w: "Words", actual: Any = None) -> str:
