@@ -17,6 +17,8 @@ from hypothesis import HealthCheck, given, settings
 
 from conftest import record_of
 from pnman.engine.audit import audit
+from pnman.engine.cases import load_cases
+from pnman.knowledge import default
 from pnman.knowledge.profile import check_profile
 from pnman.rules import engines
 from pnman.rules.evaluate import evaluate, profile_facts
@@ -30,16 +32,8 @@ BOTH = pytest.mark.skipif(not all(map(engines.available, engines.ENGINES)),
 
 
 def _case_profiles() -> list[tuple[str, dict]]:
-    """Every profile of the scenario cases (a file holds one case or a list of them)."""
-    bases = yaml.safe_load((CASES / "_bases.yaml").read_text(encoding="utf-8"))
-    found = []
-    for path in sorted(p for p in CASES.rglob("*.yaml") if not p.name.startswith("_")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for i, case in enumerate(document if isinstance(document, list) else [document]):
-            profile = dict(bases.get(case.get("base"), {})) if case.get("base") else {}
-            profile.update(case.get("profile") or {})
-            found.append((f"{path.stem}[{i}]", profile))
-    return found
+    """Every profile of the scenario cases, read as `pnman test` reads them."""
+    return [(case.name, dict(case.profile)) for case in load_cases([CASES], default())]
 
 
 CASE_PROFILES = _case_profiles()

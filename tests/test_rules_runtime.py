@@ -13,7 +13,7 @@ from pnman.rules.evaluate import profile_facts
 pytest.importorskip("durable_rules_engine", reason="durable-rules does not install on this Python: CLIPS decides "
                     "(tests/test_engines.py, tests/test_clips_engine.py)")
 
-from pnman.rules.runtime import HostEngine  # noqa: E402, RuleEngine, check_fact_ids, fnv1a_32, tune_malloc
+from pnman.rules.runtime import HostEngine, RuleEngine, check_fact_ids, fnv1a_32, tune_malloc  # noqa: E402
 from strategies import KB, profiles
 
 
