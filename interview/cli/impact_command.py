@@ -68,9 +68,11 @@ def _error_part(number: int, error: str) -> Part:
 
 
 def _format(args) -> str:
+    output = str(args.output or "")
     if args.format:
         return args.format
-    output = str(args.output or "")
+    if output.lower().endswith(".xlsx") and not is_stdout(output):
+        return "xlsx"
     return "json" if output.lower().endswith((".json", ".jsonl")) else "text"
 
 
@@ -131,7 +133,10 @@ def cmd_impact(args) -> int:
             workers.stop(kill=not finished)
     data = dict(summary.as_dict(), **{"from": before.edition, "to": after.edition,
                                       "knowledge_version": {"from": before.version, "to": after.version}})
-    if fmt == "json":
+    if fmt == "xlsx":
+        from ..render.workbook import write_impact
+        write_impact((orjson.loads(line) for chunk in out for line in chunk.splitlines()), data, args.output, words)
+    elif fmt == "json":
         content = b"".join(out) + orjson.dumps({"summary": data}) + b"\n"
         emit(content.decode("utf-8"), args.output)
     else:

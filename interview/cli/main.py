@@ -24,11 +24,14 @@ CSV: the first line names the columns (profile keys). Columns are separated by '
 or by ';' (French Excel), as the header line shows. A list cell separates its items
 with ';' in a ','-separated file (network;website) and with ',' in a ';'-separated
 file (network,website). An empty cell is unknown. UTF-8 with or without a BOM, LF
-or CRLF line ends. JSONL: one JSON object per line.
+or CRLF line ends. JSONL: one JSON object per line. XLSX: the first sheet of an Excel
+workbook, its first row the header (as in a CSV); TRUE/FALSE, numbers and text cells
+are read as values; a formula, a merged cell or a wrong value names its cell (C17).
 
 A bad row is reported with its row number (the line where it starts) and written as
 an error line; the other rows go on. Results are written, as they come, to
-OUTPUT.partial, renamed OUTPUT when the run ends; the summary is printed and written
+OUTPUT.partial, renamed OUTPUT when the run ends (an OUTPUT ending in .xlsx is then
+written as a workbook: one row per company, a summary sheet, headers in --lang); the summary is printed and written
 beside it (results.jsonl: results.summary.json). A killed or interrupted run leaves
 OUTPUT.partial: the same command with --resume keeps its rows, assesses the rest,
 and the summary counts them all. Two runs cannot write the same OUTPUT at once
@@ -125,9 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("batch", help="assess many profiles (CSV or JSONL) with worker processes",
                        description=BATCH_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("input", help="a .csv file (columns = profile keys, see above) or a .jsonl file (one JSON profile a line)")
+    p.add_argument("input", help="a .csv file (columns = profile keys, see above), a .jsonl file (one JSON profile a line) "
+                        "or an .xlsx workbook (first sheet, header row as in a CSV)")
     p.add_argument("-o", "--output", required=True,
-                   help="results, one JSON object per line (.jsonl), in input order; - for standard output")
+                   help="results, one JSON object per line (.jsonl), in input order, or an Excel workbook (.xlsx); "
+                        "- for standard output")
     p.add_argument("--jobs", type=int, default=1,
                    help="worker processes (default: %(default)s; more than 4 per CPU, or 64, is capped with a notice)")
     p.add_argument("--resume", action="store_true",

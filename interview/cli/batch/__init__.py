@@ -1,4 +1,4 @@
-"""`pnman batch`: assess a portfolio of companies (CSV or JSONL) with worker processes.
+"""`pnman batch`: assess a portfolio of companies (CSV, JSONL or .xlsx) with worker processes.
 
 durable-rules holds the GIL, so the work is spread over processes, each with its own
 engine: the main process reads the input in chunks of rows, hands each chunk to a worker
@@ -6,7 +6,8 @@ engine: the main process reads the input in chunks of rows, hands each chunk to 
 gets back. The input is streamed: at most a small window of chunks is in flight, so
 memory stays flat whatever the portfolio's size. Output keeps the input order and is
 written as results come, to `OUTPUT.partial`, renamed `OUTPUT` when the run ends;
-`--resume` continues a killed run from the rows already there. A `OUTPUT.lock`
+`--resume` continues a killed run from the rows already there. An OUTPUT ending in .xlsx
+is written the same way (JSON lines in `OUTPUT.partial`), then as a workbook at the end. A `OUTPUT.lock`
 (fcntl.flock) keeps two runs from writing one output.
 
 This module is the command itself (`run_batch`); each of its jobs is a module beside it:
@@ -185,7 +186,12 @@ def run_batch(args) -> int:
         if target.path is None:
             sys.stderr.write(text)
             return 0
-        os.replace(target.partial, target.path)
+        if target.path.suffix.lower() == ".xlsx":      # the partial's JSON lines, streamed into the workbook
+            from ...render.workbook import jsonl_lines, write_results
+            write_results(jsonl_lines(target.partial), data, str(target.path), words)
+            os.unlink(target.partial)
+        else:
+            os.replace(target.partial, target.path)
         fsync_dir(target.path.parent)
         replace_file(target.summary, to_json(data).encode("utf-8"))
     sys.stdout.write(text)

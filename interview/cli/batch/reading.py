@@ -1,11 +1,12 @@
-"""Reading a portfolio (CSV or JSONL), for `pnman batch` and `pnman impact`: the file's
+"""Reading a portfolio (CSV, JSONL or an Excel workbook), for `pnman batch` and `pnman impact`: the file's
 checks before any row is assessed (size, lines, UTF-8, header), the CSV dialect, the cells
 read into profile values, and each row's number (the line where its record starts). A bad
 row is that row's error message, never an exception: the others go on.
 
 CSV: columns separated by ',' (lists in a cell by ';') or by ';' as French Excel writes
 them (lists by ','), the separator read from the header line; UTF-8 with or without a
-BOM, LF or CRLF. JSONL: one JSON object per line, lines split on "\\n" only.
+BOM, LF or CRLF. JSONL: one JSON object per line, lines split on "\\n" only. An .xlsx
+workbook: its first sheet, read by `workbook.py`.
 """
 from __future__ import annotations
 
@@ -18,11 +19,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from pnman.knowledge.errors import InputError
-from pnman.knowledge.profile import NO_WORDS, YES_WORDS
 from pnman.knowledge.yamlio import lone_surrogate, parse_text
 
-BOOLEANS = {**dict.fromkeys(YES_WORDS, True), **dict.fromkeys(NO_WORDS, False)}
-MAX_ROWS = 1_000_000          # lines of the input
+from .cells import BOOLEANS, MAX_ROWS, text_value, check_header
+
 MAX_BYTES = 500_000_000
 MAX_LINE = 100_000            # bytes of one JSONL line (longer: that row's error)
 MAX_CSV_LINE = 1_000_000      # bytes of one physical CSV line (longer: the file is refused before any row)
@@ -33,31 +33,6 @@ LIST_SEPARATOR = {",": ";", ";": ","}   # column separator -> separator of the i
 def json_safe(text: str) -> str:
     """Text that can always be written as UTF-8 JSON (a lone surrogate is shown escaped)."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _cell(key: str, text: str, spec, list_sep: str = ";") -> Any:
-    """A CSV cell as a profile value of the fact's type; empty means unknown."""
-    text = text.strip()
-    if text == "":
-        return None
-    kind = spec.type
-    if kind == "bool":
-        value = BOOLEANS.get(text.lower())
-        if value is not None:
-            return value
-        raise ValueError(f"column '{key}': expected true/false (oui/non), found {text!r}")
-    if kind == "int":
-        if not text.lstrip("-").isdigit():
-            raise ValueError(f"column '{key}': expected a whole number, found {text!r}")
-        return int(text)
-    if kind in ("list", "intlist"):
-        items = [i.strip() for i in text.split(list_sep) if i.strip()]
-        if kind == "intlist":
-            if not all(i.isdigit() for i in items):
-                raise ValueError(f"column '{key}': expected fiche numbers separated by '{list_sep}', found {text!r}")
-            return [int(i) for i in items]
-        return items
-    return text
 
 
 def _scan(path: str) -> int:
@@ -141,14 +116,15 @@ def _separator(line: str, kb, path: str) -> str:
 class Source:
     """A portfolio file, checked and ready to be streamed row by row."""
     path: str
-    kind: str                 # "csv" or "jsonl"
+    kind: str                 # "csv", "jsonl" or "xlsx"
     lines: int                # physical lines: the progress bar's estimate
     delimiter: str = ","
     header: list[str] = field(default_factory=list)
+    sheet: Any = None         # a workbook's rows (workbook.WorkbookRows)
 
     @property
     def estimate(self) -> int:
-        return max(0, self.lines - (1 if self.kind == "csv" else 0))
+        return max(0, self.lines - (0 if self.kind == "jsonl" else 1))
 
     @property
     def list_separator(self) -> str:
@@ -160,6 +136,8 @@ class Source:
         for `CsvRecord` to read where the row is assessed: a worker, not the main process."""
         if self.kind == "jsonl":
             return self._jsonl()
+        if self.kind == "xlsx":
+            return self.sheet.rows(kb)
         rows = self._csv()
         if raw:
             return rows
@@ -167,7 +145,8 @@ class Source:
         return ((number, record(data) if isinstance(data, tuple) else data) for number, data in rows)
 
     def record(self, kb) -> CsvRecord | None:
-        """What reads this file's CSV cells into a profile (None for JSONL)."""
+        """What reads this file's CSV cells into a profile (None for JSONL and workbooks: their
+        rows are profiles already)."""
         return CsvRecord(self.header, kb, self.list_separator) if self.kind == "csv" else None
 
     def _jsonl(self) -> Iterator[tuple[int, Any]]:
@@ -234,8 +213,8 @@ class CsvRecord:
                 if not text:
                     continue            # unknown
                 value = BOOLEANS.get(text.lower()) if boolean else None
-                if value is None:       # what _cell says of it (a bad true/false included)
-                    value = _cell(key, text, spec, self.list_sep)
+                if value is None:       # what text_value says of it (a bad true/false included)
+                    value = text_value(key, text, spec, self.list_sep)
                     if value is None:
                         continue
                 profile[key] = value
@@ -283,10 +262,15 @@ def open_source(path: str, kb) -> Source:
     if not source.is_file():
         raise InputError("no such batch file" if not source.exists() else "is not a regular file", file=path)
     suffix = source.suffix.lower()
-    if suffix not in (".csv", ".jsonl"):
-        raise InputError(f"has extension '{suffix}', expected .csv or .jsonl", file=path)
+    if suffix not in (".csv", ".jsonl", ".xlsx"):
+        hint = "; save it from Excel as « Classeur Excel (.xlsx) »" if suffix in (".xls", ".xlsm", ".ods") else ""
+        raise InputError(f"has extension '{suffix}', expected .csv, .jsonl or .xlsx{hint}", file=path)
     if source.stat().st_size > MAX_BYTES:
         raise InputError(f"is larger than {MAX_BYTES // 1_000_000} MB; split the portfolio", file=path)
+    if suffix == ".xlsx":
+        from .workbook import WorkbookRows
+        sheet = WorkbookRows(path, kb)
+        return Source(path, "xlsx", sheet.lines, header=sheet.header, sheet=sheet)
     lines = _scan(path)
     if lines > MAX_ROWS + 1:
         raise InputError(f"has more than {MAX_ROWS} lines; split the portfolio", file=path)
@@ -301,17 +285,7 @@ def open_source(path: str, kb) -> Source:
         except (StopIteration, csv.Error) as exc:
             raise InputError(f"has no readable CSV header ({exc})", file=path) from None
     header = [h.strip() for h in header]
-    if "" in header:
-        raise InputError(f"column {header.index('') + 1} of the header has no name; expected a profile key "
-                         f"(columns separated by '{delimiter}')", file=path)
-    unknown = [h for h in header if h not in kb.facts]
-    if unknown:
-        import difflib
-        close = difflib.get_close_matches(unknown[0], list(kb.facts), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise InputError(f"unknown column '{unknown[0]}'{hint}", file=path, key=unknown[0])
-    if len(set(header)) != len(header):
-        raise InputError("a column appears twice in the header", file=path)
+    check_header(header, kb, path, f"columns separated by '{delimiter}'")
     return Source(path, "csv", lines, delimiter, header)
 
 
