@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pnman.knowledge.figures import BY_SIZE, DAYS, POST_ERP_DAYS, WORKSTATION_LIMIT, Amendment, Figure
 from pnman.knowledge.model import SIZE_CODES, Budget, Days, Fiche
 
 from .plan_warnings import PlanWarning
@@ -48,7 +49,8 @@ def _days(fiche: Fiche, table: dict[str, Days], size: str, part: str) -> tuple[d
     return budget, (entry.days - entry.tolerance, entry.days + entry.tolerance), warnings
 
 
-def step_budget(fiche: Fiche, size: str | None, part: str | None = None, amendments: tuple[dict, ...] = ()) -> StepBudget:
+def step_budget(fiche: Fiche, size: str | None, part: str | None = None,
+                amendments: tuple[Amendment, ...] = ()) -> StepBudget:
     """The budget of one plan step (a fiche, or one part of a fiche that straddles an
     acquisition) for a size class. `amendments`: the fiche's figures a guide edition changed
     (Knowledge.amendments); those this step uses are listed in its budget as `amended`, each
@@ -104,14 +106,25 @@ def step_budget(fiche: Fiche, size: str | None, part: str | None = None, amendme
         budget = {"size_class": size}
     if amendments:
         used = budget.get("assumed_from") or size
-        table = "post_erp_days" if b.post_erp_days and part is not None and fiche.straddles \
-            and part == fiche.straddles.after else "days"
-        prefixes = (f"budget.by_size.{used}.", f"budget.workstation_limit.{size}", f"budget.{table}.{used}.",
-                    "budget.options[", "budget.day_options[", "budget.experts_count")
-        shown = [dict(a) for a in amendments if a["figure"].startswith(prefixes)]
+        table = POST_ERP_DAYS if b.post_erp_days and part is not None and fiche.straddles \
+            and part == fiche.straddles.after else DAYS
+        shown = [a.as_dict() for a in amendments if _uses(a.figure, used, size, table)]
         if shown:
             budget["amended"] = shown
     return StepBudget(budget, investment, days, tuple(warnings))
+
+
+def _uses(figure: Figure, used: str, size: str, days: str) -> bool:
+    """Whether a step's budget shows this figure: its by-size table or day count for the size
+    class it uses (`used`: its own or the one it borrows), the part's day table (`days`), the
+    company's own size for a workstation limit; options and the expert count always."""
+    if figure.table == BY_SIZE:
+        return figure.size == used
+    if figure.table == WORKSTATION_LIMIT:
+        return figure.size == size
+    if figure.table in (DAYS, POST_ERP_DAYS):
+        return figure.table == days and figure.size == used
+    return True
 
 
 def guide_anomalies(fiches: dict[int, Fiche]) -> list[PlanWarning]:

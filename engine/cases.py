@@ -17,13 +17,13 @@ from typing import Any, Callable, Mapping
 from pnman.knowledge.errors import InputError
 from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.profile import check_profile, read_document
+from pnman.rules.evaluate import STATUSES
 
 from .facade import assess
 from .steps import step_label
 
 BASES_FILE = "_bases.yaml"
 CASE_KEYS = ("name", "description", "base", "profile", "profile_file", "expect")
-STATUS_VALUES = ("eligible", "conditional", "ineligible", "unknown")
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,8 @@ def _strings(value, where, kb=None) -> None:
 
 
 def _status(value, where, kb=None) -> None:
-    if value not in STATUS_VALUES:
-        raise _fail(where, f"one of {', '.join(STATUS_VALUES)}", value)
+    if value not in STATUSES:
+        raise _fail(where, f"one of {', '.join(STATUSES)}", value)
 
 
 def _fact(value, where, kb) -> None:

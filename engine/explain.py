@@ -20,7 +20,6 @@ Explanations are values: the CLI only renders them.
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from itertools import product
 from typing import Any
@@ -33,12 +32,13 @@ from pnman.rules.evaluate import Evaluation, FicheStatus, TestOutcome, evaluate
 from .audit import record_knowledge
 from .facade import assess
 from .planner import requested_fiches
+from .reasons import BRINGS
+from .steps import PlanStep
 from .record import reason, trace
 
 # Rounds of "apply, evaluate, add what the evaluation still asks for" per candidate.
 MAX_ROUNDS = 8
 
-_PROVIDER_RULE = re.compile(r"^plan\.(?:provider|choice)\.(?P<fact>[^.]+)\..*\.f(?P<fiche>\d+)$")
 
 
 # -- what would it take ----------------------------------------------------------------------
@@ -291,15 +291,15 @@ def what_would_it_take(profile: dict, fiche: int, kb: Knowledge, evaluation: Eva
 
 
 # -- why a fiche is left out of the plan ----------------------------------------------------------
-def _planned_fiches(steps: list[dict]) -> dict[int, list[dict]]:
-    planned: dict[int, list[dict]] = {}
+def _planned_fiches(steps: list[PlanStep]) -> dict[int, list[PlanStep]]:
+    planned: dict[int, list[PlanStep]] = {}
     for step in steps:
-        if step["kind"] == "fiche":
-            planned.setdefault(step["fiche"], []).append(step)
+        if step.id.is_fiche:
+            planned.setdefault(step.fiche, []).append(step)
     return planned
 
 
-def left_out(fiche: int, evaluation: Evaluation, steps: list[dict], warnings: list[dict], kb: Knowledge) -> dict | None:
+def left_out(fiche: int, evaluation: Evaluation, steps: list[PlanStep], warnings: list[dict], kb: Knowledge) -> dict | None:
     """Why the planner left `fiche` out of the plan, as a code and its figures (None when
     it is planned), read from the plan's steps, their `because` ids and its warnings.
     `status` and `failing` (the fiche's own eligibility conditions that fail) come with
@@ -333,7 +333,7 @@ def left_out(fiche: int, evaluation: Evaluation, steps: list[dict], warnings: li
     return {"code": "not_requested" if requested else "nothing_requested", "requested": requested, **own}
 
 
-def _brought_otherwise(fiche: int, evaluation: Evaluation, steps: list[dict], planned: dict[int, list[dict]],
+def _brought_otherwise(fiche: int, evaluation: Evaluation, steps: list[PlanStep], planned: dict[int, list[PlanStep]],
                        kb: Knowledge) -> dict | None:
     """What this fiche would bring about for a planned fiche, when the plan gets it
     elsewhere: from another planned fiche (for an any-of condition, by another of its
@@ -343,17 +343,16 @@ def _brought_otherwise(fiche: int, evaluation: Evaluation, steps: list[dict], pl
         return None
     brought_by: dict[tuple[str, int], int] = {}         # (fact, needer) -> the planned fiche that brings it
     for step in steps:
-        if step["kind"] != "fiche":
+        if not step.id.is_fiche:
             continue
-        for rule in step["because"]:
-            match = _PROVIDER_RULE.match(rule)
-            if match:
-                brought_by.setdefault((match["fact"], int(match["fiche"])), step["fiche"])
-    actions = {s["fact"]: s for s in steps if s["kind"] == "company_action"}
+        for why in step.because:
+            if why.rule in BRINGS:
+                brought_by.setdefault((why.fact, why.fiche), step.fiche)
+    actions = {s.fact: s for s in steps if not s.id.is_fiche}
     for needer, needer_steps in sorted(planned.items()):
         if needer == fiche:
             continue
-        after = [n for s in needer_steps for n in s.get("after", [])]
+        after = [n for s in needer_steps for n in s.after]
         for outcome in evaluation.statuses[needer].conditions:
             if outcome.outcome == "met" or outcome.condition.kind != "prerequisite":
                 continue
@@ -369,9 +368,9 @@ def _brought_otherwise(fiche: int, evaluation: Evaluation, steps: list[dict], pl
                             "provider": provider}
             for fact in wanted:
                 action = actions.get(fact)
-                if action is not None and needer in action["needed_by"]:
-                    return {"code": "fact_to_check" if action["check_only"] else "company_brings",
-                            "fact": fact, "provides": mine[0], "needed_by": needer, "action": action["id"]}
+                if action is not None and needer in action.needed_by:
+                    return {"code": "fact_to_check" if action.check_only else "company_brings",
+                            "fact": fact, "provides": mine[0], "needed_by": needer, "action": action.id.label}
     return None
 
 
@@ -393,19 +392,19 @@ def explain(result: dict, fiche: int, kb: Knowledge) -> dict:
     warnings = [w.as_dict() for w in assessment.plan.warnings]
     status = evaluation.statuses[fiche]
     recorded = next((e.get("status") for e in result["fiches"] if e.get("fiche") == fiche), None)
-    steps = [s for s in plan if s["kind"] == "fiche" and s["fiche"] == fiche]
+    steps = [s for s in plan if s.id.is_fiche and s.fiche == fiche]
     bringers = []
     if steps:
         first = steps[0]
-        for step in plan[: first["step"] - 1]:
-            if step["kind"] == "company_action" and fiche in step["needed_by"]:
-                bringers.append({"step": step["step"], "kind": "company_action", "id": step["id"],
-                                 "fact": step["fact"], "check_only": step["check_only"]})
-            elif step["kind"] == "fiche" and step["fiche"] in first["after"]:
-                provided = [f for f in kb.fiche(step["fiche"]).provides
+        for step in plan[: first.index - 1]:
+            if not step.id.is_fiche and fiche in step.needed_by:
+                bringers.append({"step": step.index, "kind": step.kind.value, "id": step.id.label,
+                                 "fact": step.fact, "check_only": step.check_only})
+            elif step.id.is_fiche and step.fiche in first.after:
+                provided = [f for f in kb.fiche(step.fiche).provides
                             if any(f in c.facts for c in kb.conditions[fiche])]
-                bringers.append({"step": step["step"], "kind": "fiche", "fiche": step["fiche"],
-                                 "title": step["title"], "provides": provided, "part": step.get("part")})
+                bringers.append({"step": step.index, "kind": step.kind.value, "fiche": step.fiche,
+                                 "title": step.title, "provides": provided, "part": step.part})
     used_rules = {t.rule for c in status.conditions for t in c.tests if t.rule}
     return {
         "fiche": fiche,
@@ -415,7 +414,7 @@ def explain(result: dict, fiche: int, kb: Knowledge) -> dict:
         "status_rule": status.rule,
         "in_plan": bool(steps),
         "why": {
-            "steps": [{"step": s["step"], "part": s.get("part"), "because": s["because"]} for s in steps],
+            "steps": [{"step": s.index, "part": s.part, "because": [r.id for r in s.because]} for s in steps],
             "brought_by": bringers,
         },
         "left_out": None if steps else left_out(fiche, evaluation, plan, warnings, kb),

@@ -8,8 +8,8 @@ coaching days of every plan, before and after. Codes and figures only: the faces
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from pnman.knowledge.loader import Knowledge
@@ -17,6 +17,7 @@ from pnman.rules.evaluate import evaluate
 
 from .facade import Assessment
 from .planner import build_plan
+from .steps import StepId
 
 
 def assess_pair(profile: Mapping[str, Any], before: Knowledge, after: Knowledge) -> tuple[Assessment, Assessment]:
@@ -28,45 +29,52 @@ def assess_pair(profile: Mapping[str, Any], before: Knowledge, after: Knowledge)
             Assessment(after, other, build_plan(other, after)))
 
 
-def step_key(step: Mapping[str, Any]) -> str:
-    """A plan step's identity across editions: `f16`, `f9:post_erp`, or a company action's id."""
-    if step["kind"] == "fiche":
-        return f"f{step['fiche']}" + (f":{step['part']}" if step.get("part") else "")
-    return step["id"]
+@dataclass(frozen=True)
+class StepFigure:
+    """A figure of a step's budget: its path in the budget (`lines[2].amount_da_ht`), its
+    name, its value, and the category of its line or the label of its option."""
+    path: str
+    name: str
+    value: int | float
+    label: str | None = None
 
 
-def budget_figures(budget: Mapping[str, Any], prefix: str = "") -> dict[str, int | float]:
+def budget_figures(budget: Mapping[str, Any], prefix: str = "", label: str | None = None) -> dict[str, StepFigure]:
     """The figures of a step's budget, by path (`total_da_ht`, `lines[2].amount_da_ht`, `days`…);
     what the edition changed and why (`amended`) is not a figure."""
-    found: dict[str, int | float] = {}
+    found: dict[str, StepFigure] = {}
     items = budget.items() if isinstance(budget, Mapping) else enumerate(budget)
     for key, value in items:
-        if key == "amended":
+        if key == "amended" or isinstance(value, bool):
             continue
         path = f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
-        if isinstance(value, bool):
-            continue
         if isinstance(value, (int, float)):
-            found[path] = value
-        elif isinstance(value, (Mapping, list)):
-            found.update(budget_figures(value, path))
+            found[path] = StepFigure(path, str(key), value, label)
+        elif isinstance(value, Mapping):
+            found.update(budget_figures(value, path, value.get("category") or value.get("label") or label))
+        elif isinstance(value, list):
+            found.update(budget_figures(value, path, label))
     return found
 
 
-_INDEXED = re.compile(r"^(lines|options)\[(\d+)\]\.")
-
-
-def _labelled(figure: dict, budget: Mapping[str, Any]) -> dict:
-    """A figure of a line or an option with the line's category or the option's label."""
-    found = _INDEXED.match(figure["figure"])
-    if found:
-        items = budget.get(found.group(1)) or []
-        index = int(found.group(2))
-        if index < len(items) and isinstance(items[index], Mapping):
-            label = items[index].get("category") or items[index].get("label")
-            if label:
-                figure["label"] = label
+def _changed(path: str, before: StepFigure | None, after: StepFigure | None) -> dict:
+    either = after or before
+    figure = {"figure": path, "name": either.name, "from": before.value if before else None,
+              "to": after.value if after else None}
+    if either.label:                        # a line's or an option's figure
+        figure["label"] = either.label
     return figure
+
+
+def _value(figure: StepFigure | None) -> int | float | None:
+    return figure.value if figure is not None else None
+
+
+def _named(key: StepId) -> dict:
+    """A step added or removed, by its fields: what the report names it by."""
+    if key.is_fiche:
+        return {"kind": key.kind.value, "fiche": key.fiche, "part": key.part}
+    return {"kind": key.kind.value, "fact": key.fact, "check_only": key.check}
 
 
 def company_impact(before: Assessment, after: Assessment) -> dict:
@@ -74,8 +82,8 @@ def company_impact(before: Assessment, after: Assessment) -> dict:
     statuses = [{"fiche": n, "from": s.status, "to": after.evaluation.statuses[n].status}
                 for n, s in before.evaluation.statuses.items()
                 if n in after.evaluation.statuses and s.status != after.evaluation.statuses[n].status]
-    steps_before = {step_key(s): s for s in before.plan.steps}
-    steps_after = {step_key(s): s for s in after.plan.steps}
+    steps_before = {s.id: s for s in before.plan.steps}
+    steps_after = {s.id: s for s in after.plan.steps}
     added = [k for k in steps_after if k not in steps_before]
     removed = [k for k in steps_before if k not in steps_after]
     kept_before = [k for k in steps_before if k in steps_after]
@@ -83,20 +91,22 @@ def company_impact(before: Assessment, after: Assessment) -> dict:
     budgets = []
     for key in kept_after:
         old, new = steps_before[key], steps_after[key]
-        if old["kind"] != "fiche":
+        if not key.is_fiche:
             continue
-        figures_before, figures_after = budget_figures(old["budget"]), budget_figures(new["budget"])
-        figures = [_labelled({"figure": f, "from": figures_before.get(f), "to": figures_after.get(f)}, new["budget"])
+        figures_before, figures_after = budget_figures(old.budget), budget_figures(new.budget)
+        figures = [_changed(f, figures_before.get(f), figures_after.get(f))
                    for f in sorted(set(figures_before) | set(figures_after))
-                   if figures_before.get(f) != figures_after.get(f)]
+                   if _value(figures_before.get(f)) != _value(figures_after.get(f))]
         if figures:
-            references = list(dict.fromkeys(a["reference"] for a in new["budget"].get("amended", ())))
-            budgets.append({"step": key, "fiche": new["fiche"], "part": new.get("part"), "figures": figures,
+            references = list(dict.fromkeys(a["reference"] for a in new.budget.get("amended", ())))
+            budgets.append({"step": key.label, "fiche": key.fiche, "part": key.part, "figures": figures,
                             "references": references})
     warnings_before = {w.code for w in before.plan.warnings}
     warnings_after = {w.code for w in after.plan.warnings}
     totals = {"from": before.plan.totals, "to": after.plan.totals}
-    plan = {"added": added, "removed": removed, "order_changed": kept_before != kept_after, "budgets": budgets}
+    plan = {"added": [k.label for k in added], "removed": [k.label for k in removed],
+            "order_changed": kept_before != kept_after, "budgets": budgets,
+            "steps": {k.label: _named(k) for k in added + removed}}
     warnings = {"added": sorted(warnings_after - warnings_before), "removed": sorted(warnings_before - warnings_after)}
     changed = bool(statuses or added or removed or plan["order_changed"] or budgets
                    or totals["from"] != totals["to"] or warnings["added"] or warnings["removed"])

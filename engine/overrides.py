@@ -25,7 +25,6 @@ from pnman.rules.evaluate import ConditionOutcome, Evaluation, FicheStatus
 from .audit import record_knowledge
 from .facade import assess
 from .planner import Plan, build_plan
-from .record import plan_steps
 
 FORCED = ("eligible", "conditional", "ineligible")
 
@@ -77,7 +76,7 @@ def replan(record: Mapping[str, Any], statuses: Mapping[int, str], kb: Knowledge
     return {
         "note": "not the engine's decision: the overrides' statuses forced, the plan built again",
         "statuses": [{"fiche": n, "engine": recorded.get(n), "override": s} for n, s in sorted(statuses.items())],
-        "plan": plan_steps(plan.steps),
+        "plan": plan.records(),
         "totals": plan.totals,
         "warnings": [w.as_dict() for w in plan.warnings],
         "knowledge_version": kb.version,

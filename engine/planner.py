@@ -35,45 +35,68 @@ from pnman.rules.evaluate import ConditionOutcome, Evaluation
 
 from .budget import step_budget
 from .plan_warnings import PlanWarning
+from .reasons import Reason, Rule
+from .steps import PlanStep, StepId, StepKind
 
 
 @dataclass
 class Node:
-    key: str
-    kind: str                       # fiche | company_action
-    fiche: int | None = None
-    part: str | None = None
-    fact: str | None = None
-    check_only: bool = False        # the fact is unknown: check it rather than bring it
+    key: StepId
     value: Any = None               # what a company action brings its fact to (None: a check)
     eligibility: bool = False       # a check of an eligibility fact: it decides whether fiches stay
     to_confirm: bool = False        # a fiche whose eligibility is still unknown
     after_part: bool = False        # the part of a straddling fiche that follows the acquisition
-    because: list[str] = field(default_factory=list)
+    because: list[Reason] = field(default_factory=list)
     needed_by: list[int] = field(default_factory=list)
 
-    def sort_key(self) -> str:
-        if self.kind == "company_action":
-            return f"0:{0 if self.eligibility else 1}:{self.key}"
-        order = 2 if self.after_part else (1 if self.part is None else 0)
-        return f"1:{self.fiche:04d}:{order}"
+    @property
+    def kind(self) -> StepKind:
+        return self.key.kind
+
+    @property
+    def fiche(self) -> int | None:
+        return self.key.fiche
+
+    @property
+    def part(self) -> str | None:
+        return self.key.part
+
+    @property
+    def fact(self) -> str | None:
+        return self.key.fact
+
+    @property
+    def check_only(self) -> bool:       # the fact is unknown: check it rather than bring it
+        return self.key.check
+
+    def sort_key(self) -> tuple:
+        if self.kind is StepKind.COMPANY_ACTION:
+            return (0, 0 if self.eligibility else 1, self.key.label)
+        return (1, self.fiche, 2 if self.after_part else (1 if self.part is None else 0))
+
+    def add_reason(self, reason: Reason) -> None:
+        if reason not in self.because:
+            self.because.append(reason)
 
 
 @dataclass(frozen=True)
 class Plan:
-    steps: tuple[dict, ...]
+    steps: tuple[PlanStep, ...]
     totals: dict
     warnings: tuple[PlanWarning, ...]
-    targets: tuple[int, ...]
+
+    def records(self) -> list[dict]:
+        """The steps as the record has them."""
+        return [step.as_dict() for step in self.steps]
 
 
-def requested_fiches(profile, kb: Knowledge) -> list[tuple[int, str]]:
-    """The fiches the profile asks for, with the rule id that asks (goal or direct request)."""
-    out: list[tuple[int, str]] = []
+def requested_fiches(profile, kb: Knowledge) -> list[tuple[int, Reason]]:
+    """The fiches the profile asks for, with the reason it asks (a goal or a direct request)."""
+    out: list[tuple[int, Reason]] = []
     for goal in profile.get("goals") or []:
-        out.append((kb.guide.goals[goal].fiche, f"goal.{goal}"))
+        out.append((kb.guide.goals[goal].fiche, Reason(Rule.GOAL, goal=goal)))
     for number in profile.get("fiches") or []:
-        out.append((number, f"request.fiche.{number}"))
+        out.append((number, Reason(Rule.REQUEST, fiche=number)))
     seen, unique = set(), []
     for number, rule in out:
         if number not in seen:
@@ -82,21 +105,21 @@ def requested_fiches(profile, kb: Knowledge) -> list[tuple[int, str]]:
     return unique
 
 
-def _main_key(number: int, kb: Knowledge) -> str:
+def _main_key(number: int, kb: Knowledge) -> StepId:
     straddle = kb.fiche(number).straddles
-    return f"fiche:{number}" + (f":{straddle.before}" if straddle else "")
+    return StepId.of_fiche(number, straddle.before if straddle else None)
 
 
 class _Builder:
     def __init__(self, evaluation: Evaluation, kb: Knowledge):
         self.ev = evaluation
         self.kb = kb
-        self.before: dict[str, set[str]] = {}     # node key -> the keys that must come first
-        self.nodes: dict[str, Node] = {}
+        self.before: dict[StepId, set[StepId]] = {}     # node key -> the keys that must come first
+        self.nodes: dict[StepId, Node] = {}
         self.warnings: list[PlanWarning] = []
         self.visiting: set[int] = set()
-        self.soft: set[tuple[str, str]] = set()   # (preparation, acquisition): an edge of order, not of need
-        self.targets: list[str] = []              # the main keys of what the company asked for
+        self.soft: set[tuple[StepId, StepId]] = set()   # (preparation, acquisition): an edge of order, not of need
+        self.targets: list[StepId] = []                 # the main keys of what the company asked for
 
     # -- nodes -------------------------------------------------------------------------
     def _node(self, node: Node) -> Node:
@@ -107,47 +130,45 @@ class _Builder:
             return node
         return existing
 
-    def _edge(self, before: str, after: str) -> None:
+    def _edge(self, before: StepId, after: StepId) -> None:
         self.before[after].add(before)
 
-    def order(self) -> list[str]:
+    def order(self) -> list[StepId]:
         """Each step after all it needs; among the steps ready, the smallest sort key first:
         company actions, then fiches by number (a stable, lexicographical topological sort)."""
         sorter = TopologicalSorter(self.before)
         sorter.prepare()      # raises CycleError; the knowledge graph is checked acyclic at load
-        ready = [(self.nodes[k].sort_key(), k) for k in sorter.get_ready()]
+        ready = [(self.nodes[k].sort_key(), k.label, k) for k in sorter.get_ready()]
         heapq.heapify(ready)
         order = []
         while ready:
-            _, key = heapq.heappop(ready)
+            _, _, key = heapq.heappop(ready)
             order.append(key)
             sorter.done(key)
             for following in sorter.get_ready():
-                heapq.heappush(ready, (self.nodes[following].sort_key(), following))
+                heapq.heappush(ready, (self.nodes[following].sort_key(), following.label, following))
         return order
 
     def _usable(self, fiche: int) -> bool:
         return self.ev.status(fiche) != "ineligible"
 
-    def _planned_provider(self, fact: str) -> str | None:
+    def _planned_provider(self, fact: str) -> StepId | None:
         for node in self.nodes.values():
-            if node.kind == "fiche" and not node.after_part and fact in self.kb.fiche(node.fiche).provides:
+            if node.kind is StepKind.FICHE and not node.after_part and fact in self.kb.fiche(node.fiche).provides:
                 return node.key
         return None
 
-    def add_fiche(self, number: int, because: str) -> str:
+    def add_fiche(self, number: int, because: Reason) -> StepId:
         """Plan a fiche (and, recursively, what it needs); returns the node key of its main step."""
-        straddle = self.kb.fiche(number).straddles
         key = _main_key(number, self.kb)
         fresh = key not in self.nodes
-        node = self._node(Node(key, "fiche", fiche=number, part=straddle.before if straddle else None))
-        if because not in node.because:
-            node.because.append(because)
+        node = self._node(Node(key))
+        node.add_reason(because)
         if not fresh or number in self.visiting:
             return key
         self.visiting.add(number)
         status = self.ev.statuses[number]
-        node.because.append(status.rule)
+        node.because.append(Reason(Rule.STATUS, ref=status.rule))
         if status.status == "unknown":
             self.warnings.append(PlanWarning("unknown_status", number, {"unknown_facts": list(status.unknown_facts)}))
             self._confirm(number, node)
@@ -170,10 +191,10 @@ class _Builder:
             node.to_confirm = True
             for test in outcome.tests:
                 if test.outcome == "unknown":
-                    check = self._action(test.test.fact, None, number, node.key, outcome.condition.id)
+                    check = self._action(test.test.fact, None, number, node.key, _condition(outcome))
                     check.eligibility = True
 
-    def _preparation(self, number: int, key: str) -> None:
+    def _preparation(self, number: int, key: StepId) -> None:
         """plan.preparation: the preparation fiche precedes its acquisition, unless the
         company already has all that the preparation produces for it. A preparation that
         brings nothing the acquisition's prerequisites name is optional
@@ -194,59 +215,56 @@ class _Builder:
         provides = set(self.kb.fiche(prep).provides)
         called_for = any(provides & set(c.condition.facts) for c in self.ev.statuses[number].conditions
                          if c.condition.kind == "prerequisite")
-        rule = f"plan.preparation.f{prep}.before.f{number}" if called_for else \
-            f"plan.preparation.optional.f{prep}.before.f{number}"
+        rule = Reason(Rule.PREPARATION if called_for else Rule.PREPARATION_OPTIONAL, fiche=number, other=prep)
         prep_key = self.add_fiche(prep, rule)
         self._edge(prep_key, key)
         if not called_for:
             self.soft.add((prep_key, key))
 
-    def _after_part(self, number: int, key: str) -> None:
+    def _after_part(self, number: int, key: StepId) -> None:
         """plan.straddle.after: a preparation that straddles this acquisition has a part after it."""
         prep = self.kb.graph.preparation(number)
         straddle = self.kb.fiche(prep).straddles if prep is not None else None
         if straddle is None or not self._usable(prep) or _main_key(prep, self.kb) not in self.nodes:
             return
-        post = self._node(Node(f"fiche:{prep}:{straddle.after}", "fiche", fiche=prep, part=straddle.after,
-                               after_part=True))
-        post.because = [f"plan.{straddle.after}.after.f{number}", self.ev.statuses[prep].rule]
+        post = self._node(Node(StepId.of_fiche(prep, straddle.after), after_part=True))
+        post.because = [Reason(Rule.AFTER_PART, fiche=number, part=straddle.after),
+                        Reason(Rule.STATUS, ref=self.ev.statuses[prep].rule)]
         post.to_confirm = self.nodes[_main_key(prep, self.kb)].to_confirm
         self._edge(key, post.key)
 
-    def _bring(self, outcome: ConditionOutcome, number: int, key: str) -> None:
+    def _bring(self, outcome: ConditionOutcome, number: int, key: StepId) -> None:
         condition = outcome.condition
         if condition.any_of:
             self._bring_any(outcome, number, key)
             return
         for test in outcome.tests:
             if test.outcome != "met":
-                self._bring_fact(test.test.fact, test.outcome == "unknown", number, key, condition.id,
+                self._bring_fact(test.test.fact, test.outcome == "unknown", number, key, _condition(outcome),
                                  test.test.value)
 
-    def _bring_any(self, outcome: ConditionOutcome, number: int, key: str) -> None:
+    def _bring_any(self, outcome: ConditionOutcome, number: int, key: StepId) -> None:
         """plan.choice: one of several facts is enough (website or e-commerce site)."""
         facts = [t.test.fact for t in outcome.tests]
         for fact in facts:
             provider = self._planned_provider(fact)
             if provider:
                 self._edge(provider, key)
-                reason = f"plan.choice.{fact}.already_planned.for.f{number}"
-                if reason not in self.nodes[provider].because:
-                    self.nodes[provider].because.append(reason)
+                self.nodes[provider].add_reason(Reason(Rule.CHOICE_PLANNED, fiche=number, fact=fact))
                 return
         if any(t.outcome == "unknown" for t in outcome.tests):
             unknown = [t.test.fact for t in outcome.tests if t.outcome == "unknown"][0]
-            self._bring_fact(unknown, True, number, key, outcome.condition.id)
+            self._bring_fact(unknown, True, number, key, _condition(outcome))
             return
         for fact in facts:
             for provider in self.kb.providers(fact):
                 if self._usable(provider) and provider not in self.visiting:
-                    pkey = self.add_fiche(provider, f"plan.choice.{fact}.first_usable.for.f{number}")
+                    pkey = self.add_fiche(provider, Reason(Rule.CHOICE_FIRST_USABLE, fiche=number, fact=fact))
                     self._edge(pkey, key)
                     return
-        self._bring_fact(facts[0], False, number, key, outcome.condition.id, outcome.tests[0].test.value)
+        self._bring_fact(facts[0], False, number, key, _condition(outcome), outcome.tests[0].test.value)
 
-    def _bring_fact(self, fact: str, unknown: bool, number: int, key: str, condition_id: str,
+    def _bring_fact(self, fact: str, unknown: bool, number: int, key: StepId, condition: Reason,
                     value: Any = None) -> None:
         provider = self._planned_provider(fact)
         if provider and provider != key:     # already brought by a planned fiche, known or not
@@ -255,25 +273,22 @@ class _Builder:
         if not unknown:
             for candidate in self.kb.providers(fact):
                 if candidate != number and self._usable(candidate) and candidate not in self.visiting:
-                    pkey = self.add_fiche(candidate, f"plan.provider.{fact}.for.f{number}")
+                    pkey = self.add_fiche(candidate, Reason(Rule.PROVIDER, fiche=number, fact=fact))
                     self._edge(pkey, key)
                     return
-        self._action(fact, None if unknown else value, number, key, condition_id)
+        self._action(fact, None if unknown else value, number, key, condition)
 
-    def _action(self, fact: str, value: Any, number: int | None, key: str, because: str) -> Node:
+    def _action(self, fact: str, value: Any, number: int | None, key: StepId, because: Reason) -> Node:
         """A company action before `key`: bring the fact to `value`, or check it (value None)."""
-        check = value is None
-        action = self._node(Node(f"{'check' if check else 'action'}.{fact}", "company_action", fact=fact,
-                                 check_only=check, value=value))
-        if because not in action.because:
-            action.because.append(because)
+        action = self._node(Node(StepId.action(fact, check=value is None), value=value))
+        action.add_reason(because)
         if number is not None and number not in action.needed_by:
             action.needed_by.append(number)
         self._edge(action.key, key)
         return action
 
     # -- what a company action presupposes -------------------------------------------------
-    def _reaches(self, start: str, goal: str) -> bool:
+    def _reaches(self, start: StepId, goal: StepId) -> bool:
         """True when `goal` is `start` or comes before it in the plan."""
         seen, todo = set(), [start]
         while todo:
@@ -290,13 +305,13 @@ class _Builder:
         software implies using IT) comes after the planned fiche that brings that fact; when
         the company does not have it and no fiche is planned for it, its first usable provider
         is planned for it, or else a company action brings it first. Checks presuppose nothing."""
-        done: set[str] = set()
+        done: set[StepId] = set()
         while True:
             pending = [n for n in self.nodes.values()
-                       if n.kind == "company_action" and not n.check_only and n.key not in done]
+                       if n.kind is StepKind.COMPANY_ACTION and not n.check_only and n.key not in done]
             if not pending:
                 return
-            for action in sorted(pending, key=lambda n: n.key):
+            for action in sorted(pending, key=lambda n: n.key.label):
                 done.add(action.key)
                 for fact, value in _implied(self.kb, action.fact, action.value):
                     if self.ev.fact(fact) == value:
@@ -306,14 +321,14 @@ class _Builder:
     def _presuppose(self, action: Node, fact: str, value: Any) -> None:
         provider = self._planned_provider(fact) if value is True else None
         if provider is None and self.ev.fact(fact) is not None:     # known not to hold: bring it
-            rule = f"plan.presupposes.{fact}.for.{action.key}"
+            rule = Reason(Rule.PRESUPPOSES_FOR, fact=fact, step=action.key)
             if value is True:
                 for candidate in self.kb.providers(fact):
                     if self._usable(candidate) and candidate not in self.visiting:
                         provider = self.add_fiche(candidate, rule)
                         break
             if provider is None:
-                existing = self.nodes.get(f"action.{fact}")
+                existing = self.nodes.get(StepId.action(fact))
                 if existing is not None and self._reaches(existing.key, action.key):
                     return      # it already follows this action: an edge back would be a cycle
                 brought = self._action(fact, value, None, action.key, rule)
@@ -325,17 +340,15 @@ class _Builder:
             return      # nothing planned brings it, or the provider needs this action: no cycle
         self._edge(provider, action.key)
         number = self.nodes[provider].fiche
-        for node, reason in ((action, f"plan.presupposes.{fact}.after.f{number}"),
-                             (self.nodes[provider], f"plan.presupposes.{fact}.for.{action.key}")):
-            if reason not in node.because:
-                node.because.append(reason)
+        action.add_reason(Reason(Rule.PRESUPPOSES_AFTER, fact=fact, other=number))
+        self.nodes[provider].add_reason(Reason(Rule.PRESUPPOSES_FOR, fact=fact, step=action.key))
 
     # -- what the plan needs, and what is optional ------------------------------------------
-    def required(self) -> set[str]:
+    def required(self) -> set[StepId]:
         """The steps the targets need: every step before a target, except through the edge of
         an optional preparation to its acquisition; a part after the acquisition goes with its
         fiche's main part."""
-        found: set[str] = set()
+        found: set[StepId] = set()
 
         def close(keys) -> None:
             todo = list(keys)
@@ -352,21 +365,22 @@ class _Builder:
                 close([key])
         return found
 
-    def mark_optional(self, required: set[str]) -> None:
+    def mark_optional(self, required: set[StepId]) -> None:
         """plan.optional: why a step that no target needs is in the plan."""
-        after: dict[str, list[str]] = {k: [] for k in self.nodes}
+        after: dict[StepId, list[StepId]] = {k: [] for k in self.nodes}
         for key, befores in self.before.items():
             for before in befores:
                 after[before].append(key)
         for key, node in self.nodes.items():
-            if key in required or any(r.startswith("plan.preparation.optional.") for r in node.because):
+            if key in required or any(r.rule is Rule.PREPARATION_OPTIONAL for r in node.because):
                 continue
             if node.after_part:
-                reasons = [f"plan.optional.part_of.f{node.fiche}"]
+                reasons = [Reason(Rule.OPTIONAL_PART_OF, fiche=node.fiche)]
             else:
-                reasons = [f"plan.optional.for.{_label(self.nodes[k])}" for k in sorted(after[key])
+                reasons = [Reason(Rule.OPTIONAL_FOR, step=k) for k in sorted(after[key], key=_step_order)
                            if (key, k) not in self.soft]
-            node.because.extend(r for r in reasons if r not in node.because)
+            for reason in reasons:
+                node.add_reason(reason)
 
 
 @lru_cache(maxsize=256)
@@ -383,17 +397,20 @@ def _implied(kb: Knowledge, fact: str, value: Any) -> tuple[tuple[str, Any], ...
     return tuple(found)
 
 
-def _label(node: Node) -> str:
-    if node.kind == "company_action":
-        return node.key
-    return f"f{node.fiche}" + (f".{node.part}" if node.part else "")
+def _condition(outcome: ConditionOutcome) -> Reason:
+    return Reason(Rule.CONDITION, ref=outcome.condition.id)
 
 
-def _limit_warnings(steps: list[dict], evaluation: Evaluation, kb: Knowledge) -> list[PlanWarning]:
+def _step_order(key: StepId) -> tuple:
+    """Company actions by name, then fiches by number and part."""
+    return (1, key.fiche, key.part or "") if key.is_fiche else (0, 0, key.label)
+
+
+def _limit_warnings(steps: list[PlanStep], evaluation: Evaluation, kb: Knowledge) -> list[PlanWarning]:
     """A planned fiche's ceiling on a quantity the company wants (fiche 13: 4 or 8 computers)."""
     size = evaluation.size_class
     found = []
-    for number in sorted({s["fiche"] for s in steps if s["kind"] == "fiche"}):
+    for number in sorted({s.fiche for s in steps if s.id.is_fiche}):
         limit = kb.fiche(number).budget.workstation_limit
         wanted = evaluation.profile.get(limit.fact) if limit else None
         if limit is None or size is None or wanted is None:
@@ -406,36 +423,31 @@ def _limit_warnings(steps: list[dict], evaluation: Evaluation, kb: Knowledge) ->
     return found
 
 
-def _serve_goal(builder: _Builder, evaluation: Evaluation, kb: Knowledge, number: int, rule: str) -> int | None:
+def _serve_goal(builder: _Builder, evaluation: Evaluation, kb: Knowledge, number: int, rule: Reason) -> int | None:
     """plan.serves_goal: a goal whose acquisition fiche is ineligible is served by its
     preparation fiche when the company may use it; the acquisition stays a warning."""
-    goal = kb.guide.goals.get(rule[len("goal."):]) if rule.startswith("goal.") else None
+    goal = kb.guide.goals.get(rule.goal) if rule.rule is Rule.GOAL else None
     prep = goal.preparation if goal is not None else None
     if prep is None or evaluation.status(prep) == "ineligible":
         return None
     key = builder.add_fiche(prep, rule)
-    reason = f"plan.serves_goal.{rule[len('goal.'):]}.acquisition_ineligible.f{number}"
-    if reason not in builder.nodes[key].because:
-        builder.nodes[key].because.append(reason)
+    builder.nodes[key].add_reason(Reason(Rule.SERVES_GOAL, fiche=number, goal=rule.goal))
     builder.warnings.append(PlanWarning("goal_served_by_preparation", number,
-                                        {"goal": rule[len("goal."):], "preparation": prep}))
+                                        {"goal": rule.goal, "preparation": prep}))
     return prep
 
 
 def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
     builder = _Builder(evaluation, kb)
-    targets = []
     for number, rule in requested_fiches(evaluation.profile, kb):
         if evaluation.status(number) == "ineligible":
             failing = evaluation.statuses[number].failing("eligibility")
             builder.warnings.append(PlanWarning("goal_ineligible", number,
-                                                {"rule": rule, "failing": [c.condition.id for c in failing]}))
+                                                {"rule": rule.id, "failing": [c.condition.id for c in failing]}))
             served = _serve_goal(builder, evaluation, kb, number, rule)
             if served is not None:
-                targets.append(served)
                 builder.targets.append(_main_key(served, kb))
             continue
-        targets.append(number)
         builder.targets.append(builder.add_fiche(number, rule))
     builder.presuppositions()
     required = builder.required()
@@ -448,12 +460,10 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
     for index, key in enumerate(order, start=1):
         node = builder.nodes[key]
         optional = key not in required
-        after = sorted({builder.nodes[p].fiche or 0 for p in builder.before[key] if builder.nodes[p].kind == "fiche"})
-        if node.kind == "company_action":
-            steps.append({"step": index, "kind": "company_action", "id": node.key, "fact": node.fact,
-                          "needed_by": sorted(node.needed_by), "check_only": node.check_only,
-                          "eligibility_check": node.eligibility, "optional": optional, "after": after,
-                          "because": list(node.because)})
+        after = tuple(sorted({p.fiche for p in builder.before[key] if p.is_fiche}))
+        if node.kind is StepKind.COMPANY_ACTION:
+            steps.append(PlanStep(index, key, tuple(node.because), after, optional,
+                                  needed_by=tuple(sorted(node.needed_by)), eligibility_check=node.eligibility))
             continue
         fiche = kb.fiche(node.fiche)
         cost = step_budget(fiche, size, node.part, kb.amendments.get(fiche.fiche, ()))
@@ -463,12 +473,8 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
         inv_max += cost.investment[1]
         day_max += cost.days[1]
         warnings.extend(cost.warnings)
-        step = {"step": index, "kind": "fiche", "fiche": fiche.fiche, "title": fiche.title, "type": fiche.type,
-                "status": evaluation.status(fiche.fiche), "budget": cost.budget, "because": list(node.because),
-                "after": after, "optional": optional, "to_confirm": node.to_confirm}
-        if node.part:
-            step["part"] = node.part
-        steps.append(step)
+        steps.append(PlanStep(index, key, tuple(node.because), after, optional, title=fiche.title, type=fiche.type,
+                              status=evaluation.status(fiche.fiche), budget=cost.budget, to_confirm=node.to_confirm))
     warnings.extend(_limit_warnings(steps, evaluation, kb))
     for contradiction in evaluation.contradictions:
         warnings.append(PlanWarning("contradictory_facts", None, dict(contradiction)))
@@ -479,4 +485,4 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
             unique.append(w)
     totals = {"investment_da_ht": {"min": inv_min, "max": inv_max},
               "coaching_days": {"min": day_min, "max": day_max}}
-    return Plan(tuple(steps), totals, tuple(unique), tuple(targets))
+    return Plan(tuple(steps), totals, tuple(unique))

@@ -74,9 +74,9 @@ def _outcome(answers: Mapping[str, Any], kb: Knowledge) -> Outcome:
     assessment = assess(answers, kb)
     evaluation, plan = assessment.evaluation, assessment.plan
     relevant = {n for n, _ in requested_fiches(answers, kb)}
-    relevant.update(s["fiche"] for s in plan.steps if s["kind"] == "fiche")
+    relevant.update(s.fiche for s in plan.steps if s.id.is_fiche)
     signature = canonical_json({
-        "plan": list(plan.steps),
+        "plan": plan.records(),
         "totals": plan.totals,
         "statuses": {str(n): evaluation.status(n) for n in sorted(relevant)},
     })
@@ -131,7 +131,7 @@ def is_useful(key: str, answers: Mapping[str, Any], current: Outcome, kb: Knowle
             status = current.evaluation.statuses[number]
             if status.status == "unknown" and key in status.unknown_facts:
                 return True
-        if any(s.get("fact") == key and s.get("check_only") for s in current.plan.steps):
+        if any(s.fact == key and s.check_only for s in current.plan.steps):
             return True
     signatures = {current.signature} if key not in answers else set()
     for value in _alternatives(key, kb):

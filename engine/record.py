@@ -23,6 +23,7 @@ from pnman.rules.evaluate import ConditionOutcome, Evaluation
 
 from . import __version__
 from .plan_warnings import PlanWarning
+from .steps import PlanStep
 
 SCHEMA = "pnman-assessment/1"
 # Keys that are not decision content: they may differ between two runs of the same input
@@ -33,20 +34,6 @@ NON_DECISION_KEYS = ("timestamp", "program_version", "engine", "decision_digest"
 # chained it (`registry`: the chain's own hash covers that block; leaving it out here spares
 # sealing the record again when it is appended).
 NOT_HASHED = ("record_hash", "_source", "registry")
-# Where an id in a record comes from: durable-rules firings (the trace), conditions of
-# the knowledge, or Python (statuses, plan rules, goals and requests).
-ENGINE_PREFIXES = ("test.", "implies.")
-PYTHON_PREFIXES = ("status.", "plan.", "goal.", "request.")
-
-
-def rule_origin(rule: str) -> str:
-    """`engine` for a durable-rules firing, `python` for an id pnman derives, `condition`
-    for a condition of the knowledge."""
-    if rule.startswith(ENGINE_PREFIXES):
-        return "engine"
-    if rule.startswith(PYTHON_PREFIXES):
-        return "python"
-    return "condition"
 
 
 def _expected(test) -> Any:
@@ -90,7 +77,7 @@ def fiche_entry(evaluation: Evaluation, number: int) -> dict:
         "fiche": number,
         "status": status.status,
         "rule": status.rule,
-        "rule_origin": rule_origin(status.rule),
+        "rule_origin": "python",        # a status is derived in Python from the conditions' outcomes
         "reasons": [reason(c, evaluation) for c in status.conditions if c.outcome != "met"],
         "unknown_facts": list(status.unknown_facts),
         "conditions": [{"id": c.condition.id, "kind": c.condition.kind, "outcome": c.outcome,
@@ -117,11 +104,6 @@ def trace(evaluation: Evaluation, kb: Knowledge) -> list[dict]:
             entry["citations"] = cited
         entries.append(entry)
     return entries
-
-
-def plan_steps(steps) -> list[dict]:
-    """Plan steps with the origin of each `because` id beside it."""
-    return [dict(step, because_origin=[rule_origin(r) for r in step["because"]]) for step in steps]
 
 
 def decision_content(record: Mapping[str, Any]) -> dict:
@@ -166,7 +148,7 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def build_record(evaluation: Evaluation, steps, totals: dict, warnings: tuple[PlanWarning, ...], kb: Knowledge, *,
+def build_record(evaluation: Evaluation, steps: tuple[PlanStep, ...], totals: dict, warnings: tuple[PlanWarning, ...], kb: Knowledge, *,
                  timestamp: str | None = None) -> dict:
     record = {
         "schema": SCHEMA,
@@ -180,7 +162,7 @@ def build_record(evaluation: Evaluation, steps, totals: dict, warnings: tuple[Pl
         "facts": {name: {"value": fv.value, "source": fv.source}
                   for name, fv in sorted(evaluation.facts.items())},
         "fiches": [fiche_entry(evaluation, n) for n in sorted(evaluation.statuses)],
-        "plan": plan_steps(steps),
+        "plan": [step.as_dict() for step in steps],
         "totals": totals,
         "warnings": [w.as_dict() for w in warnings],
         "trace": trace(evaluation, kb),

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import InputError, KnowledgeError
+from .figures import BY_SIZE, EXPERTS_COUNT, WORKSTATION_LIMIT, WORKSTATIONS, Amendment, Figure
 from .loader import BASE_EDITION, Knowledge, _validated, default
 from .model import SIZE_CODES, Budget, EditionFile, Fiche, FigureChange
 from .yamlio import read_knowledge_file
@@ -106,7 +107,7 @@ _LISTINGS: dict[tuple, dict[str, Edition]] = {}
 def available(kb: Knowledge | None = None) -> dict[str, Edition]:
     """Every edition, the base first, then by date in force: id -> Edition. Each file is read
     strictly (its schema, id, date and `extends`); what its changes address is checked when
-    it is applied (`knowledge_for`) and by `pnman validate` (`check_all`)."""
+    it is applied (`knowledge_for`), by `pnman validate` among them."""
     folder = editions_dir(kb)
     signature = _signature(folder)
     key = (str(folder), signature)
@@ -212,13 +213,7 @@ def describe(kb: Knowledge) -> dict:
         edition = BASE
     else:
         edition = available(kb).get(kb.edition) or Edition(kb.edition, None, None)
-    return dict(edition.as_dict(), amendments=[dict(a) for n in sorted(kb.amendments) for a in kb.amendments[n]])
-
-
-def check_all(kb: Knowledge | None = None) -> dict[str, Knowledge]:
-    """Every edition applied (what `pnman validate` checks): id -> its Knowledge."""
-    root = _root(kb)
-    return {edition_id: knowledge_for(edition_id, root) for edition_id in available(root)}
+    return dict(edition.as_dict(), amendments=[a.as_dict() for n in sorted(kb.amendments) for a in kb.amendments[n]])
 
 
 # -- applying an edition ---------------------------------------------------------------------
@@ -226,11 +221,11 @@ def apply(base: Knowledge, chain: Iterable[Edition]) -> Knowledge:
     """The base Knowledge with the figures of `chain` (oldest first) in place of the guide's."""
     chain = list(chain)
     fiches = dict(base.fiches)
-    amended: dict[int, dict[str, dict]] = {}
+    amended: dict[int, dict[Figure, Amendment]] = {}
     digest = hashlib.sha256(base.version.encode())
     for edition in chain:
         digest.update(b"\0" + edition.id.encode() + b"\0" + edition.digest.encode())
-        touched: dict[str, int] = {}
+        touched: dict[Figure, int] = {}
         for index, change in enumerate(edition.changes):
             where = _Where(edition, index)
             fiche = fiches.get(change.fiche)
@@ -239,19 +234,16 @@ def apply(base: Knowledge, chain: Iterable[Edition]) -> Knowledge:
             new, figures = _change(fiche, change, where)
             for figure, old, value in figures:
                 if figure in touched:
-                    last = figure.rsplit(".", 1)[-1]
-                    raise where.error("workstations" if last in SIZE_CODES else last,
-                                      f"{figure} of fiche {change.fiche} is already changed by changes[{touched[figure]}]")
+                    raise where.error(figure.name, f"{figure.path} of fiche {change.fiche} is already changed by "
+                                                   f"changes[{touched[figure]}]")
                 touched[figure] = index
                 first = amended.setdefault(change.fiche, {}).get(figure)
-                amended[change.fiche][figure] = {
-                    "fiche": change.fiche, "figure": figure, "size": change.size,
-                    "base": first["base"] if first else old, "value": value,
-                    "edition": edition.id, "date_in_force": edition.date_in_force.isoformat(),
-                    "reference": change.reference or edition.reference}
+                amended[change.fiche][figure] = Amendment(
+                    change.fiche, figure, change.size, first.base if first else old, value, edition.id,
+                    edition.date_in_force.isoformat(), change.reference or edition.reference)
             _check_ranges(new, where)
             fiches[change.fiche] = new
-    amendments = {n: tuple(a for a in figures.values() if a["base"] != a["value"])
+    amendments = {n: tuple(a for a in figures.values() if a.base != a.value)
                   for n, figures in sorted(amended.items())}
     return dataclasses.replace(base, fiches=fiches, version="kb-" + digest.hexdigest()[:16],
                                edition=chain[-1].id, amendments={n: a for n, a in amendments.items() if a},
@@ -325,25 +317,25 @@ OPTION_GROUPS = {"option": ("options", ("min_da_ht", "max_da_ht"), "priced optio
                  "day_option": ("day_options", ("min_days", "max_days"), "day options", True)}
 
 
-def _change(fiche: Fiche, change: FigureChange, where: _Where) -> tuple[Fiche, list[tuple[str, Any, Any]]]:
-    """The fiche with one change applied, and (figure path, old value, new value) of each figure."""
+def _change(fiche: Fiche, change: FigureChange, where: _Where) -> tuple[Fiche, list[tuple[Figure, Any, Any]]]:
+    """The fiche with one change applied, and (figure, old value, new value) of each figure."""
     group = _group(change, where)
     b: Budget = fiche.budget
     reference = change.reference or where.edition.reference
-    figures: list[tuple[str, Any, Any]] = []
+    figures: list[tuple[Figure, Any, Any]] = []
     update: dict[str, Any] = {}
     if group in ("line", "table"):
         table = _size_table(b.by_size, change, where, "by_size")
-        prefix = f"budget.by_size.{change.size}"
         if group == "line":
             index = _pick(table.lines, change.line, "category", where, "line", f"line in the {change.size} table")
             line = table.lines[index]
             lines = list(table.lines)
             lines[index] = line.model_copy(update={"amount_da_ht": change.amount_da_ht})
-            figures.append((f"{prefix}.lines[{index}].amount_da_ht", line.amount_da_ht, change.amount_da_ht))
+            figures.append((Figure(BY_SIZE, "amount_da_ht", change.size, index), line.amount_da_ht,
+                            change.amount_da_ht))
             new_table = table.model_copy(update={"lines": lines})
         else:
-            figures.append((f"{prefix}.total_da_ht", table.total_da_ht, change.total_da_ht))
+            figures.append((Figure(BY_SIZE, "total_da_ht", change.size), table.total_da_ht, change.total_da_ht))
             new_table = table.model_copy(update={"total_da_ht": change.total_da_ht})
         update["by_size"] = {**b.by_size, change.size: new_table}
     elif group == "days":
@@ -354,7 +346,7 @@ def _change(fiche: Fiche, change: FigureChange, where: _Where) -> tuple[Fiche, l
                   "tolerance": change.tolerance if change.tolerance is not None else entry.tolerance}
         for figure in ("days", "tolerance"):
             if getattr(change, figure) is not None:
-                figures.append((f"budget.{name}.{change.size}.{figure}", getattr(entry, figure), values[figure]))
+                figures.append((Figure(name, figure, change.size), getattr(entry, figure), values[figure]))
         values["text"] = change.text or reference
         update[name] = {**tables, change.size: entry.model_copy(update=values)}
     elif group in OPTION_GROUPS:
@@ -368,7 +360,7 @@ def _change(fiche: Fiche, change: FigureChange, where: _Where) -> tuple[Fiche, l
         for figure in names:
             if getattr(change, figure) is not None:
                 values[figure] = getattr(change, figure)
-                figures.append((f"budget.{field}[{index}].{figure}", getattr(option, figure), values[figure]))
+                figures.append((Figure(field, figure, index=index), getattr(option, figure), values[figure]))
         if with_text:           # a day count is quoted with its sentence
             values["text"] = change.text or reference
         changed = list(items)
@@ -377,13 +369,14 @@ def _change(fiche: Fiche, change: FigureChange, where: _Where) -> tuple[Fiche, l
     elif group == "experts":
         if not b.per_expert:
             raise where.error("experts_count", f"fiche {change.fiche}'s days are not counted per expert")
-        figures.append(("budget.experts_count", b.experts_count, change.experts_count))
+        figures.append((Figure(EXPERTS_COUNT, EXPERTS_COUNT), b.experts_count, change.experts_count))
         update["experts_count"] = change.experts_count
     else:  # workstations
         limit = b.workstation_limit
         if limit is None:
             raise where.error("workstations", f"fiche {change.fiche} has no workstation limit")
-        figures.append((f"budget.workstation_limit.{change.size}", getattr(limit, change.size), change.workstations))
+        figures.append((Figure(WORKSTATION_LIMIT, WORKSTATIONS, change.size), getattr(limit, change.size),
+                        change.workstations))
         update["workstation_limit"] = limit.model_copy(update={change.size: change.workstations,
                                                                 "text": change.text or reference})
     return fiche.model_copy(update={"budget": b.model_copy(update=update)}), figures

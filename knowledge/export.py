@@ -59,8 +59,7 @@ def fiche_export(kb: Knowledge, number: int, size: str | None = None) -> dict:
     }
     if kb.amendments.get(number):       # a guide edition's figures: which ones, and the text behind each
         out["edition"] = kb.edition
-        out["amended"] = [dict(a) for a in kb.amendments[number]
-                          if size is None or a["size"] in (None, size)]
+        out["amended"] = [a.as_dict() for a in kb.amendments[number] if size is None or a.size in (None, size)]
     return out
 
 

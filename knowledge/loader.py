@@ -15,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .conditions import Citation, Condition, Test, derive_conditions
 from .errors import KnowledgeError
+from .figures import Amendment
 from .fingerprint import version_of
 from .graph import DependencyGraph
 from .model import SIZE_CODES, FactSpec, Fiche, Guide, Implication, QuestionSpec
@@ -41,7 +42,7 @@ class Knowledge:
     # overlay of dated figures on it; `amendments` (fiche -> changed figures) and `base` (the
     # printed guide's Knowledge) are set for an overlay only.
     edition: str = BASE_EDITION
-    amendments: dict[int, tuple[dict, ...]] = field(default_factory=dict)
+    amendments: dict[int, tuple[Amendment, ...]] = field(default_factory=dict)     # knowledge.figures
     base: Knowledge | None = None
 
     def fiche(self, number: int) -> Fiche:

@@ -27,11 +27,7 @@ def record_of(profile, kb, *, timestamp: str | None = "fixed", lang: str | None 
     return localise(record, Words(lang, kb)) if lang else record
 
 
-def step_label(step: dict) -> str:
-    """How scenario cases name a plan step: f13, f9:preparation, action.it_manager."""
-    if step["kind"] == "company_action":
-        return step["id"]
-    return f"f{step['fiche']}" + (f":{step['part']}" if step.get("part") else "")
+from pnman.engine.steps import step_label  # noqa: E402,F401 (how cases name a plan step: f13, f9:preparation)
 
 
 def run(capsys, *argv, stdin: str | None = None, monkeypatch=None):

@@ -204,7 +204,7 @@ def test_every_fiche_left_out_has_a_reason_in_words(profile):
     record = assessment.record()
     planned = {s["fiche"] for s in record["plan"] if s["kind"] == "fiche"}
     for number in sorted(KB.fiches):
-        left = left_out(number, assessment.evaluation, record["plan"], record["warnings"], KB)
+        left = left_out(number, assessment.evaluation, list(assessment.plan.steps), record["warnings"], KB)
         assert (left is None) == (number in planned), number
         if left is None:
             continue

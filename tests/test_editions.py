@@ -85,11 +85,11 @@ def test_an_edition_replaces_its_figures_only(editions, kb):
     assert kb.fiche(16).budget.by_size["PE"].total_da_ht == 940000          # the base is untouched
     assert edited.fiche(1).budget.days["PE"].days == 18 and edited.fiche(1).budget.days["PE"].tolerance == 2
     assert edited.fiche(2) is kb.fiche(2) and edited.conditions is kb.conditions
-    figures = {(a["fiche"], a["figure"]): (a["base"], a["value"]) for n in edited.amendments for a in edited.amendments[n]}
+    figures = {(a.fiche, a.figure.path): (a.base, a.value) for n in edited.amendments for a in edited.amendments[n]}
     assert figures[(16, "budget.by_size.PE.lines[2].amount_da_ht")] == (640000, 700000)
     assert figures[(23, "budget.options[0].max_da_ht")] == (120000, 150000)
-    line = next(a for a in edited.amendments[20] if a["figure"].endswith("amount_da_ht"))
-    assert line["reference"] == "Essai : ligne Matériel de la fiche 20 (fictif)"     # its own reference
+    line = next(a for a in edited.amendments[20] if a.figure.name == "amount_da_ht")
+    assert line.reference == "Essai : ligne Matériel de la fiche 20 (fictif)"     # its own reference
 
 
 def test_the_latest_edition_in_force_is_the_default(monkeypatch, tmp_path):
@@ -111,7 +111,7 @@ def test_an_edition_can_extend_another(monkeypatch, tmp_path):
     monkeypatch.setenv("PNMAN_EDITIONS", str(tmp_path))
     second = knowledge_for("second")
     assert second.fiche(1).budget.days["PE"].days == 16 and second.fiche(1).budget.days["ME"].days == 31
-    assert {a["edition"] for a in second.amendments[1]} == {"first", "second"}
+    assert {a.edition for a in second.amendments[1]} == {"first", "second"}
 
 
 # -- errors: exit 2 naming the file and the key -----------------------------------------------------

@@ -198,7 +198,7 @@ def test_special_cases_are_data(kdir):
            "specs_erp": True, "it_infrastructure": True, "project_manager_erp": True}
     start = dict(erp, goals=["start_it"], recommendations=["tic_investment"], it_manager=True, minimal_it_skills=True)
     kb = load(kdir)
-    assert [(s["fiche"], s.get("part")) for s in assess(erp, kb).plan.steps] == [(9, "preparation"), (10, None), (9, "post_erp")]
+    assert [(s.fiche, s.part) for s in assess(erp, kb).plan.steps] == [(9, "preparation"), (10, None), (9, "post_erp")]
     assert what_would_it_take(start, 13, kb)["impossible"][0]["fact"] == "uses_it"
     path = fiche_file(kdir, 9)
     path.write_text(re.sub(r"\nstraddles:\n(  .*\n)+", "\n", path.read_text(encoding="utf-8")), encoding="utf-8")
@@ -208,6 +208,6 @@ def test_special_cases_are_data(kdir):
     path.write_text(re.sub(r"\n  post_erp_days_gone:\n(    .*\n)+", "\n", path.read_text(encoding="utf-8")), encoding="utf-8")
     _edit(fiche_file(kdir, 13), "    excludes: true\n", "")
     kb = load(kdir)
-    assert [(s["fiche"], s.get("part")) for s in assess(erp, kb).plan.steps] == [(9, None), (10, None)]
+    assert [(s.fiche, s.part) for s in assess(erp, kb).plan.steps] == [(9, None), (10, None)]
     take = what_would_it_take(start, 13, kb)
     assert take["impossible"] == [] and take["options"][0][0]["fact"] == "uses_it"

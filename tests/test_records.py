@@ -84,3 +84,19 @@ def regenerate() -> None:
 
 if __name__ == "__main__":
     regenerate()
+
+
+def test_every_reason_of_a_stored_plan_reads_back_as_it_was_built(kb):
+    """Reason.of_id is the exact inverse of Reason.id for every reason the planner gives
+    the examples and the cases, and reads any other text as a condition id, never failing."""
+    from pnman.engine.facade import assess
+    from pnman.engine.reasons import Reason, Rule
+    seen = set()
+    for profile in PROFILES.values():
+        for step in assess(profile, kb).plan.steps:
+            for reason in step.because:
+                assert Reason.of_id(reason.id) == reason, reason
+                seen.add(reason.rule)
+    assert len(seen) >= 12, seen
+    for odd in ("plan.preparation.fx.before.f4", "plan.", "plan.optional.for", "goal", "f9.prerequisite.specs_erp", ""):
+        assert Reason.of_id(odd) == Reason(Rule.CONDITION, ref=odd)

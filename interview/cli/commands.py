@@ -107,22 +107,8 @@ def cmd_assess(args) -> int:
     w = _words(args)
     record = localise(_assess_file(args.profile, w).record(), w)
     record = save(record_store(args), record, w)      # --record: the record as the registry keeps it
-    verbose = getattr(args, "verbose", False)
-    if args.format == "json":
-        content = to_json(record)
-    elif args.format == "markdown":
-        from ..render.markdown import assessment_markdown
-        content = assessment_markdown(record, w, verbose=verbose)
-    elif args.format == "html":
-        from ..render.html import assessment_html
-        content = assessment_html(record, w, verbose=verbose)
-    elif args.format == "pdf":
-        from ..render.pdf import assessment_pdf
-        content = assessment_pdf(record, w, verbose=verbose)
-    else:
-        from ..render.text import assessment_text
-        content = assessment_text(record, w, verbose=verbose)
-    emit(content, args.output)
+    from ..render.reports import render_report
+    emit(render_report(record, w, args.format, verbose=getattr(args, "verbose", False)), args.output)
     return 0
 
 

@@ -11,7 +11,7 @@ from pnman.knowledge import default as default_kb
 from ..files import is_stdout, to_json, write_atomic
 from ..recording import record_store, save  # noqa: F401 (the faces' --record)
 from ..render.l10n import Words, localise
-from ..render.registry import (override_rows, reason_words, replanned_with_overrides, show_html,  # noqa: F401
+from ..render.registry import (SHOWN, override_rows, reason_words, replanned_with_overrides, show_html,  # noqa: F401
                                show_markdown, show_text, when, short_hash, fiche_label)
 from ..render.safe import plain
 from .output import emit
@@ -234,12 +234,7 @@ def _show(args) -> int:
         emit(to_json(data), args.output)
         return 0
     record = shown.record if shown.record.get("lang") == w.lang else localise(shown.record, w)
-    if args.format == "markdown":
-        emit(show_markdown(shown, record, replanned, w), args.output)
-    elif args.format == "html":
-        emit(show_html(shown, record, replanned, w), args.output)
-    else:
-        emit(show_text(shown, record, replanned, w), args.output)
+    emit(SHOWN[args.format](shown, record, replanned, w), args.output)
     return 0
 
 

@@ -19,6 +19,7 @@ from pnman.knowledge.errors import InputError, ProfileError
 
 from ..files import console, is_stdout, to_json, write_atomic
 from ..render.l10n import Words
+from ..render.reports import render_report
 from . import prompts
 from .machine import Interview
 from .session import PROFILE, RESULT, peek, profile_text
@@ -50,20 +51,6 @@ def report_format(fmt: str | None, path: str | os.PathLike | None) -> str:
     if fmt:
         return fmt
     return BY_EXTENSION.get(Path(str(path or "")).suffix.lower(), "html")
-
-
-def render_report(record: dict, w: Words, fmt: str) -> str:
-    """The report in one of `pnman assess`'s formats (the renderers are imported lazily)."""
-    if fmt == "json":
-        return to_json(record)
-    if fmt == "markdown":
-        from ..render.markdown import assessment_markdown
-        return assessment_markdown(record, w)
-    if fmt == "text":
-        from ..render.text import assessment_text
-        return assessment_text(record, w)
-    from ..render.html import assessment_html
-    return assessment_html(record, w)
 
 
 def _check_output(output: str | None) -> None:

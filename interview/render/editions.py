@@ -2,58 +2,52 @@
 --edition`), what `pnman validate` finds in each, and the report of `pnman impact`."""
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable
 
 from pnman.knowledge.editions import describe
+from pnman.knowledge.figures import BY_SIZE, OPTIONS, Amendment, Figure
 from pnman.knowledge.loader import BASE_EDITION, Knowledge
 
 from .l10n import Words
 
-_INDEXED = re.compile(r"(?:^|\.)(lines|options|day_options)\[(\d+)\]\.")
 
-
-def figure_words(w: Words, path: str, label: str | None = None) -> str:
-    """A figure of a budget by its path (`lines[2].amount_da_ht`, `budget.days.PE.tolerance`…),
-    in words: its name, the line or option it belongs to, the Post-ERP part."""
-    name = path.rsplit(".", 1)[-1]
-    if name in ("TPE", "PE", "ME"):         # budget.workstation_limit.<size>
-        name = "workstations"
-    text = w.cat.get(f"editions.figures.{name}") or path
+def figure_words(w: Words, name: str, label: str | None = None, post_erp: bool = False) -> str:
+    """A figure of a budget in words: its name (`amount_da_ht`, `tolerance`…), the line or
+    option it belongs to (`label`), the Post-ERP part."""
+    text = w.cat.get(f"editions.figures.{name}") or name
     if label:
         text = w("editions.figures.labelled", label=label, figure=text)
-    if "post_erp_days" in path:
+    if post_erp:
         text = w("editions.figures.post_erp", figure=text)
     return text
 
 
-def figure_value(w: Words, path: str, value: Any) -> str:
+def figure_value(w: Words, name: str, value: Any) -> str:
     if value is None:
         return "—"
-    return w.da(value) if path.endswith("_da_ht") else w.number(value)
+    return w.da(value) if name.endswith("_da_ht") else w.number(value)
 
 
-def _label(kb: Knowledge, fiche: int, figure: str, size: str | None) -> str | None:
-    """The category of a line, or the label of an option, that a figure path names."""
-    found = _INDEXED.search(figure)
-    if not found:
+def _label(kb: Knowledge, fiche: int, figure: Figure) -> str | None:
+    """The category of the line, or the label of the option, a figure belongs to."""
+    if figure.index is None:
         return None
-    kind, index = found.group(1), int(found.group(2))
     budget = kb.fiche(fiche).budget
-    if kind == "lines" and budget.by_size and size in budget.by_size:
-        return budget.by_size[size].lines[index].category
-    items = budget.options if kind == "options" else budget.day_options
-    return items[index].label if items and index < len(items) else None
+    if figure.table == BY_SIZE:
+        table = (budget.by_size or {}).get(figure.size)
+        return table.lines[figure.index].category if table and figure.index < len(table.lines) else None
+    items = budget.options if figure.table == OPTIONS else budget.day_options
+    return items[figure.index].label if items and figure.index < len(items) else None
 
 
-def amendment_lines(kb: Knowledge, w: Words, amendments: Iterable[dict]) -> list[str]:
+def amendment_lines(kb: Knowledge, w: Words, amendments: Iterable[Amendment]) -> list[str]:
     lines = []
     for a in amendments:
-        label = _label(kb, a["fiche"], a["figure"], a["size"])
-        lines.append(w("editions.change", fiche=a["fiche"], size=w("editions.size", size=a["size"]) if a["size"] else "",
-                       figure=figure_words(w, a["figure"], label), before=figure_value(w, a["figure"], a["base"]),
-                       after=figure_value(w, a["figure"], a["value"])))
-        lines.append(w("editions.reference", reference=a["reference"]))
+        name = a.figure.name
+        lines.append(w("editions.change", fiche=a.fiche, size=w("editions.size", size=a.size) if a.size else "",
+                       figure=figure_words(w, name, _label(kb, a.fiche, a.figure), a.figure.post_erp),
+                       before=figure_value(w, name, a.base), after=figure_value(w, name, a.value)))
+        lines.append(w("editions.reference", reference=a.reference))
     return lines
 
 
@@ -69,8 +63,8 @@ def edition_text(kb: Knowledge, w: Words, number: int | None = None, size: str |
         out.append(w("editions.extends", edition=info["extends"]))
     if info["note"]:
         out.append(w("editions.note", note=info["note"]))
-    amendments = [a for a in info["amendments"] if (number is None or a["fiche"] == number)
-                  and (size is None or a["size"] in (None, size))]
+    amendments = [a for n in sorted(kb.amendments) for a in kb.amendments[n]
+                  if (number is None or a.fiche == number) and (size is None or a.size in (None, size))]
     if number is not None and not amendments:
         out.append(w("editions.no_change"))
     else:
@@ -111,19 +105,14 @@ def validate_json(editions: list[dict], w: Words) -> list[dict]:
 
 
 # -- pnman impact ------------------------------------------------------------------------------
-def _step_words(w: Words, key: str) -> str:
-    """A plan step by its key (`f16`, `f9:post_erp`, an action id), in words."""
-    match = re.fullmatch(r"f(\d+)(?::(.+))?", key)
-    if match and int(match.group(1)) in w.kb.fiches:
-        number = int(match.group(1))
-        title = w.fiche_title(number)
-        part = f" ({w.part(match.group(2))})" if match.group(2) else ""
-        return f"{w('report.fiche')} {number}{part} — {title}"
-    if "." in key:
-        kind, fact = key.split(".", 1)
-        if fact in w.kb.facts:
-            return w.action(fact) if kind != "check" else w("report.check", label=w.fact(fact))
-    return key
+def _step_words(w: Words, step: dict) -> str:
+    """A plan step of an impact line (its fields: a fiche and its part, or a company action's
+    fact), in words."""
+    if step.get("fiche") is not None:
+        part = f" ({w.part(step['part'])})" if step.get("part") else ""
+        return f"{w('report.fiche')} {step['fiche']}{part} — {w.fiche_title(step['fiche'])}"
+    fact = step["fact"]
+    return w("report.check", label=w.fact(fact)) if step["check_only"] else w.action(fact)
 
 
 def _totals(w: Words, totals: dict) -> tuple[str, str]:
@@ -146,15 +135,15 @@ def company_lines(line: dict, w: Words) -> list[str]:
     for s in line["statuses"]:
         out.append(w("impact.status", fiche=s["fiche"], before=w.status(s["from"]), after=w.status(s["to"])))
     plan = line["plan"]
-    out += [w("impact.added", step=_step_words(w, k)) for k in plan["added"]]
-    out += [w("impact.removed", step=_step_words(w, k)) for k in plan["removed"]]
+    out += [w("impact.added", step=_step_words(w, plan["steps"][k])) for k in plan["added"]]
+    out += [w("impact.removed", step=_step_words(w, plan["steps"][k])) for k in plan["removed"]]
     if plan["order_changed"]:
         out.append(w("impact.order"))
     for budget in plan["budgets"]:
         for f in budget["figures"]:
-            out.append(w("impact.budget", step=_step_words(w, budget["step"]),
-                         figure=figure_words(w, f["figure"], f.get("label")),
-                         before=figure_value(w, f["figure"], f["from"]), after=figure_value(w, f["figure"], f["to"])))
+            out.append(w("impact.budget", step=_step_words(w, budget),
+                         figure=figure_words(w, f["name"], f.get("label")),
+                         before=figure_value(w, f["name"], f["from"]), after=figure_value(w, f["name"], f["to"])))
         for reference in budget["references"]:
             out.append(w("editions.reference", reference=reference))
     before, after = _totals(w, line["totals"]["from"]), _totals(w, line["totals"]["to"])

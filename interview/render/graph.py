@@ -11,6 +11,7 @@ import textwrap
 
 import networkx as nx
 
+from pnman.engine.steps import step_label
 from pnman.knowledge.errors import PnmanError
 from pnman.knowledge.loader import Knowledge
 
@@ -46,12 +47,6 @@ def labelled_knowledge_graph(kb: Knowledge, w: Words) -> nx.DiGraph:
     return g
 
 
-def step_key(step: dict) -> str:
-    if step["kind"] != "fiche":
-        return step["id"]
-    return f"fiche:{step['fiche']}" + (f":{step['part']}" if step.get("part") else "")
-
-
 def plan_graph(steps: list[dict], w: Words) -> tuple[nx.DiGraph, list[list[str]]]:
     """A plan (the steps of a localised record) as a graph, and its generations: the steps
     on one rank can run in parallel."""
@@ -60,7 +55,7 @@ def plan_graph(steps: list[dict], w: Words) -> tuple[nx.DiGraph, list[list[str]]
     after_parts = {s["part"] for s in steps if s["kind"] == "fiche" and s.get("part")
                    and w.kb.fiche(s["fiche"]).straddles and w.kb.fiche(s["fiche"]).straddles.after == s["part"]}
     for step in steps:
-        key = step_key(step)
+        key = step_label(step)
         if step["kind"] == "fiche":
             part = f" ({w.part(step['part'])})" if step.get("part") else ""
             g.add_node(key, kind="fiche", label=w("graph.step", step=step["step"], fiche=step["fiche"], part=part,
@@ -72,10 +67,10 @@ def plan_graph(steps: list[dict], w: Words) -> tuple[nx.DiGraph, list[list[str]]
     for step in steps:
         if step["kind"] == "fiche":
             for before in step.get("after", []):
-                g.add_edge(main_key[before], step_key(step))
+                g.add_edge(main_key[before], step_label(step))
         else:
             for needer in step["needed_by"]:
-                g.add_edge(step["id"], main_key[needer])
+                g.add_edge(step_label(step), main_key[needer])
     ranks = [sorted(gen) for gen in nx.topological_generations(g)]
     return g, ranks
 

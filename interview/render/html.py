@@ -13,6 +13,7 @@ import shutil
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from pnman.engine.steps import step_label
 from pnman.knowledge.errors import PnmanError
 
 from . import graph
@@ -66,7 +67,7 @@ def citation_html(citation: dict, w: Words) -> Markup:
 def _ranks(record: dict, w: Words) -> list[list[dict]]:
     """Steps grouped by rank (the steps of one rank can run in parallel): a textual graph."""
     _, ranks = graph.plan_graph(record["plan"], w)
-    by_key = {graph.step_key(step): step for step in record["plan"]}
+    by_key = {step_label(step): step for step in record["plan"]}
     return [sorted((by_key[k] for k in rank), key=lambda s: s["step"]) for rank in ranks]
 
 

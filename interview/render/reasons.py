@@ -8,65 +8,61 @@ themselves stay in the record, and in text only under --verbose.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable
+
+from pnman.engine.reasons import Reason, Rule
+from pnman.engine.steps import StepId
 
 # `w` is a .l10n.Words (not imported: l10n imports this module); a test is a
 # knowledge.conditions.Test.
 
 
-# Plan rule ids with figures in them: (pattern, catalogue key). The figures are named
-# groups; a fact is worded by its label.
-RULE_PATTERNS = (
-    (re.compile(r"^plan\.preparation\.optional\.f(?P<preparation>\d+)\.before\.f(?P<acquisition>\d+)$"),
-     "rules.plan_preparation_optional"),
-    (re.compile(r"^plan\.serves_goal\.(?P<goal>[^.]+)\..*\.f(?P<acquisition>\d+)$"), "rules.plan_serves_goal"),
-    (re.compile(r"^plan\.presupposes\.(?P<fact>[^.]+)\.for\.(?P<action>.+)$"), "rules.plan_presupposes_for"),
-    (re.compile(r"^plan\.presupposes\.(?P<fact>[^.]+)\.after\.f(?P<fiche>\d+)$"), "rules.plan_presupposes_after"),
-    (re.compile(r"^plan\.optional\.part_of\.f(?P<fiche>\d+)$"), "rules.plan_optional_part"),
-    (re.compile(r"^plan\.optional\.for\.(?P<step>.+)$"), "rules.plan_optional_for"),
-)
-RULE_WORDS = (("goal.", "rules.goal"), ("request.", "rules.request"), ("plan.preparation", "rules.plan_preparation"),
-              ("plan.provider", "rules.plan_provider"), ("plan.choice", "rules.plan_choice"),
-              ("plan.", "rules.plan_after"), ("status.", "rules.status"))
-# The fallback "plan." is the part of a straddling fiche after its acquisition (plan.post_erp.after.f10).
+# Plan rules in words: the catalogue key of each, and the figures its sentence takes.
+RULE_KEYS = {Rule.GOAL: "rules.goal", Rule.REQUEST: "rules.request", Rule.PREPARATION: "rules.plan_preparation",
+             Rule.PREPARATION_OPTIONAL: "rules.plan_preparation_optional", Rule.AFTER_PART: "rules.plan_after",
+             Rule.CHOICE_PLANNED: "rules.plan_choice", Rule.CHOICE_FIRST_USABLE: "rules.plan_choice",
+             Rule.PROVIDER: "rules.plan_provider", Rule.PRESUPPOSES_FOR: "rules.plan_presupposes_for",
+             Rule.PRESUPPOSES_AFTER: "rules.plan_presupposes_after", Rule.OPTIONAL_PART_OF: "rules.plan_optional_part",
+             Rule.OPTIONAL_FOR: "rules.plan_optional_for", Rule.SERVES_GOAL: "rules.plan_serves_goal",
+             Rule.STATUS: "rules.status"}
 
 
-def describe_rule(rule: str, w: "Words") -> str:
-    """A plan rule id in words (the id itself stays beside it for an auditor)."""
-    for pattern, key in RULE_PATTERNS:
-        match = pattern.match(rule)
-        if match and w.cat.has(key):
-            figures = match.groupdict()
-            if "fact" in figures:
-                figures["fact"] = w.fact(figures["fact"])
-            if "goal" in figures:
-                figures["goal"] = w.cat.get(f"goals.{figures['goal']}", figures["goal"])
-            if "action" in figures:        # a company action's key: action.<fact>
-                fact = figures["action"].split(".", 1)[-1]
-                figures["action"] = w("format.quote", text=w.action(fact)) if w.cat.has(f"facts.{fact}.label") else figures["action"]
-            if "step" in figures:          # a plan step's label: action.<fact>, or f<N> with its part
-                figures["step"] = _step_words(figures["step"], w)
-            return w(key, **figures)
-    for prefix, key in RULE_WORDS:
-        if rule.startswith(prefix):
-            x = rule.split(".", 1)[1] if "." in rule else rule
-            return w(key, x=w.cat.get(f"goals.{x}", x) if prefix == "goal." else x)
-    return rule
+def describe_rule(rule: str | Reason, w: "Words") -> str:
+    """A plan rule (a Reason, or its id in a record) in words; the id stays beside it for an
+    auditor. A condition of the knowledge is left as its id."""
+    reason = rule if isinstance(rule, Reason) else Reason.of_id(rule)
+    key = RULE_KEYS.get(reason.rule)
+    if key is None:
+        return reason.id
+    r = reason.rule
+    if r is Rule.GOAL:
+        return w(key, x=w.cat.get(f"goals.{reason.goal}", reason.goal))
+    if r is Rule.PREPARATION_OPTIONAL:
+        return w(key, preparation=reason.other, acquisition=reason.fiche)
+    if r is Rule.SERVES_GOAL:
+        return w(key, goal=w.cat.get(f"goals.{reason.goal}", reason.goal), acquisition=reason.fiche)
+    if r is Rule.PRESUPPOSES_FOR:
+        fact = reason.step.fact
+        action = w("format.quote", text=w.action(fact)) if w.cat.has(f"facts.{fact}.label") else reason.step.label
+        return w(key, fact=w.fact(reason.fact), action=action)
+    if r is Rule.PRESUPPOSES_AFTER:
+        return w(key, fact=w.fact(reason.fact), fiche=reason.other)
+    if r is Rule.OPTIONAL_PART_OF:
+        return w(key, fiche=reason.fiche)
+    if r is Rule.OPTIONAL_FOR:
+        return w(key, step=_step_words(reason.step, w))
+    return w(key)
 
 
-_FICHE_STEP = re.compile(r"^f(?P<fiche>\d+)(?:\.(?P<part>.+))?$")
-
-
-def _step_words(step: str, w: "Words") -> str:
-    """A plan step named in a rule id (engine/planner.py's `_label`), as a person reads it."""
-    if step.startswith("action."):
-        fact = step.split(".", 1)[1]
-        return w("format.quote", text=w.action(fact)) if w.cat.has(f"facts.{fact}.label") else step
-    match = _FICHE_STEP.match(step)
-    if match and int(match["fiche"]) in w.kb.fiches:
-        return w("format.quote", text=w.fiche_title(int(match["fiche"])))
-    return step
+def _step_words(step: StepId, w: "Words") -> str:
+    """A plan step a reason names, as a person reads it: the company action, or the fiche's title."""
+    if not step.is_fiche:
+        if step.check or not w.cat.has(f"facts.{step.fact}.label"):
+            return step.label
+        return w("format.quote", text=w.action(step.fact))
+    if step.fiche in w.kb.fiches:
+        return w("format.quote", text=w.fiche_title(step.fiche))
+    return step.rule_name
 
 
 def test_words(test, w: "Words", actual: Any = None) -> str:
@@ -188,7 +184,7 @@ def no_plan_reasons(record: dict, w: "Words") -> tuple[str, list[str]]:
     for number, rule in requested:
         entry = entries.get(number)
         why = (fiche_reason_text(entry, w) or w.status(entry["status"])) if entry else ""
-        asked = w("report.no_plan_goal", goal=w.goal(rule[len("goal."):])) if rule.startswith("goal.") else ""
+        asked = w("report.no_plan_goal", goal=w.goal(rule.goal)) if rule.rule is Rule.GOAL else ""
         items.append(w("report.no_plan_fiche", fiche=number, title=w.fiche_title(number), goal=asked, reasons=why))
     return w("report.no_plan", why=w("report.no_plan_closed")), items
 
@@ -214,4 +210,5 @@ def shown_reasons(entry: dict) -> list[dict]:
 
 def because_words(step: dict, w: "Words") -> list[str]:
     """Why a step is in the plan, in words (its status is shown beside it already)."""
-    return list(dict.fromkeys(describe_rule(b, w) for b in step.get("because", []) if not b.startswith("status.")))
+    reasons = (Reason.of_id(b) for b in step.get("because", []))
+    return list(dict.fromkeys(describe_rule(r, w) for r in reasons if r.rule is not Rule.STATUS))

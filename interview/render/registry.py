@@ -178,3 +178,7 @@ def show_html(shown, record: dict, replanned: dict | None, w: Words) -> str:
     parts.append("</section>")
     at = page.rfind("</body>")
     return page[:at] + "\n".join(parts) + "\n" + page[at:]
+
+
+# `pnman registry show --format F`: the renderer of each format but JSON (the entry as data).
+SHOWN = {"text": show_text, "markdown": show_markdown, "html": show_html}

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from pnman.engine.explain import explain
+from pnman.engine.reasons import Reason, Rule
 from pnman.knowledge.errors import PnmanError
 
 from ..render import html as report_html
@@ -94,7 +95,8 @@ def explanation_context(record: dict, number: int, w: Words) -> dict:
             "left_out": (x.get("left_out") or {}).get("text"),
             "met": [w.citation(r["citation"]) for r in x["conditions"] if r["outcome"] == "met"],
             "steps": [dict(step, because_text=[t for t, b in zip(step["because_text"], step["because"])
-                                               if not b.startswith("status.")]) for step in x["why"]["steps"]]}
+                                               if Reason.of_id(b).rule is not Rule.STATUS])
+                      for step in x["why"]["steps"]]}
 
 
 def _style_hashes(page: str) -> str:

@@ -32,26 +32,15 @@ import time
 
 from pnman.knowledge.errors import InputError
 
-from ...files import STDOUT_NAMES, fsync_dir
+from ...files import fsync_dir
 from ...render.l10n import Words
 from ..output import to_json
-from .assessing import Part, assess_row, assess_rows, compact, init_worker
-from .progress import REFRESH_SECONDS, follow, progress_bar
-from .reading import (BOM, BOOLEANS, LIST_SEPARATOR, MAX_BYTES, MAX_CSV_LINE, MAX_LINE, MAX_ROWS, CsvRecord, Source,
-                      open_source, read_rows)
-from .results import (Done, OutputLock, Target, open_new, read_partial, replace_file, resolve_target,
-                      skip_done, stdout_binary)
-from .summary import Summary, summary_fields, summary_text
-from .workers import JOBS_PER_CPU, MAX_JOBS, Workers, chunked, worker_count
-
-__all__ = ["run_batch",     # the command; the rest: what `interview.cli.batch` offered before its split
-           "BOM", "BOOLEANS", "LIST_SEPARATOR", "MAX_BYTES", "MAX_CSV_LINE", "MAX_LINE", "MAX_ROWS", "CsvRecord",
-           "Source", "open_source", "read_rows",
-           "Part", "assess_row", "assess_rows", "compact",
-           "JOBS_PER_CPU", "MAX_JOBS", "Workers",
-           "STDOUT_NAMES", "Done", "OutputLock", "Target", "read_partial", "resolve_target",
-           "Summary", "summary_fields",
-           "REFRESH_SECONDS", "FLUSH_ROWS", "FLUSH_SECONDS"]
+from .assessing import assess_rows, init_worker
+from .progress import follow, progress_bar
+from .reading import open_source
+from .results import Done, OutputLock, open_new, read_partial, replace_file, resolve_target, skip_done, stdout_binary
+from .summary import summary_text
+from .workers import Workers, chunked, worker_count
 
 FLUSH_SECONDS = 0.5           # a killed run loses at most this much of its results, or FLUSH_ROWS of them
 FLUSH_ROWS = 100

@@ -134,8 +134,8 @@ def compact(evaluation, plan, kb) -> dict:
         "statuses": {str(n): s.status for n, s in evaluation.statuses.items()},
         "blocking": sorted({c.condition.id.split(".", 1)[1] for s in evaluation.statuses.values()
                             if s.status == "ineligible" for c in s.failing("eligibility")}),
-        "plan": [{"step": s["step"], "kind": s["kind"], **({"fiche": s["fiche"], "part": s.get("part")}
-                                                           if s["kind"] == "fiche" else {"id": s["id"]})}
+        "plan": [{"step": s.index, "kind": s.kind.value, **({"fiche": s.fiche, "part": s.part}
+                                                            if s.id.is_fiche else {"id": s.id.label})}
                  for s in plan.steps],
         "totals": plan.totals,
         "warnings": sorted({w.code for w in plan.warnings}),
