@@ -47,6 +47,10 @@ class Book:
         sheet.append(cells)
         return _Sheet(sheet, set(numbers))
 
+    def write_to(self, handle) -> None:
+        """Write the workbook into an open binary file (a download's spool)."""
+        self.book.save(handle)
+
     def save(self, path: str) -> None:
         """Write the workbook to `path` atomically (through a temporary file, streamed)."""
         with tempfile.TemporaryFile() as spool:

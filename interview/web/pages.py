@@ -256,5 +256,7 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
             return missing(request, w or service.words(lang_for(request)))
         return download_response(request, w, shown["record"], download)
 
+    from .dashboard_pages import add_routes
+    add_routes(pages, render, lang_for, service, registry)     # /dashboard: guarded as /assessments is
     return pages
 

@@ -1,0 +1,94 @@
+"""`GET /dashboard`, `/dashboard.json` and `/dashboard.xlsx` (contract §15): the registry's
+portfolio as charts and tables, the same figures as JSON, the filtered list as a workbook.
+Reached like the diagnostician's `/assessments` pages (the same guard applies to both)."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.model import SIZE_CODES
+
+from . import dashboard
+from .dashboard_index import DashboardIndex
+from .dashboard_view import page_context, write_entries
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _editions(kb) -> tuple[str, ...]:
+    from pnman.knowledge.editions import available
+    return tuple(available(kb))
+
+
+def add_routes(pages, render, lang_for, service, registry: Path | None) -> None:
+    index = DashboardIndex(Path(registry)) if registry is not None else None
+
+    def knowledge_for(edition: str):
+        from pnman.knowledge.editions import knowledge_for as load
+        return load(edition, service.kb)
+
+    def filters_of(request: Request):
+        editions = _editions(service.kb)
+        return dashboard.parse_filters(request.query_params, SIZE_CODES, editions), editions
+
+    def query_of(request: Request, lang: str) -> str:
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang" and v]
+        return urlencode([("lang", lang), *kept])
+
+    @pages.get("/dashboard", response_class=HTMLResponse)
+    async def dashboard_page(request: Request):
+        w = service.words(lang_for(request))
+        if index is None:
+            return render(request, "message.html", w, 404, title=w("dashboard.title"),
+                          message=w("dashboard.no_registry"))
+        try:
+            filters, editions = filters_of(request)
+            data = await run_in_threadpool(dashboard.figures, index, filters, knowledge_for)
+        except dashboard.FilterError as exc:
+            return render(request, "message.html", w, 400, title=w("dashboard.title"),
+                          message=w("dashboard.bad_filter", error=str(exc)))
+        except PnmanError as exc:
+            return render(request, "message.html", w, 500, title=w("dashboard.title"), message=str(exc))
+        return render(request, "dashboard.html", w,
+                      **page_context(data, w, SIZE_CODES, editions, query_of(request, w.lang)))
+
+    @pages.get("/dashboard.json")
+    async def dashboard_json(request: Request):
+        if index is None:
+            return JSONResponse({"error": "this server reads no registry (pnman serve --registry PATH)"},
+                                status_code=404)
+        try:
+            filters, _ = filters_of(request)
+            data = await run_in_threadpool(dashboard.figures, index, filters, knowledge_for)
+        except dashboard.FilterError as exc:
+            return JSONResponse({"error": f"query: {exc}"}, status_code=400)
+        except PnmanError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=500)
+        return JSONResponse(data)
+
+    @pages.get("/dashboard.xlsx")
+    async def dashboard_xlsx(request: Request):
+        w = service.words(lang_for(request))
+        if index is None:
+            return render(request, "message.html", w, 404, title=w("dashboard.title"),
+                          message=w("dashboard.no_registry"))
+        try:
+            filters, _ = filters_of(request)
+        except dashboard.FilterError as exc:
+            return render(request, "message.html", w, 400, title=w("dashboard.title"),
+                          message=w("dashboard.bad_filter", error=str(exc)))
+
+        def build() -> bytes:
+            with tempfile.TemporaryFile() as spool:
+                write_entries(dashboard.entries(index, filters), w, spool)
+                spool.seek(0)
+                return spool.read()
+        content = await run_in_threadpool(build)
+        return Response(content, media_type=XLSX,
+                        headers={"Content-Disposition": 'attachment; filename="pnman-dashboard.xlsx"'})

@@ -1,0 +1,252 @@
+"""The registry's dashboard (contract §15): its figures equal those computed by hand from
+`pnman registry export`, for every filter; `pnman impact` agrees with its impact section;
+the page draws each chart on the server with its table, in fr/en/ar, with no inline
+script or style; the filtered list downloads as .xlsx; a bad filter is a 400 naming it;
+the index follows appends and a replaced registry; a phone shows it without scrolling sideways."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+
+from bench.portfolio import profiles as portfolio
+from conftest import run
+from pnman.interview.render.l10n import Words
+from pnman.interview.web.app import Settings, create_app
+from pnman.knowledge import default
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "http://127.0.0.1:8000"
+STATUSES = ("eligible", "conditional", "unknown", "ineligible")
+
+
+@pytest.fixture(autouse=True)
+def editions(monkeypatch):
+    monkeypatch.setenv("PNMAN_EDITIONS", str(ROOT / "tests" / "editions"))
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory) -> Path:
+    """A registry of 60 generated companies (batch --record) and overrides on three of them."""
+    folder = tmp_path_factory.mktemp("dashboard")
+    source = folder / "p.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in portfolio(60, seed=21)), encoding="utf-8")
+    path = folder / "registry.sqlite3"
+    from pnman.interview.cli.main import main
+    import os
+    os.environ["PNMAN_EDITIONS"] = str(ROOT / "tests" / "editions")
+    assert main(["batch", str(source), "-o", str(folder / "out.jsonl"), "--record", "--registry", str(path)]) == 0
+    lines = [json.loads(line) for line in (folder / "out.jsonl").read_text().splitlines()]
+    overridden = 0
+    for line in lines:
+        ineligible = [n for n, s in line["statuses"].items() if s == "ineligible"]
+        if ineligible and overridden < 3:
+            for status in ("conditional", "eligible"):      # the second replaces the first: one in force
+                assert main(["override", line["entry"], "--fiche", ineligible[0], "--status", status,
+                             "--reason", "document_evidence", "--justification", "Attestation fournie ensuite.",
+                             "--by", "Test", "--registry", str(path)]) == 0
+            overridden += 1
+    return path
+
+
+def exported(capsys, registry: Path) -> list[dict]:
+    code, out, err = run(capsys, "registry", "export", "--registry", str(registry))
+    assert code == 0, err
+    return [json.loads(line) for line in out.splitlines() if line]
+
+
+def by_hand(entries: list[dict], since=None, until=None, sizes=()) -> dict:
+    """The dashboard's figures, computed from the export with plain Python."""
+    kept = {}
+    for entry in entries:
+        if entry["kind"] != "assessment":
+            continue
+        record = entry["payload"]["record"]
+        day = entry["created_at"][:10]
+        size = record["size_class"] or "-"
+        if (since and day < since) or (until and day > until) or (sizes and size not in sizes):
+            continue
+        kept[entry["id"]] = (day, size, record)
+    fiches: dict[int, Counter] = defaultdict(Counter)
+    budgets: dict[str, list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    days = Counter()
+    for day, size, record in kept.values():
+        days[day] += 1
+        planned = {s["fiche"] for s in record["plan"] if s["kind"] == "fiche"}
+        for f in record["fiches"]:
+            fiches[f["fiche"]][f["status"]] += 1
+            fiches[f["fiche"]]["planned"] += f["fiche"] in planned
+            fiches[f["fiche"]]["companies"] += 1
+        totals = record["totals"]
+        row = budgets[size]
+        row[0] += 1
+        row[1] += totals["investment_da_ht"]["min"]
+        row[2] += totals["investment_da_ht"]["max"]
+        row[3] += totals["coaching_days"]["min"]
+        row[4] += totals["coaching_days"]["max"]
+    in_force = {}
+    for entry in entries:
+        if entry["kind"] == "override" and entry["payload"]["entry"] in kept:
+            data = entry["payload"]
+            in_force[(data["entry"], data["fiche"])] = data
+    overrides = Counter(d["fiche"] for d in in_force.values() if d["status"] != d["engine_status"])
+    return {"assessments": len(kept), "days": dict(days), "fiches": {n: dict(c) for n, c in fiches.items()},
+            "budgets": {k: v for k, v in budgets.items()}, "overrides": dict(overrides)}
+
+
+def client(registry: Path | None, tmp_path: Path) -> TestClient:
+    return TestClient(create_app(Settings(kb=default(), sessions=tmp_path / "sessions", registry=registry)),
+                      base_url=BASE)
+
+
+@pytest.mark.parametrize("query, since, until, sizes", [
+    ("", None, None, ()),
+    ("size=PE&size=ME", None, None, ("PE", "ME")),
+    ("size=-", None, None, ("-",)),
+    ("since=2000-01-01&until=2999-12-31&size=TPE", "2000-01-01", "2999-12-31", ("TPE",)),
+    ("until=2000-01-01", None, "2000-01-01", ()),
+])
+def test_figures_equal_those_computed_from_the_export(capsys, registry, tmp_path, query, since, until, sizes):
+    expected = by_hand(exported(capsys, registry), since, until, sizes)
+    response = client(registry, tmp_path).get(f"/dashboard.json?{query}")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["assessments"] == expected["assessments"]
+    assert {p["period"]: p["assessments"] for p in data["over_time"]["points"]} == expected["days"]
+    got = {f["fiche"]: {k: f[k] for k in (*STATUSES, "planned", "companies") if f[k]} for f in data["fiches"]}
+    assert got == {n: {k: v for k, v in c.items() if v} for n, c in expected["fiches"].items()}
+    for f in data["fiches"]:
+        assert f["shares"]["planned"] == pytest.approx(f["planned"] / f["companies"])
+    assert {b["size_class"] or "-": [b["companies"], b["investment_da_ht"]["min"], b["investment_da_ht"]["max"],
+                                     b["coaching_days"]["min"], b["coaching_days"]["max"]]
+            for b in data["budgets"]} == expected["budgets"]
+    assert {o["fiche"]: o["overridden"] for o in data["overrides"]} == expected["overrides"]
+    for o in data["overrides"]:
+        assert o["rate"] == pytest.approx(o["overridden"] / data["assessments"])
+    if not query:
+        assert sum(expected["overrides"].values()) == 3         # the fixture's three overrides in force
+
+
+def test_the_override_figures_are_the_registrys_own(capsys, registry, tmp_path):
+    from pnman.records.registry import Registry
+    with Registry.open(registry, create=False) as opened:
+        summary = opened.override_summary()
+    data = client(registry, tmp_path).get("/dashboard.json").json()
+    assert [(o["fiche"], o["overridden"]) for o in data["overrides"]] == \
+        [(f["fiche"], f["overridden"]) for f in summary["fiches"]]
+
+
+def test_impact_section_agrees_with_pnman_impact(capsys, registry, tmp_path):
+    profiles = [e["payload"]["record"]["profile"] for e in exported(capsys, registry) if e["kind"] == "assessment"]
+    source = tmp_path / "p.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in profiles), encoding="utf-8")
+    code, out, err = run(capsys, "impact", str(source), "--from", "base", "--to", "2027-test", "--format", "json")
+    assert code == 0, err
+    *companies, last = [json.loads(line) for line in out.splitlines()]
+    changed = {c["name"] for c in companies if c["changed"]}
+    data = client(registry, tmp_path).get("/dashboard.json?from=base&to=2027-test").json()
+    impact = data["impact"]
+    assert impact["companies"] == len(profiles) and impact["changed"] == len(changed) == last["summary"]["affected"]
+    assert impact["changed"] > 0
+    assert {c["name"] for c in impact["listed"]} <= changed
+    same = client(registry, tmp_path).get("/dashboard.json?from=base&to=base").json()["impact"]
+    assert same["changed"] == 0
+
+
+@pytest.mark.parametrize("lang, direction", [("fr", "ltr"), ("en", "ltr"), ("ar", "rtl")])
+def test_the_page_draws_each_chart_with_its_table(registry, tmp_path, lang, direction):
+    response = client(registry, tmp_path).get(f"/dashboard?lang={lang}")
+    assert response.status_code == 200
+    html = response.text
+    w = Words(lang, default())
+    assert f'dir="{direction}"' in html and w("dashboard.title") in html
+    assert html.count("<svg") == 4 and html.count("<table") == 5         # four charts, each with a table; the impact list
+    for section in ("over-time", "fiches", "budgets", "overrides"):
+        block = html.split(f'id="{section}"', 1)[1].split("</section>", 1)[0]
+        assert "<svg" in block and "<table" in block
+    assert "style=" not in html and not re.search(r"<script(?![^>]*\bsrc=)", html)
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert w.status("eligible") in html
+
+
+def test_the_filtered_list_downloads_as_xlsx(registry, tmp_path):
+    web = client(registry, tmp_path)
+    figures = web.get("/dashboard.json?size=PE").json()
+    response = web.get("/dashboard.xlsx?size=PE&lang=en")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    header, *rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert header[:5] == ("Entry", "Date", "Company", "Size", "Guide edition")
+    assert len(rows) == figures["assessments"] > 0 and {r[3] for r in rows} == {"PE"}
+    eligible_f16 = sum(1 for r in rows if r[header.index("Fiche 16")] == "eligible")
+    assert eligible_f16 == next(f["eligible"] for f in figures["fiches"] if f["fiche"] == 16)
+
+
+@pytest.mark.parametrize("query, word", [("since=yesterday", "'since'"), ("size=XL", "'size'"),
+                                         ("since=2026-02-01&until=2026-01-01", "after"), ("to=2099", "'to'")])
+def test_a_bad_filter_is_a_400_naming_it(registry, tmp_path, query, word):
+    web = client(registry, tmp_path)
+    response = web.get(f"/dashboard.json?{query}")
+    assert response.status_code == 400 and word in response.json()["error"]
+    assert web.get(f"/dashboard?{query}").status_code == 400
+
+
+def test_without_a_registry_the_dashboard_says_so(tmp_path):
+    web = client(None, tmp_path)
+    assert web.get("/dashboard").status_code == 404
+    assert "--registry" in web.get("/dashboard.json").json()["error"]
+
+
+def test_the_index_follows_appends_and_a_replaced_registry(capsys, registry, tmp_path):
+    copy = tmp_path / "registry.sqlite3"
+    shutil.copy(registry, copy)
+    web = client(copy, tmp_path)
+    before = web.get("/dashboard.json").json()["assessments"]
+    profile = tmp_path / "one.json"
+    profile.write_text(json.dumps({"name": "Nouvelle", "employees": 12, "goals": ["network"]}))
+    assert run(capsys, "assess", str(profile), "--record", "--registry", str(copy))[0] == 0
+    assert web.get("/dashboard.json").json()["assessments"] == before + 1
+    copy.unlink()
+    assert run(capsys, "assess", str(profile), "--record", "--registry", str(copy))[0] == 0   # another registry there
+    data = web.get("/dashboard.json").json()
+    assert data["assessments"] == 1 and data["budgets"][0]["size_class"] == "PE"
+
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine")
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_a_phone_shows_the_dashboard_without_scrolling_sideways(registry, tmp_path, lang):
+    from web_server import serving
+    with serving(tmp_path / "sessions", registry=registry) as base, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 800})
+            errors = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(f"{base}/dashboard?lang={lang}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            boxes = page.eval_on_selector_all("svg.chart", "els => els.map(e => e.getBoundingClientRect().width)")
+            assert len(boxes) == 4 and all(0 < width <= 390 for width in boxes)
+            assert errors == []                     # no CSP refusal, nothing missing
+        finally:
+            browser.close()
+
+
+def test_the_index_is_as_private_as_the_registry(registry, tmp_path):
+    copy = tmp_path / "registry.sqlite3"
+    shutil.copy(registry, copy)
+    copy.chmod(0o600)
+    client(copy, tmp_path).get("/dashboard.json")
+    index = tmp_path / "registry.dashboard.sqlite3"
+    assert index.exists() and index.stat().st_mode & 0o777 == 0o600
