@@ -1,6 +1,9 @@
 """Peak memory of `pnman batch` (figures, not a test): 1,000 / 10,000 / 100,000 rows.
 
     .venv/bin/python bench/batch_memory.py [--sizes 1000 10000 100000] [--jobs 1 2] [--format csv]
+                                           [--output-format jsonl]
+
+--format xlsx reads an Excel workbook; --output-format xlsx writes one (streamed at the end).
 
 Each run is a fresh `python -m pnman batch` process. Two figures per run:
 - main: the peak RSS (VmHWM) of the batch's main process, which reads the input and
@@ -58,7 +61,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    parser.add_argument("--format", choices=("csv", "jsonl", "xlsx"), default="csv")
+    parser.add_argument("--output-format", choices=("jsonl", "xlsx"), default="jsonl")
     parser.add_argument("--measure", nargs=3, metavar=("SOURCE", "OUTPUT", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:            # the fresh wrapper process of one run
@@ -72,11 +76,11 @@ def main() -> None:
             subprocess.run([sys.executable, str(ROOT / "bench" / "portfolio.py"), str(size), "-o", str(source)],
                            check=True)
             for jobs in args.jobs:
-                out = Path(tmp) / f"out-{size}-{jobs}.jsonl"
+                out = Path(tmp) / f"out-{size}-{jobs}.{args.output_format}"
                 done = subprocess.run([sys.executable, __file__, "--measure", str(source), str(out), str(jobs)],
                                       capture_output=True, text=True, check=True)
                 figures = json.loads(done.stdout)
-                print(f"pnman batch {size:>7} rows ({args.format}), --jobs {jobs}: peak RSS main process "
+                print(f"pnman batch {size:>7} rows ({args.format} → {args.output_format}), --jobs {jobs}: peak RSS main process "
                       f"{figures['main_mib']:6.1f} MiB, largest process {figures['largest_mib']:6.1f} MiB, "
                       f"{figures['seconds']:7.1f} s ({size / figures['seconds']:.0f} rows/s)", flush=True)
                 out.unlink()

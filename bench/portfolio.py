@@ -1,4 +1,4 @@
-"""Generate a deterministic portfolio of company profiles (CSV or JSONL) for benchmarks and demos.
+"""Generate a deterministic portfolio of company profiles (CSV, JSONL or .xlsx) for benchmarks and demos.
 
     python bench/portfolio.py 10000 -o portfolio.csv [--seed 4]
 """
@@ -61,6 +61,19 @@ def write_csv(path, rows, *, delimiter: str = ",", bools: tuple[str, str] = ("tr
             writer.writerow(cells)
 
 
+def write_xlsx(path, rows) -> None:
+    """Rows as an Excel workbook (streamed, write-only): booleans and numbers as Excel values,
+    lists as « a;b »."""
+    from openpyxl import Workbook
+    columns = list(default().facts)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Portefeuille")
+    sheet.append(columns)
+    for row in rows:
+        sheet.append([";".join(map(str, v)) if isinstance(v, list) else v for v in (row.get(k) for k in columns)])
+    book.save(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("count", type=int)
@@ -74,6 +87,9 @@ def main() -> None:
         with open(args.output, "w", encoding="utf-8") as handle:
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    if args.output.endswith(".xlsx"):
+        write_xlsx(args.output, rows)
         return
     write_csv(args.output, rows, delimiter=args.separator)
 
