@@ -40,8 +40,6 @@ def registry(tmp_path_factory) -> Path:
     source.write_text("".join(json.dumps(p) + "\n" for p in portfolio(60, seed=21)), encoding="utf-8")
     path = folder / "registry.sqlite3"
     from pnman.interview.cli.main import main
-    import os
-    os.environ["PNMAN_EDITIONS"] = str(ROOT / "tests" / "editions")
     assert main(["batch", str(source), "-o", str(folder / "out.jsonl"), "--record", "--registry", str(path)]) == 0
     lines = [json.loads(line) for line in (folder / "out.jsonl").read_text().splitlines()]
     overridden = 0

@@ -47,7 +47,11 @@ def page_context(data: dict, w: Words, size_codes: tuple[str, ...], editions: tu
                       share=percent(glued, o["rate"])) for o in data["overrides"]]
     impact = data.get("impact")
     if impact:
-        impact = dict(impact, rows=[dict(c, size=size_name(w, c["size_class"]), day=w.date(c["created_at"]),
+        isolate = "\u2068{}\u2069".format       # an edition id keeps its reading order in Arabic
+        impact = dict(impact, sentence=w("dashboard.impact_count", changed=glued.number(impact["changed"]),
+                                         companies=glued.number(impact["companies"]),
+                                         before=isolate(impact["from"]), after=isolate(impact["to"])),
+                      rows=[dict(c, size=size_name(w, c["size_class"]), day=w.date(c["created_at"]),
                                          fiches_text=", ".join(str(n) for n in c["fiches"]),
                                          before=glued.da_range(c["totals"]["from"]["investment_da_ht"]["min"],
                                                                c["totals"]["from"]["investment_da_ht"]["max"]),
