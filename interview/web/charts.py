@@ -26,7 +26,7 @@ def _scale(top: float) -> float:
 
 def columns(points: list[tuple[str, int]], rtl: bool, number) -> dict[str, Any]:
     """Vertical bars, one a period (assessments over time)."""
-    height, left, right, top, bottom = 220, 44, 10, 12, 36
+    height, left, right, top, bottom = 220, 64, 10, 12, 36
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     peak = _scale(max((v for _, v in points), default=0))
     slot = plot_w / max(1, len(points))
