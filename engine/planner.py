@@ -48,6 +48,7 @@ class Node:
     after_part: bool = False        # the part of a straddling fiche that follows the acquisition
     because: list[Reason] = field(default_factory=list)
     needed_by: list[int] = field(default_factory=list)
+    any_of: tuple[str, ...] = ()    # a check of alternatives (website or e-commerce site): any one is enough
 
     @property
     def kind(self) -> StepKind:
@@ -252,9 +253,9 @@ class _Builder:
                 self._edge(provider, key)
                 self.nodes[provider].add_reason(Reason(Rule.CHOICE_PLANNED, fiche=number, fact=fact))
                 return
-        if any(t.outcome == "unknown" for t in outcome.tests):
-            unknown = [t.test.fact for t in outcome.tests if t.outcome == "unknown"][0]
-            self._bring_fact(unknown, True, number, key, _condition(outcome))
+        unknown = tuple(t.test.fact for t in outcome.tests if t.outcome == "unknown")
+        if unknown:     # check them: any one is enough, so the check names every one still unknown
+            self._bring_fact(unknown[0], True, number, key, _condition(outcome), alternatives=unknown)
             return
         for fact in facts:
             for provider in self.kb.providers(fact):
@@ -265,7 +266,7 @@ class _Builder:
         self._bring_fact(facts[0], False, number, key, _condition(outcome), outcome.tests[0].test.value)
 
     def _bring_fact(self, fact: str, unknown: bool, number: int, key: StepId, condition: Reason,
-                    value: Any = None) -> None:
+                    value: Any = None, alternatives: tuple[str, ...] = ()) -> None:
         provider = self._planned_provider(fact)
         if provider and provider != key:     # already brought by a planned fiche, known or not
             self._edge(provider, key)
@@ -276,16 +277,50 @@ class _Builder:
                     pkey = self.add_fiche(candidate, Reason(Rule.PROVIDER, fiche=number, fact=fact))
                     self._edge(pkey, key)
                     return
-        self._action(fact, None if unknown else value, number, key, condition)
+        self._action(fact, None if unknown else value, number, key, condition, alternatives)
 
-    def _action(self, fact: str, value: Any, number: int | None, key: StepId, because: Reason) -> Node:
-        """A company action before `key`: bring the fact to `value`, or check it (value None)."""
-        action = self._node(Node(StepId.action(fact, check=value is None), value=value))
+    def _action(self, fact: str, value: Any, number: int | None, key: StepId, because: Reason,
+                alternatives: tuple[str, ...] = ()) -> Node:
+        """A company action before `key`: bring the fact to `value`, or check it (value None).
+        A check of alternatives names them all; a step that needs the fact itself makes it a
+        check of that fact alone."""
+        step = StepId.action(fact, check=value is None)
+        fresh = step not in self.nodes
+        action = self._node(Node(step, value=value))
+        if fresh:
+            action.any_of = alternatives if len(alternatives) > 1 else ()
+        elif action.any_of != alternatives:
+            action.any_of = ()
         action.add_reason(because)
         if number is not None and number not in action.needed_by:
             action.needed_by.append(number)
         self._edge(action.key, key)
         return action
+
+    def parts_after(self) -> None:
+        """plan.<part>.awaits: a fiche planned in parts whose acquisition is not in the plan (asked
+        for directly, or serving a goal whose acquisition is closed to the company) keeps its
+        part after the acquisition: it follows the company's own deployment, said by a warning
+        with the guide's sentence; its days are counted."""
+        for key, node in list(self.nodes.items()):
+            straddle = self.kb.fiche(node.fiche).straddles if key.is_fiche else None
+            if straddle is None or key != _main_key(node.fiche, self.kb):
+                continue
+            after = StepId.of_fiche(node.fiche, straddle.after)
+            if after in self.nodes:
+                continue
+            acquisition = _main_key(straddle.acquisition, self.kb)
+            post = self._node(Node(after, after_part=True, to_confirm=node.to_confirm))
+            status = Reason(Rule.STATUS, ref=self.ev.statuses[node.fiche].rule)
+            if acquisition in self.nodes:       # planned, but not by this fiche's own walk
+                post.because = [Reason(Rule.AFTER_PART, fiche=straddle.acquisition, part=straddle.after), status]
+                self._edge(acquisition, after)
+            else:
+                post.because = [Reason(Rule.AWAITS_ACQUISITION, fiche=straddle.acquisition, part=straddle.after),
+                                status]
+                self.warnings.append(PlanWarning("part_awaits_acquisition", node.fiche, {
+                    "part": straddle.after, "acquisition": straddle.acquisition, "text": straddle.after_text}))
+            self._edge(key, after)
 
     # -- what a company action presupposes -------------------------------------------------
     def _reaches(self, start: StepId, goal: StepId) -> bool:
@@ -449,6 +484,7 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
                 builder.targets.append(_main_key(served, kb))
             continue
         builder.targets.append(builder.add_fiche(number, rule))
+    builder.parts_after()
     builder.presuppositions()
     required = builder.required()
     builder.mark_optional(required)
@@ -463,7 +499,8 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
         after = tuple(sorted({p.fiche for p in builder.before[key] if p.is_fiche}))
         if node.kind is StepKind.COMPANY_ACTION:
             steps.append(PlanStep(index, key, tuple(node.because), after, optional,
-                                  needed_by=tuple(sorted(node.needed_by)), eligibility_check=node.eligibility))
+                                  needed_by=tuple(sorted(node.needed_by)), eligibility_check=node.eligibility,
+                                  any_of=node.any_of))
             continue
         fiche = kb.fiche(node.fiche)
         cost = step_budget(fiche, size, node.part, kb.amendments.get(fiche.fiche, ()))
@@ -473,8 +510,12 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
         inv_max += cost.investment[1]
         day_max += cost.days[1]
         warnings.extend(cost.warnings)
+        alongside = fiche.alongside.acquisition if fiche.alongside else None
+        if alongside is not None and _main_key(alongside, kb) not in builder.nodes:
+            alongside = None        # its acquisition is not planned: nothing to run alongside
         steps.append(PlanStep(index, key, tuple(node.because), after, optional, title=fiche.title, type=fiche.type,
-                              status=evaluation.status(fiche.fiche), budget=cost.budget, to_confirm=node.to_confirm))
+                              status=evaluation.status(fiche.fiche), budget=cost.budget, to_confirm=node.to_confirm,
+                              runs_alongside=alongside))
     warnings.extend(_limit_warnings(steps, evaluation, kb))
     for contradiction in evaluation.contradictions:
         warnings.append(PlanWarning("contradictory_facts", None, dict(contradiction)))

@@ -131,7 +131,7 @@ def is_useful(key: str, answers: Mapping[str, Any], current: Outcome, kb: Knowle
             status = current.evaluation.statuses[number]
             if status.status == "unknown" and key in status.unknown_facts:
                 return True
-        if any(s.fact == key and s.check_only for s in current.plan.steps):
+        if any(s.check_only and (s.fact == key or key in s.any_of) for s in current.plan.steps):
             return True
     signatures = {current.signature} if key not in answers else set()
     for value in _alternatives(key, kb):

@@ -22,6 +22,7 @@ class Rule(str, Enum):
     PREPARATION = "preparation"                     # plan.preparation.f<prep>.before.f<n>
     PREPARATION_OPTIONAL = "preparation_optional"   # plan.preparation.optional.f<prep>.before.f<n>
     AFTER_PART = "after_part"                       # plan.<part>.after.f<n>: the part after the acquisition
+    AWAITS_ACQUISITION = "awaits_acquisition"       # plan.<part>.awaits.f<n>: after the company's own acquisition
     CHOICE_PLANNED = "choice_planned"               # plan.choice.<fact>.already_planned.for.f<n>
     CHOICE_FIRST_USABLE = "choice_first_usable"     # plan.choice.<fact>.first_usable.for.f<n>
     PROVIDER = "provider"                           # plan.provider.<fact>.for.f<n>
@@ -63,6 +64,8 @@ class Reason:
             return f"plan.preparation.optional.f{self.other}.before.f{self.fiche}"
         if r is Rule.AFTER_PART:
             return f"plan.{self.part}.after.f{self.fiche}"
+        if r is Rule.AWAITS_ACQUISITION:
+            return f"plan.{self.part}.awaits.f{self.fiche}"
         if r is Rule.CHOICE_PLANNED:
             return f"plan.choice.{self.fact}.already_planned.for.f{self.fiche}"
         if r is Rule.CHOICE_FIRST_USABLE:
@@ -129,6 +132,8 @@ class Reason:
             return cls(Rule.SERVES_GOAL, goal=rest[0], fiche=_number(rest[2]))
         if len(rest) == 2 and rest[0] == "after":
             return cls(Rule.AFTER_PART, part=kind, fiche=_number(rest[1]))
+        if len(rest) == 2 and rest[0] == "awaits":
+            return cls(Rule.AWAITS_ACQUISITION, part=kind, fiche=_number(rest[1]))
         return cls(Rule.CONDITION, ref=text)
 
 

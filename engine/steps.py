@@ -79,12 +79,14 @@ class PlanStep:
     # a company action
     needed_by: tuple[int, ...] = ()
     eligibility_check: bool = False
+    any_of: tuple[str, ...] = ()        # a check of alternatives: any one of these facts is enough
     # a fiche
     title: str | None = None
     type: str | None = None
     status: str | None = None
     budget: dict = field(default_factory=dict)
     to_confirm: bool = False
+    runs_alongside: int | None = None   # the planned acquisition this coaching goes on during
 
     @property
     def kind(self) -> StepKind:
@@ -111,14 +113,19 @@ class PlanStep:
         because = [r.id for r in self.because]
         origins = [r.origin for r in self.because]
         if not self.id.is_fiche:
-            return {"step": self.index, "kind": self.kind.value, "id": self.id.label, "fact": self.fact,
+            step = {"step": self.index, "kind": self.kind.value, "id": self.id.label, "fact": self.fact,
                     "needed_by": list(self.needed_by), "check_only": self.check_only,
                     "eligibility_check": self.eligibility_check, "optional": self.optional,
                     "after": list(self.after), "because": because, "because_origin": origins}
+            if self.any_of:
+                step["any_of"] = list(self.any_of)
+            return step
         step = {"step": self.index, "kind": self.kind.value, "fiche": self.fiche, "title": self.title,
                 "type": self.type, "status": self.status, "budget": self.budget, "because": because,
                 "after": list(self.after), "optional": self.optional, "to_confirm": self.to_confirm}
         if self.part:
             step["part"] = self.part
+        if self.runs_alongside is not None:
+            step["runs_alongside"] = self.runs_alongside
         step["because_origin"] = origins
         return step

@@ -74,6 +74,10 @@ def _quotations(kb: Knowledge):
     for number, fiche in kb.fiches.items():
         if fiche.straddles:
             yield f"fiche {number} straddles", fiche.straddles.text
+            if fiche.straddles.after_text:
+                yield f"fiche {number} straddles.after_text", fiche.straddles.after_text
+        for i, text in enumerate(fiche.alongside.text if fiche.alongside else ()):
+            yield f"fiche {number} alongside.text[{i}]", text
     yield "guide general_conditions", kb.guide.general_conditions.text
     for cls in kb.size_classes:
         yield f"guide size_classes.{cls.code}", cls.text

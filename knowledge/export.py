@@ -43,6 +43,7 @@ def fiche_export(kb: Knowledge, number: int, size: str | None = None) -> dict:
         "pair": dict(fiche.pair) if fiche.pair else None,
         "specs": fiche.specs,
         "straddles": fiche.straddles.model_dump() if fiche.straddles else None,
+        "alongside": fiche.alongside.model_dump() if fiche.alongside else None,
         "budget": budget_export(fiche, size),
         "objectives": list(fiche.objectives),
         "expected_results": list(fiche.expected_results),

@@ -159,6 +159,9 @@ def _check_fiches(fiches: dict[int, Fiche], facts: dict[str, FactSpec], files: d
             raise KnowledgeError("an investment fiche needs by_size or options", file=where, key="budget")
         if fiche.type == "coaching" and not (budget.days or budget.day_options):
             raise KnowledgeError("a coaching fiche needs days or day_options", file=where, key="budget")
+        if fiche.alongside and (not fiche.pair or fiche.pair.get("acquisition") != fiche.alongside.acquisition):
+            raise KnowledgeError("alongside must name the fiche's own acquisition (pair.acquisition)",
+                                 file=where, key="alongside.acquisition")
         if budget.post_erp_days and not fiche.straddles:
             raise KnowledgeError("post_erp_days needs `straddles` (the part after the acquisition)",
                                  file=where, key="budget.post_erp_days")

@@ -113,6 +113,14 @@ class Straddle(Strict):
     before: str                     # the part planned before the acquisition
     after: str                      # the part planned after it
     text: str                       # the guide's sentence that says so
+    after_text: Optional[str] = None    # the guide's sentence on when the part after begins
+
+
+class Alongside(Strict):
+    """A coaching fiche that starts before its acquisition and goes on while and after it is
+    carried out (fiches 22, 24, 26: publication, training, référencement over months)."""
+    acquisition: int
+    text: list[str]                 # the guide's sentences that say so, verbatim from the activities
 
 
 class Fiche(Strict):
@@ -125,6 +133,7 @@ class Fiche(Strict):
     specs: Optional[str] = None         # the fact « a cahier des charges exists » for the tool
     pair: Optional[dict[Literal["acquisition", "preparation"], int]] = None
     straddles: Optional[Straddle] = None
+    alongside: Optional[Alongside] = None
     objectives: list[str]
     expected_results: list[str]
     population: list[Entry]

@@ -379,3 +379,16 @@ def test_the_profile_file_reads_back_as_the_answers(profile, name, lang, tmp_pat
     path = tmp_path_factory.mktemp("profile") / "s.profile.yaml"
     path.write_text(profile_text(answers, list(profile), header), encoding="utf-8")
     assert dict(load_profile(str(path), KB)) == answers
+
+
+def test_each_alternative_of_a_check_is_worth_asking(kb):
+    """Fiches 26 and 27 need « un site web d’entreprise ou d’un site web e-commerce »: with neither
+    known, the plan checks both, and each is a question whose answer can change the outcome."""
+    from pnman.engine.questioning import is_useful, outcome
+    answers = {"employees": 20, "industrial": True, "pnman_member": True, "diagnostic_approved": True,
+               "recommendations": ["tic_coaching", "tic_upgrade"], "general_conditions": True,
+               "it_infrastructure": True, "web_staff": True, "goals": ["emarketing"]}
+    current = outcome(answers, kb)
+    check = next(s for s in current.plan.steps if s.check_only and s.fact == "website")
+    assert check.any_of == ("website", "ecommerce_site")
+    assert is_useful("website", answers, current, kb) and is_useful("ecommerce_site", answers, current, kb)

@@ -130,3 +130,15 @@ def test_every_quotation_is_verbatim_in_the_guide(kb):
     report = validate(kb)
     assert report.errors == []
     assert any(c["check"] == "citations" and c["figures"]["count"] > 900 for c in report.checks)
+
+
+def test_coaching_that_runs_alongside_quotes_its_own_activities(kb):
+    """Fiches 22, 24 and 26 go on while their acquisition is carried out: the sentences that
+    say so are the fiche's own activities, within them, and fiche 9's Partie 2 says when it begins."""
+    alongside = {n: f.alongside for n, f in kb.fiches.items() if f.alongside}
+    assert {n: a.acquisition for n, a in alongside.items()} == {22: 23, 24: 25, 26: 27}
+    for number, entry in alongside.items():
+        items = [item for step in kb.fiche(number).activities.steps for item in step.items]
+        assert entry.text and all(any(text in item for item in items) for text in entry.text), number
+    post = kb.fiche(9).straddles.after_text
+    assert any(post in item for step in kb.fiche(9).activities.steps for item in step.items)

@@ -196,7 +196,8 @@ class Words:
     def step_label(self, step: dict) -> str:
         """A company action in words (« Vérifier : … » when the fact is only unknown)."""
         if step.get("check_only"):
-            return self("report.check", label=self.fact(step["fact"]))
+            facts = step.get("any_of") or [step["fact"]]
+            return self("report.check", label=self("report.reason.or").join(self.fact(f) for f in facts))
         return self.action(step["fact"])
 
     def warning(self, warning: dict) -> str:
@@ -239,6 +240,8 @@ def _warning_fields(w: Words, code: str, f: dict) -> dict:
     if code == "workstation_limit":
         return {"wanted": w.count("counts.workstations", f["workstations_needed"]),
                 "cap": w.count("counts.computers", f["limit"]), "size": f["size_class"], "text": f["text"]}
+    if code == "part_awaits_acquisition":
+        return {"part": w.part(f["part"]), "acquisition": f["acquisition"], "text": f.get("text") or ""}
     if code == "goal_served_by_preparation":
         return {"goal": w.goal(f["goal"]), "preparation": f["preparation"]}
     if code == "contradictory_facts":

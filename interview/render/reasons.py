@@ -20,6 +20,7 @@ from pnman.engine.steps import StepId
 # Plan rules in words: the catalogue key of each, and the figures its sentence takes.
 RULE_KEYS = {Rule.GOAL: "rules.goal", Rule.REQUEST: "rules.request", Rule.PREPARATION: "rules.plan_preparation",
              Rule.PREPARATION_OPTIONAL: "rules.plan_preparation_optional", Rule.AFTER_PART: "rules.plan_after",
+             Rule.AWAITS_ACQUISITION: "rules.plan_awaits",
              Rule.CHOICE_PLANNED: "rules.plan_choice", Rule.CHOICE_FIRST_USABLE: "rules.plan_choice",
              Rule.PROVIDER: "rules.plan_provider", Rule.PRESUPPOSES_FOR: "rules.plan_presupposes_for",
              Rule.PRESUPPOSES_AFTER: "rules.plan_presupposes_after", Rule.OPTIONAL_PART_OF: "rules.plan_optional_part",
@@ -47,6 +48,8 @@ def describe_rule(rule: str | Reason, w: "Words") -> str:
         return w(key, fact=w.fact(reason.fact), action=action)
     if r is Rule.PRESUPPOSES_AFTER:
         return w(key, fact=w.fact(reason.fact), fiche=reason.other)
+    if r is Rule.AWAITS_ACQUISITION:
+        return w(key, acquisition=reason.fiche)
     if r is Rule.OPTIONAL_PART_OF:
         return w(key, fiche=reason.fiche)
     if r is Rule.OPTIONAL_FOR:

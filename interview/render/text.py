@@ -76,14 +76,21 @@ def budget_text(budget: dict, w: Words) -> str:
 
 
 def step_flags(step: dict, w: Words) -> list[str]:
-    """What a person must know about a step beyond its status: optional, to confirm."""
-    return [w(f"plan.{flag}") for flag in ("optional", "to_confirm") if step.get(flag)]
+    """What a person must know about a step beyond its status: optional, to confirm, going on
+    during its acquisition."""
+    flags = [w(f"plan.{flag}") for flag in ("optional", "to_confirm") if step.get(flag)]
+    if step.get("runs_alongside") is not None:
+        flags.append(w("plan.alongside", fiche=step["runs_alongside"]))
+    return flags
 
 
 def flag_legend(plan: list[dict], w: Words) -> list[str]:
     """What the flags the plan shows mean (« facultative : hors du minimum des totaux… »)."""
-    return [w.field(w(f"plan.{flag}"), w(f"plan.{flag}_help")) for flag in ("optional", "to_confirm")
-            if any(step.get(flag) for step in plan)]
+    legend = [w.field(w(f"plan.{flag}"), w(f"plan.{flag}_help")) for flag in ("optional", "to_confirm")
+              if any(step.get(flag) for step in plan)]
+    if any(step.get("runs_alongside") is not None for step in plan):
+        legend.append(w.field(w("plan.alongside_term"), w("plan.alongside_help")))
+    return legend
 
 
 def step_title(step: dict, w: Words) -> str:
