@@ -47,6 +47,12 @@ class Condition:
     citation: Citation
     interpretation: Optional[str] = None
     excludes: bool = False          # failing puts the company outside the fiche for good
+    clause: str = ""                # the id within its fiche (population.recommendations), the same for every fiche
+
+    @classmethod
+    def of(cls, fiche: int, clause: str, *args, **kwargs) -> Condition:
+        """A condition named once: `f<fiche>.<clause>` is its id."""
+        return cls(f"f{fiche}.{clause}", fiche, *args, clause=clause, **kwargs)
 
     @cached_property
     def facts(self) -> tuple[str, ...]:
@@ -87,15 +93,15 @@ def _entry_conditions(fiche: Fiche, key: str, entry: Entry, citation: Citation,
     out = []
     for test in fact_tests(entry.requires or {}, facts, where):
         kind = "eligibility" if entry.excludes or facts[test.fact].role == "eligibility" else "prerequisite"
-        out.append(Condition(f"f{fiche.fiche}.{key}.{test.fact}", fiche.fiche, kind, (test,), False,
-                             citation, entry.interpretation, entry.excludes))
+        out.append(Condition.of(fiche.fiche, f"{key}.{test.fact}", kind, (test,), False,
+                                citation, entry.interpretation, entry.excludes))
     if entry.requires_any:
         tests = [t for alt in entry.requires_any for t in fact_tests(alt, facts, where)]
         name = "_or_".join(t.fact for t in tests)
         kinds = {facts[t.fact].role for t in tests}
         kind = "eligibility" if entry.excludes or kinds == {"eligibility"} else "prerequisite"
-        out.append(Condition(f"f{fiche.fiche}.{key}.{name}", fiche.fiche, kind, tuple(tests), True,
-                             citation, entry.interpretation, entry.excludes))
+        out.append(Condition.of(fiche.fiche, f"{key}.{name}", kind, tuple(tests), True,
+                                citation, entry.interpretation, entry.excludes))
     return out
 
 
@@ -120,15 +126,15 @@ def derive_conditions(fiche: Fiche, guide: Guide, facts: dict[str, FactSpec],
                 raise KnowledgeError(f"entry has neither intent nor requires: {entry.text[:60]}", file=where, key=key)
             conditions.extend(_entry_conditions(fiche, key, entry, citation, facts, where))
     general = guide.general_conditions
-    conditions.append(Condition(f"f{fiche.fiche}.general.general_conditions", fiche.fiche, "eligibility",
-                                (Test("general_conditions", "eq", True),), False,
-                                Citation(fiche.fiche, general.section, general.text), general.interpretation))
+    conditions.append(Condition.of(fiche.fiche, "general.general_conditions", "eligibility",
+                                   (Test("general_conditions", "eq", True),), False,
+                                   Citation(fiche.fiche, general.section, general.text), general.interpretation))
     sizes = guide.size_classes
     size_text = " • ".join(c.text for c in sizes.classes)
-    conditions.append(Condition(f"f{fiche.fiche}.general.size_class", fiche.fiche, "eligibility",
-                                (Test("employees", "size", size_range(guide)),), False,
-                                Citation(sizes.citation.fiche, sizes.citation.section, size_text),
-                                sizes.interpretation))
+    conditions.append(Condition.of(fiche.fiche, "general.size_class", "eligibility",
+                                   (Test("employees", "size", size_range(guide)),), False,
+                                   Citation(sizes.citation.fiche, sizes.citation.section, size_text),
+                                   sizes.interpretation))
     ids = [c.id for c in conditions]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:

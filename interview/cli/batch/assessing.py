@@ -132,7 +132,7 @@ def compact(evaluation, plan, kb) -> dict:
         "name": evaluation.profile.get("name"),
         "size_class": evaluation.size_class,
         "statuses": {str(n): s.status for n, s in evaluation.statuses.items()},
-        "blocking": sorted({c.condition.id.split(".", 1)[1] for s in evaluation.statuses.values()
+        "blocking": sorted({c.condition.clause for s in evaluation.statuses.values()
                             if s.status == "ineligible" for c in s.failing("eligibility")}),
         "plan": [{"step": s.index, "kind": s.kind.value, **({"fiche": s.fiche, "part": s.part}
                                                             if s.id.is_fiche else {"id": s.id.label})}

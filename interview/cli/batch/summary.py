@@ -70,7 +70,7 @@ def _blocking_words(condition: str, w) -> str:
     from ...render.reasons import condition_words
     for conditions in w.kb.conditions.values():
         for candidate in conditions:
-            if candidate.id.split(".", 1)[1] == condition:
+            if candidate.clause == condition:
                 return condition_words(candidate.id, w)     # its id stays in the JSON summary
     return condition
 
