@@ -57,6 +57,15 @@ def _refuse_special(path: Path) -> os.stat_result | None:
     return st
 
 
+def refuse_read_only(path: Path, existing: os.stat_result | None) -> None:
+    """A file whose mode lets nobody write it (0444) was made read-only on purpose: it is not
+    written over (root could; pnman does not), whatever the folder allows."""
+    if existing is not None and stat.S_ISREG(existing.st_mode) \
+            and not existing.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise InputError(f"is read-only (mode {stat.S_IMODE(existing.st_mode):04o}): pnman does not write over it; "
+                         "make it writable or name another file", file=str(path))
+
+
 def _write_error(path: Path, exc: OSError) -> InputError:
     reasons = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
                errno.EACCES: "permission denied in its folder", errno.EPERM: "permission denied in its folder",
@@ -74,6 +83,7 @@ def write_atomic(path: str | os.PathLike, content: str | bytes | Iterable[bytes]
     """
     path = Path(path)
     existing = _refuse_special(path)
+    refuse_read_only(path, existing)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise InputError("its folder does not exist", file=str(path))

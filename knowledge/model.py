@@ -7,7 +7,7 @@ the file and the key.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -241,6 +241,13 @@ class QuestionSpec(Strict):
 
 
 # -- editions/*.yaml ----------------------------------------------------------------------
+# An edition's figure: amounts in DA, days, counts. A trillion is far beyond any figure of
+# the programme, and keeps every sum within 64 bits and the Decimal arithmetic of budgets
+# (10^30 once ended in an internal error instead of an error naming the file and key).
+MAX_FIGURE = 10**12
+Figure = Annotated[int, Field(ge=-MAX_FIGURE, le=MAX_FIGURE)]
+
+
 class FigureChange(Strict):
     """One changed figure (or a few figures of one item) of a fiche's budget, addressed by
     fiche number, size class and line (its category, or its place from 1), option or day
@@ -252,16 +259,16 @@ class FigureChange(Strict):
     post_erp: bool = False                  # days of budget.post_erp_days, not budget.days
     option: Optional[int | str] = None      # budget.options
     day_option: Optional[int | str] = None  # budget.day_options
-    amount_da_ht: Optional[int] = None      # a line's amount (size, line)
-    total_da_ht: Optional[int] = None       # a table's printed total (size)
-    days: Optional[int] = None              # coaching days (size; post_erp)
-    tolerance: Optional[int] = None         # their tolerance (size; post_erp)
-    min_da_ht: Optional[int] = None         # a priced option's range (option)
-    max_da_ht: Optional[int] = None
-    min_days: Optional[int] = None          # a day option's range (day_option)
-    max_days: Optional[int] = None
-    experts_count: Optional[int] = None     # experts a per-expert mission mobilises
-    workstations: Optional[int] = None      # the workstation limit of a size class (size)
+    amount_da_ht: Optional[Figure] = None      # a line's amount (size, line)
+    total_da_ht: Optional[Figure] = None       # a table's printed total (size)
+    days: Optional[Figure] = None              # coaching days (size; post_erp)
+    tolerance: Optional[Figure] = None         # their tolerance (size; post_erp)
+    min_da_ht: Optional[Figure] = None         # a priced option's range (option)
+    max_da_ht: Optional[Figure] = None
+    min_days: Optional[Figure] = None          # a day option's range (day_option)
+    max_days: Optional[Figure] = None
+    experts_count: Optional[Figure] = None     # experts a per-expert mission mobilises
+    workstations: Optional[Figure] = None      # the workstation limit of a size class (size)
     text: Optional[str] = None              # the amended sentence behind a day figure or limit
     reference: Optional[str] = None
 

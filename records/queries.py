@@ -111,6 +111,12 @@ def holds_hash(conn: sqlite3.Connection, digest: str) -> bool:
     return conn.execute("SELECT 1 FROM entries WHERE hash = ?", (text,)).fetchone() is not None
 
 
+def source_entry(conn: sqlite3.Connection, source: dict) -> str | None:
+    """The id of the entry that holds this source (a portfolio's SHA-256 and row), or None."""
+    found = conn.execute("SELECT id FROM entries WHERE source = ?", (canonical_json(source),)).fetchone()
+    return found[0] if found else None
+
+
 def get(conn: sqlite3.Connection, path: Path, entry_id: str) -> Entry:
     return entry_of(row(conn, path, entry_id))
 

@@ -140,6 +140,12 @@ class Registry:
         """Every checkpoint signed by `public_key` and still holding, or the first that does not."""
         return checkpoints.check_checkpoints(self._conn(), public_key)
 
+    def source_entry(self, source: Mapping[str, Any]) -> str | None:
+        """The id of the entry recorded from this source, or None (a missing file holds none)."""
+        if not self.path.exists():
+            return None
+        return queries.source_entry(self._conn(), append.checked_source(source))
+
     def holds_hash(self, digest: str) -> bool:
         """Whether `digest` is the hash of an entry of the chain (`verify --head`)."""
         return queries.holds_hash(self._conn(), digest)

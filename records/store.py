@@ -67,6 +67,11 @@ class RegistryStore:
         entry = self.registry.append_assessment(record, source=source, replaces=replaces)
         return StoredRef(entry.id, entry.prev_hash, str(self.path), entry.record, entry.recorded_before)
 
+    def recorded(self, source: Mapping[str, Any]) -> str | None:
+        """The entry recorded from this source already, or None: a rerun need not build the
+        record again to find out (save() checks again under the lock)."""
+        return self.registry.source_entry(source)
+
     def close(self) -> None:
         if self._registry is not None and self._pid == os.getpid():
             self._registry.close()

@@ -15,7 +15,7 @@ from .text import budget_text, flag_legend, goals_text, size_text, step_flags, s
 def md(text: str) -> str:
     """User text for Markdown tables and inline use: no markup of its own, no live link or
     image (`[x](javascript:…)`, `![](tracker)`), no control or direction character."""
-    text = plain(text)
+    text = plain(text).replace("&", "&amp;")       # « A &lt; B » stays those characters, not « A < B »
     for char in "\\|*_`[]!#~":
         text = text.replace(char, "\\" + char)
     return text.replace("<", "&lt;").replace(">", "&gt;")

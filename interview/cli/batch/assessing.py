@@ -71,6 +71,9 @@ def _assessed(profile, number: int) -> dict:
     assessment = assess(profile, _KB)
     if _STORE is not None:      # --record: appended (a failure is this row's error); the line names its entry
         source = {"portfolio": _PORTFOLIO, "row": number} if _PORTFOLIO else None
+        found = _STORE.recorded(source) if source is not None and not _FULL else None
+        if found is not None:       # recorded before: the record is not even built again
+            return {**compact(assessment.evaluation, assessment.plan, _KB), "entry": found, "recorded_before": True}
         stored = _STORE.save(localise(assessment.record(), _WORDS), source=source)
         again = {"recorded_before": True} if stored.recorded_before else {}
         if _FULL:

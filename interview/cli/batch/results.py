@@ -21,7 +21,7 @@ import orjson
 
 from pnman.knowledge.errors import InputError, PnmanError
 
-from ...files import fsync_dir, is_stdout
+from ...files import fsync_dir, is_stdout, refuse_read_only
 from .reading import CsvRecord
 from .summary import Summary, summary_fields
 
@@ -65,6 +65,7 @@ def resolve_target(output: str, input_path: str) -> Target:
                 return Target(output)       # a link to this process's standard output
         kind = "a folder" if stat.S_ISDIR(found.st_mode) else "not a regular file (a device or a pipe)"
         raise InputError(f"is {kind}; expected a file to write, or '-' for standard output", file=output)
+    refuse_read_only(path, found)
     directory = path.parent
     if not directory.is_dir():
         raise InputError("its folder does not exist", file=output)
