@@ -44,7 +44,7 @@ def read_result(source: str) -> dict:
     """A result file written by `pnman assess --format json`, checked enough to be replayed:
     the schema, the recorded inputs and the recorded statuses; everything else is compared,
     never trusted."""
-    data = read_document(source, what="result file")
+    data = read_document(source, what="result_file")
     label = "<stdin>" if source == "-" else source
     if not isinstance(data, dict):
         raise InputError("expected an assessment result (a JSON object)", file=label)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
 from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.profile import check_profile, read_document
 from pnman.rules.evaluate import STATUSES
@@ -70,7 +70,7 @@ def case_files(paths) -> list[Path]:
         elif path.exists():
             found.append(path)
         else:
-            raise InputError("no such case file or folder", file=str(given))
+            raise InputError(Phrase("cases.no_such"), file=str(given))
     return found
 
 
@@ -80,7 +80,7 @@ def load_cases(paths, kb: Knowledge) -> list[Case]:
     cases: list[Case] = []
     bases: dict[Path, dict] = {}
     for path in case_files(paths):
-        data = read_document(str(path), what="case file")
+        data = read_document(str(path), what="case_file")
         items = data if isinstance(data, list) else [data]
         for index, item in enumerate(items):
             default = path.stem if not isinstance(data, list) else f"{path.stem}[{index}]"
@@ -88,58 +88,56 @@ def load_cases(paths, kb: Knowledge) -> list[Case]:
     names = [(c.file, c.name) for c in cases]
     for file, name in names:
         if names.count((file, name)) > 1:
-            raise InputError(f"two cases are named '{name}'", file=file)
+            raise InputError(Phrase("cases.twice", name=name), file=file)
     return cases
 
 
 def _bases(folder: Path, cache: dict[Path, dict]) -> dict:
     if folder not in cache:
         path = folder / BASES_FILE
-        data = read_document(str(path), what="case file") if path.exists() else {}
+        data = read_document(str(path), what="case_file") if path.exists() else {}
         if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-            raise InputError("expected a mapping of base names to profiles", file=str(path))
+            raise InputError(Phrase("cases.bases"), file=str(path))
         cache[folder] = data
     return cache[folder]
 
 
 def _unknown(key: str, known, what: str, where: str, prefix: str = "") -> InputError:
     close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; expected one of {', '.join(known)}"
-    return InputError(f"{where}: unknown {what} '{prefix}{key}'{hint}")
+    hint = Phrase("did_you_mean_column", close=close[0]) if close else Phrase("cases.one_of", known=", ".join(known))
+    return InputError(Phrase(f"cases.unknown_{what}", found=f"{prefix}{key}", hint=hint), file=where)
 
 
 def _case(item: Any, file: str, default: str, bases: dict, kb: Knowledge) -> Case:
     if not isinstance(item, dict):
-        raise InputError(f"case '{default}': expected a mapping with 'profile' and 'expect', "
-                         f"found {type(item).__name__}", file=file)
+        raise InputError(Phrase("cases.not_mapping", case=default, found=type(item).__name__), file=file)
     name = item.get("name", default)
     if not isinstance(name, str) or not name:
-        raise InputError(f"case '{default}': 'name' must be text", file=file)
+        raise InputError(Phrase("cases.name", case=default), file=file)
     where = f"{file}: case '{name}'"
     for key in item:
         if key not in CASE_KEYS:
-            raise _unknown(key, CASE_KEYS, "case key", where)
+            raise _unknown(key, CASE_KEYS, "case_key", where)
     profile: dict = {}
     if item.get("base") is not None:
         if item["base"] not in bases:
-            raise InputError(f"{where}: unknown base '{item['base']}' (bases: {', '.join(bases) or 'none'}, "
-                             f"from {BASES_FILE} beside the file)")
+            raise InputError(Phrase("cases.unknown_base", base=item["base"], bases=", ".join(bases) or "—",
+                                    file=BASES_FILE), file=where)
         profile.update(bases[item["base"]])
     if item.get("profile_file") is not None:
         source = Path(file).parent / str(item["profile_file"])
         profile.update(read_document(str(source), what="profile"))
     given = item.get("profile") or {}
     if not isinstance(given, dict):
-        raise InputError(f"{where}: 'profile' must be a mapping of profile keys")
+        raise InputError(Phrase("cases.profile"), file=where)
     profile.update(given)
     checked = check_profile(profile, kb, file=where)
     expect = item.get("expect")
     if not isinstance(expect, dict) or not expect:
-        raise InputError(f"{where}: 'expect' must be a mapping of expectations (a case that expects "
-                         "nothing cannot fail)")
+        raise InputError(Phrase("cases.expect"), file=where)
     for key, value in expect.items():
         if key not in EXPECTATIONS:
-            raise _unknown(key, EXPECTATIONS, "expectation key", where, "expect.")
+            raise _unknown(key, EXPECTATIONS, "expectation_key", where, "expect.")
         EXPECTATIONS[key][0](value, f"{where}: expect.{key}", kb)
     description = item.get("description") or ""
     return Case(file, name, checked, dict(expect), str(description))

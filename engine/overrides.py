@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping
 
-from pnman.knowledge.errors import InputError, ProfileError
+from pnman.knowledge.errors import InputError, Phrase, ProfileError
 from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.profile import check_profile
 from pnman.rules.evaluate import ConditionOutcome, Evaluation, FicheStatus
@@ -49,7 +49,7 @@ def overridden_evaluation(evaluation: Evaluation, statuses: Mapping[int, str]) -
     the outcomes it shares with other evaluations, are left as they are)."""
     unknown = [n for n in statuses if n not in evaluation.statuses]
     if unknown:
-        raise InputError(f"no fiche {unknown[0]} in this knowledge base", key="fiche")
+        raise InputError(Phrase("override.no_fiche", fiche=unknown[0]), key="fiche")
     bad = [s for s in statuses.values() if s not in FORCED]
     if bad:
         raise InputError(f"expected one of {', '.join(FORCED)}, found {bad[0]!r}", key="status")

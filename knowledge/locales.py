@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import KnowledgeError
+from .errors import KnowledgeError, install_english
 from .yamlio import read_knowledge_file
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
@@ -146,3 +146,29 @@ def catalogue(lang: str, directory: Path = LOCALES_DIR) -> Catalogue:
     if not isinstance(data, dict):
         raise KnowledgeError("top level must be a mapping", file=str(path))
     return Catalogue(lang, dict(flatten(data)), str(path))
+
+
+MESSAGE_LANGUAGE_VARIABLES = ("PNMAN_LANG", "LANG")
+
+
+def message_language(argv: list[str] | None = None, environ: dict | None = None) -> str:
+    """The language of pnman's messages (refusals, --help) before any argument is parsed:
+    `--lang X` on the command line, else $PNMAN_LANG, else the language of $LANG (fr_DZ.UTF-8
+    → fr), when a catalogue exists for it; else French, the guide's language."""
+    import os
+    languages = available_languages()
+    argv = list(argv or ())
+    for index, arg in enumerate(argv):
+        value = argv[index + 1] if arg == "--lang" and index + 1 < len(argv) else \
+            arg.split("=", 1)[1] if arg.startswith("--lang=") else None
+        if value in languages:
+            return value
+    environ = os.environ if environ is None else environ
+    for name in MESSAGE_LANGUAGE_VARIABLES:
+        code = str(environ.get(name) or "").split(".")[0].split("_")[0].split("-")[0].lower()
+        if code in languages:
+            return code
+    return SOURCE_LANGUAGE
+
+
+install_english(lambda: catalogue("en"))      # str(exc) of a refusal worded by a Phrase

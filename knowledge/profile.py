@@ -12,28 +12,29 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from .errors import InputError, ProfileError
+from .errors import InputError, Phrase, ProfileError
 from .loader import Knowledge
-from .yamlio import MAX_BYTES, DuplicateKeyError, parse_text
+from .yamlio import MAX_BYTES, DuplicateKeyError, SyntaxProblem, parse_text
 
 
-def decode_text(raw: bytes, label: str, expected: str) -> str:
+def decode_text(raw: bytes, label: str, expected: Phrase) -> str:
     """User file bytes as text: a BOM is dropped; binary, non-UTF-8 or empty input is refused."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if b"\x00" in raw:
-        raise InputError(f"is a binary file, expected UTF-8 text ({expected})", file=label)
+        raise InputError(Phrase("binary", expected=expected), file=label)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (invalid byte at position {exc.start})", file=label) from None
+        raise InputError(Phrase("not_utf8", position=exc.start, hint=""), file=label) from None
     if not text.strip():
-        raise InputError(f"is empty, expected {expected}", file=label)
+        raise InputError(Phrase("empty", expected=expected), file=label)
     return text
 
 
 def read_document(source: str, *, what: str = "file") -> Any:
-    """Read a YAML or JSON document from a path or '-' (stdin), strictly."""
+    """Read a YAML or JSON document from a path or '-' (stdin), strictly. `what`: the kind
+    of document (errors.what.<what>: profile, result_file, file) its refusals name."""
     if source in ("/dev/stdin", "/proc/self/fd/0", "/dev/fd/0"):
         source = "-"
     label = "<stdin>" if source == "-" else source
@@ -43,16 +44,21 @@ def read_document(source: str, *, what: str = "file") -> Any:
         else:
             raw = _read_regular(Path(source), label, what)
     except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", file=label) from None
+        raise InputError(Phrase("unreadable", reason=os_reason(exc)), file=label) from None
+    noun = Phrase(f"what.{what}")
     if len(raw) > MAX_BYTES:
-        raise InputError(f"is larger than {MAX_BYTES // 1000} kB; a {what} is a small file", file=label)
-    text = decode_text(raw, label, f"a {what} (YAML or JSON mapping)")
+        raise InputError(Phrase("too_large_kb", limit=MAX_BYTES // 1000, what=noun), file=label)
+    text = decode_text(raw, label, Phrase("expect.document", what=noun))
     suffix = Path(source).suffix.lower() if source != "-" else ""
     if suffix not in ("", ".yaml", ".yml", ".json"):
-        raise InputError(f"has extension '{suffix}', expected .yaml, .yml or .json", file=label)
+        raise InputError(Phrase("extension", suffix=suffix), file=label)
     kind = "json" if suffix == ".json" or (not suffix and text.lstrip().startswith(("{", "["))) else "yaml"
     try:
         return parse_text(text, kind=kind)
+    except SyntaxProblem as exc:
+        where = {"line": exc.line, "column": exc.column} if exc.line else {}
+        raise InputError(Phrase("syntax" if where else "syntax_no_line", kind=exc.kind, problem=exc.problem, **where),
+                         file=label) from None
     except (DuplicateKeyError, ValueError) as exc:
         raise InputError(str(exc), file=label) from None
 
@@ -63,12 +69,11 @@ def _read_regular(path: Path, label: str, what: str) -> bytes:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise InputError(f"no such {what}", file=label) from None
+        raise InputError(Phrase("no_such", what=Phrase(f"what.{what}")), file=label) from None
     if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"is a directory, expected a {what}", file=label)
+        raise InputError(Phrase("directory", what=Phrase(f"what.{what}")), file=label)
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"is not a regular file (a pipe or device); give a {what}, or - for standard input",
-                         file=label)
+        raise InputError(Phrase("not_regular", what=Phrase(f"what.{what}")), file=label)
     with path.open("rb") as handle:
         return handle.read(MAX_BYTES + 1)
 
@@ -111,18 +116,26 @@ def _bounds(spec) -> tuple[int, int]:
     return (spec.min if spec.min is not None else 0), (spec.max if spec.max is not None else 10**9)
 
 
-def _expected(spec, kb: Knowledge) -> str:
+def _expected(spec, kb: Knowledge) -> Phrase:
     kind = spec.type
     if kind == "bool":
-        return "true or false"
+        return Phrase("kinds.bool")
     if kind == "int":
         low, high = _bounds(spec)
-        return f"a whole number from {low} to {high}"
+        return Phrase("kinds.int", low=low, high=high)
     if kind == "string":
-        return "a text"
+        return Phrase("kinds.string")
     if kind == "intlist":
-        return f"a list of fiche numbers from 1 to {len(kb.fiches)}"
-    return "a list"
+        return Phrase("kinds.intlist", count=len(kb.fiches))
+    return Phrase("kinds.list")
+
+
+def os_reason(exc: OSError) -> Phrase:
+    """Why the system refused, in the reader's words (the OS says it in English)."""
+    import errno
+    names = {errno.EACCES: "permission", errno.EPERM: "permission", errno.ENOENT: "missing",
+             errno.EISDIR: "directory", errno.ENOSPC: "full", errno.EROFS: "read_only"}
+    return Phrase(f"os.{names.get(exc.errno, 'other')}")
 
 
 def check_value(key: str, value: Any, kb: Knowledge, *, file: str = "<profile>") -> None:
@@ -130,56 +143,61 @@ def check_value(key: str, value: Any, kb: Knowledge, *, file: str = "<profile>")
     spec = kb.facts.get(key)
     if spec is None:
         close = difflib.get_close_matches(key, list(kb.facts), n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else "; see the profile keys in the contract (§2)"
-        raise ProfileError(f"unknown key{hint}", file=file, key=key)
+        message = Phrase("unknown_key", close=close[0]) if close else Phrase("unknown_key_no_hint")
+        raise ProfileError(message, file=file, key=key)
     if value is None:
         return
     kind = spec.type
     if kind == "bool" and yes_no(value) is None:
-        raise ProfileError(f"expected true or false (or yes/no, oui/non, vrai/faux, on/off, 1/0), found {_show(value)}",
-                           file=file, key=key)
+        raise ProfileError(Phrase("expected_bool", found=_show(value)), file=file, key=key)
     if kind == "int":
         low, high = _bounds(spec)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ProfileError(f"expected {_expected(spec, kb)}, found {_show(value)}", file=file, key=key)
+            raise ProfileError(Phrase("expected_found", expected=_expected(spec, kb), found=_show(value)),
+                               file=file, key=key)
         if not low <= value <= high:
-            raise ProfileError(f"expected {_expected(spec, kb)}, found {_show(value)}", file=file, key=key)
+            raise ProfileError(Phrase("expected_found", expected=_expected(spec, kb), found=_show(value)),
+                               file=file, key=key)
     if kind == "string":
         if not isinstance(value, str):
-            raise ProfileError(f"expected a text, found {_show(value)}", file=file, key=key)
+            raise ProfileError(Phrase("expected_found", expected=Phrase("kinds.string"), found=_show(value)),
+                               file=file, key=key)
         if spec.max_length is not None and len(value) > spec.max_length:
-            raise ProfileError(f"expected a text of at most {spec.max_length} characters", file=file, key=key)
+            raise ProfileError(Phrase("expected", expected=Phrase("kinds.string_max", max=spec.max_length)),
+                               file=file, key=key)
     if kind in ("list", "intlist"):
         if not isinstance(value, list):
-            raise ProfileError(f"expected {_expected(spec, kb)}, found {_show(value)}", file=file, key=key)
+            raise ProfileError(Phrase("expected_found", expected=_expected(spec, kb), found=_show(value)),
+                               file=file, key=key)
         if len(value) > 100:
-            raise ProfileError("expected a list of at most 100 items", file=file, key=key)
+            raise ProfileError(Phrase("expected", expected=Phrase("kinds.list_max")), file=file, key=key)
         for item in value:
             if kind == "intlist":
                 if isinstance(item, bool) or not isinstance(item, int) or item not in kb.fiches:
-                    raise ProfileError(f"expected fiche numbers from 1 to {len(kb.fiches)}, found {_show(item)}",
-                                       file=file, key=key)
+                    raise ProfileError(Phrase("expected_found", expected=Phrase("kinds.fiches", count=len(kb.fiches)),
+                                              found=_show(item)), file=file, key=key)
                 continue
             allowed = list(kb.guide.goals) if key == "goals" else list(spec.choices)
             if not isinstance(item, str) or item not in allowed:
                 close = difflib.get_close_matches(str(item)[:100], allowed, n=1, cutoff=0.6)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise ProfileError(f"{_show(item)} is not one of {', '.join(allowed)}{hint}", file=file, key=key)
+                hint = Phrase("did_you_mean", close=close[0]) if close else ""
+                raise ProfileError(Phrase("not_one_of", found=_show(item), allowed=", ".join(allowed), hint=hint),
+                                   file=file, key=key)
 
 
 def check_profile(data: Any, kb: Knowledge, *, file: str = "<profile>") -> Mapping[str, Any]:
     """Validate a parsed profile; return it (read-only) with yes/no words as true/false,
     or raise ProfileError."""
     if not isinstance(data, dict):
-        raise ProfileError(f"the top level must be a mapping of profile keys, found {type(data).__name__}", file=file)
+        raise ProfileError(Phrase("top_level", found=type(data).__name__), file=file)
     for key, value in data.items():
         if not isinstance(key, str):
-            raise ProfileError("keys must be text", file=file, key=str(key))
+            raise ProfileError(Phrase("keys_text"), file=file, key=str(key))
         if key == "employees" and value is None:
             break  # reported below: the headcount is required
         check_value(key, value, kb, file=file)
     if "employees" not in data or data["employees"] is None:
-        raise ProfileError("is required: the headcount (a whole number ≥ 0)", file=file, key="employees")
+        raise ProfileError(Phrase("employees_required"), file=file, key="employees")
     return MappingProxyType({key: normalise_value(key, value, kb) for key, value in data.items()})
 
 

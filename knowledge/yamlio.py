@@ -27,6 +27,16 @@ MAX_DEPTH = 50
 MAX_NODES = 50_000
 
 
+class SyntaxProblem(ValueError):
+    """YAML or JSON the parser cannot read: where (line, column; 0 when unknown) and the
+    parser's own words (English: quoted as they are in every language)."""
+
+    def __init__(self, kind: str, line: int, column: int, problem: str):
+        self.kind, self.line, self.column, self.problem = kind, line, column, problem
+        where = f" at line {line}, column {column}" if line else ""
+        super().__init__(f"invalid {kind}{where}: {problem}")
+
+
 class DuplicateKeyError(ValueError):
     """A mapping repeats a key, or uses a YAML alias: refused rather than silently resolved."""
 
@@ -169,7 +179,7 @@ def parse_text(text: str, *, kind: str) -> Any:
         except RecursionError:
             raise ValueError(f"nesting deeper than {MAX_DEPTH} levels")
         except json.JSONDecodeError as exc:
-            raise ValueError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+            raise SyntaxProblem("JSON", exc.lineno, exc.colno, exc.msg) from exc
     else:
         try:
             data = _load_user_yaml(text)
@@ -179,9 +189,8 @@ def parse_text(text: str, *, kind: str) -> Any:
             raise ValueError(f"nesting deeper than {MAX_DEPTH} levels")
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise ValueError(f"invalid YAML{where}: {problem}") from exc
+            raise SyntaxProblem("YAML", mark.line + 1 if mark else 0, mark.column + 1 if mark else 0, problem) from exc
     if _depth(data) > MAX_DEPTH:
         raise ValueError(f"nesting deeper than {MAX_DEPTH} levels")
     _refuse_surrogates(data)

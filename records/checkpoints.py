@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 
 from pnman.engine.record import canonical_json
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
 
 from .append import append
 from .chain import timestamp, unpack
@@ -60,7 +60,7 @@ def new_keys(output: str | os.PathLike) -> tuple[Path, Path, str]:
     private_path, public_path = key_paths(output)
     for path in (private_path, public_path):
         if os.path.lexists(path):
-            raise InputError("exists already: a key is never written over (name another file)", file=str(path))
+            raise InputError(Phrase("keys.exists"), file=str(path))
     key = private_class.generate()
     private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                    serialization.NoEncryption())
@@ -79,7 +79,7 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
     except FileExistsError:
-        raise InputError("exists already: a key is never written over (name another file)", file=str(path)) from None
+        raise InputError(Phrase("keys.exists"), file=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot be written ({exc.strerror})", file=str(path)) from None
     with os.fdopen(fd, "wb") as fp:
@@ -101,10 +101,9 @@ def load_private(path: str | os.PathLike):
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
-        raise InputError("is not a PEM private key without a passphrase ('pnman keys new -o NAME.key' makes "
-                         "one)", file=str(path)) from None
+        raise InputError(Phrase("keys.not_private_pem"), file=str(path)) from None
     if not isinstance(key, private_class):
-        raise InputError("is not an Ed25519 private key", file=str(path))
+        raise InputError(Phrase("keys.not_ed25519_private"), file=str(path))
     return key
 
 
@@ -114,10 +113,9 @@ def load_public(path: str | os.PathLike):
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError):
-        raise InputError("is not a PEM public key ('pnman keys new' writes NAME.pub beside NAME.key)",
-                         file=str(path)) from None
+        raise InputError(Phrase("keys.not_public_pem"), file=str(path)) from None
     if not isinstance(key, public_class):
-        raise InputError("is not an Ed25519 public key", file=str(path))
+        raise InputError(Phrase("keys.not_ed25519_public"), file=str(path))
     return key
 
 
@@ -126,13 +124,13 @@ def _read_key(path: str | os.PathLike) -> bytes:
         with open(path, "rb") as fp:
             data = fp.read(64 * 1024 + 1)
     except FileNotFoundError:
-        raise InputError("no such key file", file=str(path)) from None
+        raise InputError(Phrase("keys.no_such"), file=str(path)) from None
     except IsADirectoryError:
-        raise InputError("is a folder, expected a key file", file=str(path)) from None
+        raise InputError(Phrase("keys.folder"), file=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})", file=str(path)) from None
     if len(data) > 64 * 1024:
-        raise InputError("is too large to be a key file", file=str(path))
+        raise InputError(Phrase("keys.too_large"), file=str(path))
     return data
 
 
@@ -167,7 +165,7 @@ def add_checkpoint(conn: sqlite3.Connection, path: Path, private_key) -> Entry:
 
     def build(entry_id: str, head: str | None, conn_: sqlite3.Connection):
         if head is None:
-            raise InputError("has no entry yet: there is nothing to sign", file=str(path))
+            raise InputError(Phrase("keys.nothing_to_sign"), file=str(path))
         count = conn_.execute("SELECT MAX(seq) FROM entries").fetchone()[0]
         at = timestamp()
         signature = private_key.sign(signed_bytes(count, head, at, key))

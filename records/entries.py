@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
 
 from .chain import id_seq, unpack
 from .schema import COLUMNS
@@ -52,15 +52,15 @@ def source_of(entry: Entry) -> dict | None:
 def row(conn: sqlite3.Connection, path: Path, entry_id: str):
     found = conn.execute(f"SELECT {COLUMNS} FROM entries WHERE id = ?", (str(entry_id),)).fetchone()
     if found is None:
-        hint = " (an entry id is <number>-<6 hex>, as 'pnman registry list' shows it)" \
-            if id_seq(str(entry_id)) is None else ""
-        raise InputError(f"no entry {entry_id!r} in the registry{hint}", file=str(path), key="ID")
+        hint = Phrase("registry.id_hint") if id_seq(str(entry_id)) is None else ""
+        raise InputError(Phrase("registry.no_entry", entry=repr(str(entry_id)), hint=hint), file=str(path), key="ID")
     return found
 
 
 def assessment_row(conn: sqlite3.Connection, path: Path, entry_id: str):
     found = row(conn, path, entry_id)
     if found[3] != "assessment":
-        what = f"an override of entry {found[11]}" if found[3] == "override" else f"a {found[3]}"
-        raise InputError(f"entry {entry_id} is {what}, not an assessment", file=str(path), key="ID")
+        what = Phrase("registry.an_override", target=found[11]) if found[3] == "override" else \
+            Phrase("registry.a_kind", kind=found[3])
+        raise InputError(Phrase("registry.not_assessment", entry=entry_id, what=what), file=str(path), key="ID")
     return found

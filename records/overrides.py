@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import orjson
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase, Word
 
 from .append import append
 from .chain import unpack
@@ -68,26 +68,26 @@ def add_override(conn: sqlite3.Connection, path: Path, entry_id: str, *, fiche: 
         reasons = override_reasons()
     reasons = tuple(reasons)
     if status not in OVERRIDE_STATUSES:
-        raise InputError(f"expected one of {', '.join(OVERRIDE_STATUSES)}, found {status!r}", key="status")
+        raise InputError(Phrase("override.status", allowed=", ".join(OVERRIDE_STATUSES), found=repr(status)), key="status")
     if reason not in reasons:
-        raise InputError(f"unknown reason code {reason!r}; expected one of {', '.join(reasons)}", key="reason")
+        raise InputError(Phrase("override.reason", found=repr(reason), allowed=", ".join(reasons)), key="reason")
     justification = _text(justification, "justification", MAX_TEXT)
     if len(justification) < MIN_JUSTIFICATION:
-        raise InputError(f"expected at least {MIN_JUSTIFICATION} characters saying why, found "
-                         f"{len(justification)}", key="justification")
+        raise InputError(Phrase("override.justification", min=MIN_JUSTIFICATION, length=len(justification)),
+                         key="justification")
     by = _text(by, "by", MAX_NAME)
     if not by:
-        raise InputError("expected the name of the person who overrides", key="by")
+        raise InputError(Phrase("override.by"), key="by")
     if isinstance(fiche, bool) or not isinstance(fiche, int):
-        raise InputError(f"expected a fiche number, found {fiche!r}", key="fiche")
+        raise InputError(Phrase("cli.fiche_number", found=repr(fiche)), key="fiche")
 
     def build(new_id_: str, head: str | None, conn: sqlite3.Connection):
         record = payload_of(assessment_row(conn, path, entry_id))["record"]
         statuses = {f.get("fiche"): f.get("status") for f in record.get("fiches", []) if isinstance(f, dict)}
         if fiche not in statuses:
             numbers = sorted(n for n in statuses if isinstance(n, int))
-            span = f"{numbers[0]} to {numbers[-1]}" if numbers else "none"
-            raise InputError(f"entry {entry_id} has no fiche {fiche} (its record has fiches {span})", key="fiche")
+            span = Phrase("registry.span", low=numbers[0], high=numbers[-1]) if numbers else Phrase("registry.span_none")
+            raise InputError(Phrase("registry.no_fiche_in_entry", entry=entry_id, fiche=fiche, span=span), key="fiche")
         engine_status = statuses[fiche]
         current = engine_status
         for (blob,) in conn.execute("SELECT payload FROM entries WHERE kind = 'override' AND target = ? "
@@ -96,9 +96,8 @@ def add_override(conn: sqlite3.Connection, path: Path, entry_id: str, *, fiche: 
             if earlier.get("fiche") == fiche:
                 current = earlier.get("status")
         if status == current:
-            raise InputError(f"fiche {fiche} of entry {entry_id} is already {status}"
-                             f"{' by the engine' if current == engine_status else ' by an override'}; "
-                             "an override changes a status", key="status")
+            code = "registry.already_engine" if current == engine_status else "registry.already_override"
+            raise InputError(Phrase(code, fiche=fiche, entry=entry_id, status=Word(f"status.{status}")), key="status")
         payload = {"entry": entry_id, "fiche": fiche, "status": status, "engine_status": engine_status,
                    "reason": reason, "justification": justification, "by": by}
         return "override", payload, (None, None, None, None, entry_id, None)

@@ -23,7 +23,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from pnman.knowledge.errors import InputError, PnmanError
+from pnman.knowledge.errors import InputError, Phrase, PnmanError
 
 from .chain import timestamp
 
@@ -112,7 +112,7 @@ def check_file(path: Path) -> bool:
     """Whether a registry file is there (False: none yet). A folder, or a file that is not an
     SQLite database (an empty one included), is refused: it is never written over."""
     if path.is_dir():
-        raise InputError("is a folder, expected a registry file (registry.sqlite3)", file=str(path))
+        raise InputError(Phrase("registry.folder"), file=str(path))
     try:
         with open(path, "rb") as fp:
             magic = fp.read(len(SQLITE_MAGIC))
@@ -121,9 +121,7 @@ def check_file(path: Path) -> bool:
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})", file=str(path)) from None
     if magic != SQLITE_MAGIC:
-        what = "an empty file" if not magic else "not an SQLite database"
-        raise InputError(f"is {what}, not a pnman registry (it is left as it is; --registry or PNMAN_REGISTRY "
-                         "names another file, a missing one is created at the first --record)", file=str(path))
+        raise InputError(Phrase("registry.empty_file" if not magic else "registry.not_sqlite"), file=str(path))
     return True
 
 
@@ -132,8 +130,7 @@ def connect(path: Path, *, durable: bool, create: bool) -> sqlite3.Connection:
     the file is new). A missing file without `create` is refused (InputError)."""
     if not check_file(path):
         if not create:
-            raise InputError("no registry here yet ('pnman assess PROFILE --record' creates it; "
-                             "--registry or PNMAN_REGISTRY names another)", file=str(path))
+            raise InputError(Phrase("registry.none_yet"), file=str(path))
         _create_file(path)
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
@@ -191,15 +188,14 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == 0:
         if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-            raise InputError("is an SQLite database but not a pnman registry", file=str(path))
+            raise InputError(Phrase("registry.foreign_sqlite"), file=str(path))
         retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         version = _under_lock(conn, lambda v: _create(conn, path, v))
     elif version < SCHEMA_VERSION:
         _check_application(conn, path)
         version = _under_lock(conn, lambda v: _migrate(conn, v))
     if version != SCHEMA_VERSION:
-        raise InputError(f"registry schema version {version} is unknown: this pnman reads version "
-                         f"{SCHEMA_VERSION} (a newer pnman wrote it?)", file=str(path))
+        raise InputError(Phrase("registry.schema_version", version=version, known=SCHEMA_VERSION), file=str(path))
     _check_application(conn, path)
     mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     if str(mode).lower() != "wal":
@@ -223,7 +219,7 @@ def _create(conn: sqlite3.Connection, path: Path, version: int) -> int:
     if version != 0:
         return version
     if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-        raise InputError("is an SQLite database but not a pnman registry", file=str(path))
+        raise InputError(Phrase("registry.foreign_sqlite"), file=str(path))
     for statement in STATEMENTS:
         conn.execute(statement)
     conn.execute("INSERT INTO meta (key, value) VALUES ('application', ?), ('created_at', ?)",
@@ -247,7 +243,7 @@ def _check_application(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.DatabaseError:
         row = None
     if row is None or row[0] != APPLICATION:
-        raise InputError("is an SQLite database but not a pnman registry", file=str(path))
+        raise InputError(Phrase("registry.foreign_sqlite"), file=str(path))
 
 
 def retry(action, seconds: float = BUSY_TIMEOUT):

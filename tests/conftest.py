@@ -16,6 +16,14 @@ from pnman.engine.facade import assess  # noqa: E402
 from pnman.interview.render.l10n import Words, localise  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _english_messages(monkeypatch):
+    """Refusals speak the messages' language ($PNMAN_LANG, else $LANG, else French): the
+    tests that compare refusals were written in English, so English unless a test chooses
+    (tests/test_messages.py makes each refusal in fr, en and ar)."""
+    monkeypatch.setenv("PNMAN_LANG", "en")
+
+
 @pytest.fixture(scope="session")
 def kb():
     return knowledge.default()

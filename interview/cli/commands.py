@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from pnman.knowledge import default as default_kb
-from pnman.knowledge.errors import InputError, PnmanError
+from pnman.knowledge.errors import InputError, Phrase, PnmanError
 
 from ..render.l10n import Words, localise
 from .output import emit, to_json
@@ -21,7 +21,7 @@ def _words(args) -> Words:
 def _fiche(words: Words, number: int | None) -> int | None:
     """A fiche number the guide has, or exit 2 naming the range."""
     if number is not None and number not in words.kb.fiches:
-        raise InputError(f"expected a fiche number from 1 to {len(words.kb.fiches)}, found {number}", key="--fiche")
+        raise InputError(Phrase("cli.fiche_range", count=len(words.kb.fiches), found=number), key="--fiche")
     return number
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from pnman.knowledge.errors import PnmanError
-from pnman.knowledge.locales import available_languages
+from pnman.knowledge.locales import available_languages, catalogue, message_language
 from pnman.knowledge.model import SIZE_CODES
 
 from .edition_args import add_edition_option, add_impact_parser
@@ -41,11 +41,14 @@ summary to standard error, and no summary file is written.
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that says what went wrong in one line and exits 2."""
+    """argparse that says what went wrong in one line, in the messages' language, and exits 2."""
+
+    messages = None         # the Catalogue of the messages' language (main sets it)
 
     def error(self, message):  # pragma: no cover - exercised through the CLI tests
-        self.exit(2, f"pnman: {message} (see 'pnman {self.prog.split()[-1]} --help')\n"
-                  if " " in self.prog else f"pnman: {message} (see 'pnman --help')\n")
+        command = f"pnman {self.prog.split()[-1]}" if " " in self.prog else "pnman"
+        cat = _Parser.messages or catalogue("en")
+        self.exit(2, "pnman: " + cat.text("errors.cli.usage_hint", message=message, command=command) + "\n")
 
 
 def _fiche_number(text: str) -> int:
@@ -53,7 +56,8 @@ def _fiche_number(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fiche number, found {text!r}") from None
+        cat = _Parser.messages or catalogue("en")
+        raise argparse.ArgumentTypeError(cat.text("errors.cli.fiche_number", found=repr(text))) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,27 +189,56 @@ class _VersionAction(argparse.Action):
         parser.exit(0)
 
 
+# argparse's own words (usage, options, its refusals), marked for gettext in argparse, and the
+# catalogue entry (argparse.*) that says each in the messages' language.
+ARGPARSE_WORDS = {
+    "usage: ": "usage", "options": "options", "positional arguments": "positional",
+    "show this help message and exit": "help", "show program's version number and exit": "version",
+    "argument %(argument_name)s: %(message)s": "argument", "expected one argument": "one_argument",
+    "expected at least one argument": "at_least_one", "expected at most one argument": "at_most_one",
+    "invalid %(type)s value: %(value)r": "invalid_value",
+    "invalid choice: %(value)r (choose from %(choices)s)": "invalid_choice",
+    "the following arguments are required: %s": "required", "unrecognized arguments: %s": "unrecognized",
+    "one of the arguments %s is required": "one_of", "not allowed with argument %s": "not_allowed",
+    "ambiguous option: %(option)s could match %(matches)s": "ambiguous",
+}
+
+
+def _speak_argparse(messages) -> None:
+    """argparse words its usage and refusals through gettext (its module's `_`): give it the
+    catalogue's words instead, so --help and a mistyped option read in the messages' language."""
+    def words(text: str) -> str:
+        key = ARGPARSE_WORDS.get(text)
+        return messages.text(f"argparse.{key}") if key else text
+    argparse._ = words
+
+
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    lang = message_language(arguments)         # --lang, else $PNMAN_LANG, else $LANG: before parsing
+    messages = _Parser.messages = catalogue(lang)
+    _speak_argparse(messages)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
+    args.messages = lang
     try:
         from . import commands
         handler = getattr(commands, f"cmd_{args.command}")
         return int(handler(args) or 0)
     except PnmanError as exc:
-        print(f"pnman: {exc}", file=sys.stderr)
+        print(f"pnman: {exc.render(messages)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("pnman: interrupted", file=sys.stderr)
+        print("pnman: " + messages.text("errors.cli.interrupted"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     except RecursionError:
-        print("pnman: input nested too deeply", file=sys.stderr)
+        print("pnman: " + messages.text("errors.cli.nested"), file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
-        print(f"pnman: internal error ({type(exc).__name__}: {str(exc)[:200]}); please report it "
-              "with the command and input that caused it", file=sys.stderr)
+        error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        print("pnman: " + messages.text("errors.cli.internal", error=error), file=sys.stderr)
         return 70
 
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from pnman.engine.facade import assess
 from pnman.engine.planner import requested_fiches
 from pnman.engine.questioning import Outcome, next_question, outcome, pending_estimate
-from pnman.knowledge.errors import ProfileError
+from pnman.knowledge.errors import Phrase, ProfileError
 from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.profile import check_value, normalise_value
 
@@ -185,15 +185,14 @@ class Interview:
         self._known(key)
         if not self.can_answer(key):
             pending = self.next()
-            expected = f"the question now is '{pending.key}'" if pending else "no question is left"
-            raise ProfileError(f"is not the question asked ({expected})", file=WHERE, key=key)
+            message = Phrase("interview.not_asked", pending=pending.key) if pending else Phrase("interview.nothing_left")
+            raise ProfileError(message, file=WHERE, key=key)
         if value is None and self.kb.questions[key].required:
-            raise ProfileError("an answer is required here (« je ne sais pas » is not possible)", file=WHERE, key=key)
+            raise ProfileError(Phrase("interview.required"), file=WHERE, key=key)
         check_value(key, value, self.kb, file=WHERE)
         value = normalise_value(key, value, self.kb)
         if not value and self._needs_one(key, self.state.answers):
-            raise ProfileError("choose at least one goal, or name the fiches the diagnostic designates "
-                               "(an interview that asks for nothing has no plan to give)", file=WHERE, key=key)
+            raise ProfileError(Phrase("interview.goals"), file=WHERE, key=key)
         if value is None:
             self.state.answers.pop(key, None)
         else:

@@ -163,7 +163,7 @@ def _report(record: dict, w: Words, out, fmt: str | None, output: str | None, na
         try:
             written, where = write_report(record, w, fmt, path)
         except InputError as exc:
-            _say(out, str(exc))
+            _say(out, exc.render(w.cat))
             path = prompts.report_path(path, w)
             continue
         if where != "-":
@@ -208,7 +208,7 @@ def _answer(interview: Interview, out, key: str, value) -> None:
     try:
         interview.answer(key, value)
     except ProfileError as exc:
-        _say(out, exc.detail)
+        _say(out, exc.detail_in(interview.words.cat))
 
 
 def _say(out, text: str, style: str | None = None) -> None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from pnman.engine.facade import assess
 from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.locales import catalogue, message_language
 from pnman.knowledge.export import knowledge_export
 from pnman.knowledge.profile import check_profile
 
@@ -36,6 +37,12 @@ class Answer(BaseModel):
     key: str = Field(description="the profile key of the question answered (contract §2)")
     value: Any = Field(None, description="the answer; null is « je ne sais pas » (unknown)")
 
+
+
+def messages():
+    """The catalogue a refusal of the API is worded with: the server's message language
+    ($PNMAN_LANG, else $LANG), as `pnman` says its exit-2 line (contract §7)."""
+    return catalogue(message_language([]))
 
 def json_response(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
@@ -97,7 +104,7 @@ def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -
             try:
                 profile = check_profile(data, kb, file=REQUEST)
             except PnmanError as exc:
-                raise ApiError(400, str(exc))
+                raise ApiError(400, exc.render(messages()))
             return json_response(localise(assess(profile, kb).record(), words))
         return await run_in_threadpool(run)
 
@@ -141,7 +148,7 @@ def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -
             try:
                 act(live)
             except PnmanError as exc:
-                raise ApiError(400, str(exc))
+                raise ApiError(400, exc.render(messages()))
             step = live.interview.next()
             return json_response({"next": step.as_dict() if step else None, "progress": progress(live),
                                   "result": service.result(live) if step is None else None})

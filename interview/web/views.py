@@ -50,9 +50,9 @@ def review_rows(interview) -> list[dict]:
 
 
 def refusal(exc: PnmanError, w: Words) -> str:
-    """The interview's refusal of an answer, for a person: the message without the
-    '<interview>: key …:' prefix a program needs."""
-    return exc.detail if getattr(exc, "detail", None) else str(exc)
+    """The interview's refusal of an answer, for a person, in the page's language: the
+    message without the '<interview>: key …:' prefix a program needs."""
+    return exc.detail_in(w.cat)
 
 
 def result_context(record: dict, w: Words) -> dict:

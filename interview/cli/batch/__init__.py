@@ -113,7 +113,8 @@ def run_batch(args) -> int:
         jobs = max(1, min(jobs, estimate - done.rows))         # no idle workers for a small portfolio
         chunksize = max(1, min(16 if args.full else 64, (estimate - done.rows) // (jobs * 8) or 1))
         init_worker(args.full, args.lang, record=source.record(kb), kb=kb, store=store,     # the workers are forked with it
-                    portfolio=portfolio_digest(args.input) if store is not None else None)
+                    portfolio=portfolio_digest(args.input) if store is not None else None,
+                    messages=getattr(args, "messages", None))
         chunks = chunked(items, chunksize, estimate - done.rows, jobs)
         workers = None
         if jobs == 1:

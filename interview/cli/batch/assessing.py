@@ -11,7 +11,8 @@ from typing import Any
 
 import orjson
 
-from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.errors import Phrase, PnmanError
+from pnman.knowledge.locales import catalogue
 
 from ...render.l10n import Words
 from .reading import CsvRecord, json_safe
@@ -21,13 +22,15 @@ _KB = None
 _FULL = False
 _WORDS = None
 _RECORD: CsvRecord | None = None
+_MESSAGES = None       # the catalogue rows' refusals are worded with (the run's message language)
 _STORE = None          # --record: the registry (records.store.RegistryStore); each process opens its own
 _PORTFOLIO = None      # --record: the portfolio's "sha256:…", each row's source with its number
 
 
 def init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
-                record: CsvRecord | None = None, kb=None, store=None, portfolio: str | None = None) -> None:
-    global _KB, _FULL, _WORDS, _RECORD, _STORE, _PORTFOLIO
+                record: CsvRecord | None = None, kb=None, store=None, portfolio: str | None = None,
+                messages: str | None = None) -> None:
+    global _KB, _FULL, _WORDS, _RECORD, _STORE, _PORTFOLIO, _MESSAGES
     from pnman.knowledge import default
     if pooled:      # Ctrl-C is the main process's to handle: it stops the workers and keeps the partial output
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -37,27 +40,41 @@ def init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
     _RECORD = record
     _STORE = store
     _PORTFOLIO = portfolio
+    _MESSAGES = catalogue(messages) if messages else None
 
 
-def row_line(number: int, data: Any, record: CsvRecord | None, kb, make) -> dict:
+def row_error(exc: PnmanError, messages=None) -> str:
+    """A row's refusal in the messages' language (a Catalogue; English without one): the key
+    and what is wrong, without the file (the row number is the line's)."""
+    if messages is None or exc.phrase is None:
+        return exc.detail if not exc.key else f"key '{exc.key}': {exc.detail}"
+    detail = exc.detail_in(messages)
+    return messages.text("errors.line", where=messages.text("errors.key", name=exc.key), detail=detail) \
+        if exc.key else detail
+
+
+def row_line(number: int, data: Any, record: CsvRecord | None, kb, make, messages=None) -> dict:
     """A portfolio row's output line, `{"row": number, **make(profile)}`, or its error line:
     the CSV record's cells read, the profile checked against `kb`, a refusal worded as the
-    row's error. What batch and impact do with every row before their own work."""
+    row's error, in the language of `messages` (a Catalogue). What batch and impact do with
+    every row before their own work."""
     from pnman.knowledge.profile import check_profile
     if isinstance(data, tuple):         # a CSV record's cells
         data = record(data)
+    if isinstance(data, Phrase):         # a cell that is not a value of its column's kind
+        return {"row": number, "error": data.words(messages or catalogue("en"))}
     if isinstance(data, str):
         return {"row": number, "error": data}
     try:
         return {"row": number, **make(check_profile(data, kb, file=f"row {number}"))}
     except PnmanError as exc:
-        return {"row": number, "error": exc.detail if not exc.key else f"key '{exc.key}': {exc.detail}"}
+        return {"row": number, "error": row_error(exc, messages)}
     except RecursionError:
         return {"row": number, "error": "nested too deeply"}
 
 
 def _assess(number: int, data: Any) -> dict:
-    return row_line(number, data, _RECORD, _KB, lambda profile: _assessed(profile, number))
+    return row_line(number, data, _RECORD, _KB, lambda profile: _assessed(profile, number), _MESSAGES)
 
 
 def _assessed(profile, number: int) -> dict:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
+from pnman.knowledge.locales import catalogue
 from pnman.knowledge.profile import NO_WORDS, YES_WORDS
 
 BOOLEANS = {**dict.fromkeys(YES_WORDS, True), **dict.fromkeys(NO_WORDS, False)}
@@ -21,31 +22,39 @@ def text_value(key: str, text: str, spec, list_sep: str = ";") -> Any:
         value = BOOLEANS.get(text.lower())
         if value is not None:
             return value
-        raise ValueError(f"column '{key}': expected true/false (oui/non), found {text!r}")
+        raise CellError(Phrase("batch.cell_bool", column=key, found=repr(text)))
     if kind == "int":
         if not text.lstrip("-").isdigit():
-            raise ValueError(f"column '{key}': expected a whole number, found {text!r}")
+            raise CellError(Phrase("batch.cell_int", column=key, found=repr(text)))
         return int(text)
     if kind in ("list", "intlist"):
         items = [i.strip() for i in text.split(list_sep) if i.strip()]
         if kind == "intlist":
             if not all(i.isdigit() for i in items):
-                raise ValueError(f"column '{key}': expected fiche numbers separated by '{list_sep}', found {text!r}")
+                raise CellError(Phrase("batch.cell_fiches", column=key, separator=list_sep, found=repr(text)))
             return [int(i) for i in items]
         return items
     return text
 
 
-def check_header(header: list[str], kb, path: str, where: str) -> None:
-    """Every column named once, by a profile key (exit 2 naming the first that is not)."""
+def check_header(header: list[str], kb, path: str, where: Phrase) -> None:
+    """Every column named once, by a profile key (exit 2 naming the first that is not);
+    `where` says how the columns are laid out (batch.where_*)."""
     if "" in header:
-        raise InputError(f"column {header.index('') + 1} of the header has no name; expected a profile key "
-                         f"({where})", file=path)
+        raise InputError(Phrase("batch.unnamed_column", column=header.index("") + 1, where=where), file=path)
     unknown = [h for h in header if h not in kb.facts]
     if unknown:
         import difflib
         close = difflib.get_close_matches(unknown[0], list(kb.facts), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise InputError(f"unknown column '{unknown[0]}'{hint}", file=path, key=unknown[0])
+        hint = Phrase("did_you_mean_column", close=close[0]) if close else ""
+        raise InputError(Phrase("batch.unknown_column", column=unknown[0], hint=hint), file=path, key=unknown[0])
     if len(set(header)) != len(header):
-        raise InputError("a column appears twice in the header", file=path)
+        raise InputError(Phrase("batch.twice"), file=path)
+
+
+class CellError(ValueError):
+    """A cell that is not a value of its column's kind: the row's error, in words (str: English)."""
+
+    def __init__(self, phrase: Phrase):
+        self.phrase = phrase
+        super().__init__(phrase.words(catalogue("en")))

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
+from pnman.knowledge.profile import os_reason
 from pnman.knowledge.yamlio import lone_surrogate, parse_text
 
-from .cells import BOOLEANS, MAX_ROWS, text_value, check_header
+from .cells import BOOLEANS, MAX_ROWS, CellError, check_header, text_value
 
 MAX_BYTES = 500_000_000
 MAX_LINE = 100_000            # bytes of one JSONL line (longer: that row's error)
@@ -44,18 +45,18 @@ def _scan(path: str) -> int:
     csv_file = path.lower().endswith(".csv")
     content = False
     last = b""
-    hint = "; in Excel, save the sheet as « CSV UTF-8 »" if csv_file else ""
+    hint = Phrase("excel_hint") if csv_file else ""
     try:
         with open(path, "rb") as handle:
             while chunk := handle.read(1 << 16):
                 if offset == 0 and chunk.startswith(BOM):
                     chunk, offset = chunk[3:], 3
                 if b"\x00" in chunk:
-                    raise InputError("is a binary file, expected UTF-8 text (a CSV or JSONL portfolio)", file=path)
+                    raise InputError(Phrase("binary", expected=Phrase("expect.portfolio")), file=path)
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
-                    raise InputError(f"is not UTF-8 text (invalid byte at position {offset + max(exc.start, 0)}){hint}",
+                    raise InputError(Phrase("not_utf8", position=offset + max(exc.start, 0), hint=hint),
                                      file=path) from None
                 if csv_file:    # only a line across chunks can be too long: the length of the open one
                     ends = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
@@ -75,16 +76,16 @@ def _scan(path: str) -> int:
             else:
                 run = 0
             if run:
-                raise InputError(f"line {lines + 1} is longer than {MAX_CSV_LINE // 1_000_000} MB; expected one "
-                                 "row of profile values a line", file=path)
+                raise InputError(Phrase("batch.line_too_long", line=lines + 1, limit=MAX_CSV_LINE // 1_000_000),
+                                 file=path)
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
-                raise InputError(f"is not UTF-8 text (it ends inside a character){hint}", file=path) from None
+                raise InputError(Phrase("not_utf8_end", hint=hint), file=path) from None
     except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", file=path) from None
+        raise InputError(Phrase("unreadable", reason=os_reason(exc)), file=path) from None
     if not content:
-        raise InputError("is empty, expected a CSV or JSONL portfolio", file=path)
+        raise InputError(Phrase("batch.empty"), file=path)
     return lines + (1 if last != b"\n" else 0)
 
 
@@ -98,17 +99,15 @@ def _separator(line: str, kb, path: str) -> str:
         elif not quoted and ch in counts:
             counts[ch] += 1
     if counts[","] and counts[";"]:
-        raise InputError(f"the header has both ';' ({counts[';']}) and ',' ({counts[',']}) between column names; "
-                         "expected one separator: ',' or ';' (French Excel)", file=path)
+        raise InputError(Phrase("batch.both_separators", semicolons=counts[";"], commas=counts[","]), file=path)
     if counts[";"]:
         return ";"
     if counts[","]:
         return ","
     name = line.strip().strip('"').strip()
-    found = next((label for ch, label in (("\t", "tabs"), ("|", "'|'"), (" ", "spaces")) if ch in name), None)
+    found = next((label for ch, label in (("\t", "tabs"), ("|", "bars"), (" ", "spaces")) if ch in name), None)
     if found and name not in kb.facts:
-        raise InputError(f"the header has neither ',' nor ';' between column names (found {found}); "
-                         "expected profile keys separated by ',' or ';'", file=path)
+        raise InputError(Phrase("batch.no_separator", found=Phrase(f"batch.found.{found}")), file=path)
     return ","      # a single column
 
 
@@ -192,8 +191,7 @@ class Source:
                         continue
                     yield start, tuple(record)
             except UnicodeDecodeError as exc:
-                raise InputError(f"is not UTF-8 text any more (it changed during the run: {exc.reason})",
-                                 file=self.path) from None
+                raise InputError(Phrase("batch.changed"), file=self.path) from None
 
 
 class CsvRecord:
@@ -203,9 +201,9 @@ class CsvRecord:
         self.columns = [(key, kb.facts[key], kb.facts[key].type == "bool") for key in header]
         self.list_sep = list_sep
 
-    def __call__(self, cells: tuple[str, ...]) -> dict | str:
+    def __call__(self, cells: tuple[str, ...]) -> dict | str | Phrase:
         if len(cells) != len(self.columns):
-            return f"expected {len(self.columns)} columns, found {len(cells)}"
+            return Phrase("batch.columns", expected=len(self.columns), found=len(cells))
         profile = {}
         try:
             for (key, spec, boolean), cell in zip(self.columns, cells):
@@ -218,9 +216,10 @@ class CsvRecord:
                     if value is None:
                         continue
                 profile[key] = value
-        except ValueError as exc:
-            return str(exc)
+        except CellError as exc:
+            return exc.phrase
         return profile
+
 
 
 _SEP_HINT = re.compile(r'\s*"?sep=(.)"?\s*')
@@ -260,20 +259,20 @@ def open_source(path: str, kb) -> Source:
     """Check a portfolio file (exit 2 on a bad file or header) without reading its rows."""
     source = Path(path)
     if not source.is_file():
-        raise InputError("no such batch file" if not source.exists() else "is not a regular file", file=path)
+        raise InputError(Phrase("batch.no_such" if not source.exists() else "batch.not_regular"), file=path)
     suffix = source.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".xlsx"):
-        hint = "; save it from Excel as « Classeur Excel (.xlsx) »" if suffix in (".xls", ".xlsm", ".ods") else ""
-        raise InputError(f"has extension '{suffix}', expected .csv, .jsonl or .xlsx{hint}", file=path)
+        hint = Phrase("batch.xlsx_hint") if suffix in (".xls", ".xlsm", ".ods") else ""
+        raise InputError(Phrase("batch.extension", suffix=suffix, hint=hint), file=path)
     if source.stat().st_size > MAX_BYTES:
-        raise InputError(f"is larger than {MAX_BYTES // 1_000_000} MB; split the portfolio", file=path)
+        raise InputError(Phrase("batch.too_large", limit=MAX_BYTES // 1_000_000), file=path)
     if suffix == ".xlsx":
         from .workbook import WorkbookRows
         sheet = WorkbookRows(path, kb)
         return Source(path, "xlsx", sheet.lines, header=sheet.header, sheet=sheet)
     lines = _scan(path)
     if lines > MAX_ROWS + 1:
-        raise InputError(f"has more than {MAX_ROWS} lines; split the portfolio", file=path)
+        raise InputError(Phrase("batch.too_many_lines", limit=MAX_ROWS), file=path)
     if suffix == ".jsonl":
         return Source(path, "jsonl", lines)
     with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -283,9 +282,9 @@ def open_source(path: str, kb) -> Source:
         try:
             header = next(csv.reader([first], delimiter=delimiter))
         except (StopIteration, csv.Error) as exc:
-            raise InputError(f"has no readable CSV header ({exc})", file=path) from None
+            raise InputError(Phrase("batch.no_header"), file=path) from None
     header = [h.strip() for h in header]
-    check_header(header, kb, path, f"columns separated by '{delimiter}'")
+    check_header(header, kb, path, Phrase("batch.where_csv", separator=delimiter))
     return Source(path, "csv", lines, delimiter, header)
 
 

@@ -20,7 +20,7 @@ import re
 import zipfile
 from typing import Any, Iterator
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
 
 from .cells import MAX_ROWS, text_value, check_header
 
@@ -166,7 +166,7 @@ class WorkbookRows:
                 if getattr(cell, "data_type", None) == "f":
                     raise _refuse(self.path, f"header cell {cell.coordinate} holds a formula; expected a profile key")
             header = [v.strip() for v in values]
-            check_header(header, kb, self.path, "the sheet's columns")
+            check_header(header, kb, self.path, Phrase("batch.where_sheet"))
             return header, number
         raise _refuse(self.path, "has no header row in its first sheet; expected profile keys in the first row")
 
