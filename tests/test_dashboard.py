@@ -100,8 +100,10 @@ def by_hand(entries: list[dict], since=None, until=None, sizes=()) -> dict:
 
 
 def client(registry: Path | None, tmp_path: Path) -> TestClient:
-    return TestClient(create_app(Settings(kb=default(), sessions=tmp_path / "sessions", registry=registry)),
-                      base_url=BASE)
+    """The operator on the server's own machine (loopback, no account: contract §11)."""
+    return TestClient(create_app(Settings(kb=default(), sessions=tmp_path / "sessions", registry=registry,
+                                          accounts=tmp_path / "accounts.sqlite3")),
+                      base_url=BASE, client=("127.0.0.1", 50000))
 
 
 @pytest.mark.parametrize("query, since, until, sizes", [

@@ -26,8 +26,12 @@ BASE = "http://127.0.0.1:8000"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
 
-def client(sessions: Path, **options) -> TestClient:
-    return TestClient(create_app(Settings(kb=KB, sessions=sessions, **options)), base_url=BASE)
+def client(sessions: Path, *, address: str = "127.0.0.1", **options) -> TestClient:
+    """A visitor at `address` (loopback: with no account, the local operator) of a server
+    whose sessions and accounts live in `sessions`."""
+    options.setdefault("accounts", sessions / "accounts.sqlite3")
+    return TestClient(create_app(Settings(kb=KB, sessions=sessions, **options)), base_url=BASE,
+                      client=(address, 50000))
 
 
 @pytest.fixture(scope="module")

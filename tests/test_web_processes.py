@@ -23,12 +23,12 @@ PROFILE = {"employees": 12, "goals": ["network", "server"], "pnman_member": True
 
 
 @contextlib.contextmanager
-def server(home: Path):
+def server(home: Path, *extra: str):
     """`pnman serve` on a free port, as a process; stopped (or found killed) at the end."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT), PNMAN_HOME=str(home))
     env.pop("PNMAN_REGISTRY", None)
-    proc = subprocess.Popen([sys.executable, "-m", "pnman", "serve", "--port", str(port)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "pnman", "serve", "--port", str(port), *extra], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -96,3 +96,20 @@ def test_a_server_killed_between_answers_loses_no_acknowledged_answer(tmp_path):
         shown = again.get(f"/api/interviews/{session}").json()
         assert shown["asked"] == acknowledged
         assert shown["next"] == step
+
+
+def test_two_workers_of_one_server_answer_one_interview_and_never_fork_it(tmp_path):
+    """`--workers 2`: each request on a new connection, so both workers take turns."""
+    with server(tmp_path, "--workers", "2") as web:
+        base = str(web.base_url).rstrip("/")
+        session = httpx.post(base + "/api/interviews", json={}).json()["id"]
+        step, given = httpx.get(f"{base}/api/interviews/{session}").json()["next"], []
+        while step is not None and len(given) < 60:
+            reply = httpx.post(f"{base}/api/interviews/{session}/answers",
+                               json={"key": step["key"], "value": PROFILE.get(step["key"])}, timeout=30)
+            assert reply.status_code == 200, reply.text
+            given.append(step["key"])
+            shown = httpx.get(f"{base}/api/interviews/{session}", timeout=30).json()
+            assert shown["asked"] == given
+            step = reply.json()["next"]
+        assert step is None and shown["result"] is not None

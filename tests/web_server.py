@@ -24,6 +24,7 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serving(sessions: Path, lang: str = "fr", **options) -> Iterator[str]:
     port = free_port()
+    options.setdefault("accounts", sessions / "accounts.sqlite3")
     app = create_app(Settings(kb=default(), lang=lang, port=port, sessions=sessions, **options))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)

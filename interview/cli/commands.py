@@ -198,3 +198,8 @@ def cmd_serve(args) -> int:
 def cmd_test(args) -> int:
     from .test_command import cmd_test as test
     return test(args)
+
+
+def cmd_users(args) -> int:
+    from .users_command import cmd_users as users
+    return users(args)

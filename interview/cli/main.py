@@ -15,6 +15,7 @@ from pnman.knowledge.model import SIZE_CODES
 
 from .edition_args import add_edition_option, add_impact_parser
 from .registry_args import add_record_options, add_registry_parsers
+from .users_command import add_users_parser
 
 FORMATS_ASSESS = ("text", "json", "markdown", "html")
 BATCH_DESCRIPTION = """\
@@ -159,6 +160,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--registry", metavar="PATH",
                    help="the registry the assessments page reads and --record appends to (default: $PNMAN_REGISTRY, "
                         "else registry.sqlite3 in $PNMAN_HOME or the platform's data folder)")
+
+    p.add_argument("--accounts", metavar="PATH",
+                   help="the accounts file (default: $PNMAN_ACCOUNTS, else accounts.sqlite3 in $PNMAN_HOME or the "
+                        "platform's data folder); with no account, only this machine sees the assessments")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes (default: %(default)s); they share the sessions, accounts and registry")
+    p.add_argument("--idle-timeout", type=int, default=30, metavar="MINUTES",
+                   help="a signed-in session ends after this many minutes unused (default: %(default)s)")
+    p.add_argument("--root-path", default="", metavar="/PREFIX",
+                   help="serve every page and link under this sub-path, behind a reverse proxy (docs/deploy.md)")
+    p.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
+                   help="the proxy addresses (comma-separated) whose X-Forwarded-Proto and X-Forwarded-For are "
+                        "trusted (default: none)")
     add_edition_option(p)
 
     p = sub.add_parser("test", help="run scenario case files (YAML: a profile and what it must give; docs/cases.md)")
@@ -168,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_registry_parsers(sub, langs, _fiche_number, SIZE_CODES)
     add_impact_parser(sub, langs)
+    add_users_parser(sub)
     return parser
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import errno
+import json
+import os
 import socket
 import sys
 
@@ -34,11 +36,27 @@ def _registry(args):
     return path
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _accounts(args):
+    """The accounts file; with none in it, serving beyond this machine is refused (exit 2):
+    the assessments would be open to the network."""
+    from ..accounts.store import AccountStore, default_path
+    store = AccountStore(default_path(args.accounts))
+    if args.host not in LOOPBACK and not store.has_accounts():
+        raise InputError(f"no account exists ({store.path}): serving on {args.host} would show every assessment "
+                         "to the network. Create one first: pnman users add NAME --role admin "
+                         "(or serve on 127.0.0.1)", key="--host")
+    return store.path
+
+
 def cmd_serve(args) -> int:
     try:
         import uvicorn
 
-        from ..web.app import Settings, create_app
+        from ..web.app import SETTINGS_ENV, Settings, create_app
+        from ..web.links import normal_root
     except ImportError as exc:   # pragma: no cover - the web stack is a dependency
         raise InputError(f"the web server needs {exc.name}: pip install pnman") from None
     from pnman.knowledge.editions import knowledge_for
@@ -46,14 +64,35 @@ def cmd_serve(args) -> int:
         raise InputError(f"expected a port from 1 to 65535, found {args.port}", key="--port")
     kb = knowledge_for(getattr(args, "edition", None))
     registry = _registry(args)
+    accounts = _accounts(args)
+    if not 1 <= args.workers <= 64:
+        raise InputError(f"expected 1 to 64 worker processes, found {args.workers}", key="--workers")
+    if args.idle_timeout < 1:
+        raise InputError(f"expected a number of minutes ≥ 1, found {args.idle_timeout}", key="--idle-timeout")
+    root = normal_root(args.root_path)
+    if root and not all(part and all(c.isalnum() or c in "-_.~" for c in part) for part in root[1:].split("/")):
+        raise InputError(f"expected a sub-path such as /pnman, found {args.root_path!r}", key="--root-path")
     _check_address(args.host, args.port)
     settings = Settings(kb=kb, lang=args.lang, host=args.host, port=args.port, registry=registry,
-                        record=bool(args.record), allow_hosts=tuple(args.allow_host))
+                        record=bool(args.record), allow_hosts=tuple(args.allow_host), accounts=accounts,
+                        idle_minutes=args.idle_timeout, root_path=root)
     app = create_app(settings)
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"pnman serve: http://{shown}:{args.port}/  (API: /docs; Ctrl-C to stop)", file=sys.stderr, flush=True)
+    print(f"pnman serve: http://{shown}:{args.port}{root}/  (API: {root}/docs; Ctrl-C to stop)", file=sys.stderr,
+          flush=True)
     if registry is not None:
         state = "finished interviews are recorded" if args.record else "read only: add --record to record"
         print(f"pnman serve: registry {registry} ({state})", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, timeout_keep_alive=30)
+    proxies = args.forwarded_allow_ips      # None: no proxy header is trusted (uvicorn would trust 127.0.0.1)
+    options = dict(host=args.host, port=args.port, log_level="warning", access_log=False, timeout_keep_alive=30,
+                   proxy_headers=bool(proxies), forwarded_allow_ips=proxies or "")
+    if args.workers > 1:
+        os.environ[SETTINGS_ENV] = json.dumps({
+            "edition": getattr(args, "edition", None), "lang": args.lang, "host": args.host, "port": args.port,
+            "record": bool(args.record), "allow_hosts": list(args.allow_host), "idle_minutes": args.idle_timeout,
+            "root_path": root, "registry": str(registry) if registry else None, "accounts": str(accounts),
+            "sessions": None})
+        uvicorn.run("pnman.interview.web.app:from_environment", factory=True, workers=args.workers, **options)
+    else:
+        uvicorn.run(app, **options)
     return 0

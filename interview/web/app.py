@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -16,6 +17,9 @@ from pnman.knowledge.locales import available_languages
 
 from ..render.safe import plain
 from . import api, pages
+from ..accounts.store import AccountStore, default_path as default_accounts
+from .links import StripRoot, normal_root, under_root
+from .roles import Forbidden, SignIn, wants_json
 from .security import GuardMiddleware, allowed_hosts
 from .service import Interviews
 from .sessions import SessionStore, StoreUnavailable, web_sessions_dir
@@ -35,6 +39,9 @@ class Settings:
     check_host: bool = True
     allow_hosts: tuple[str, ...] = ()                # more names the Host header may give (--allow-host)
     languages: tuple[str, ...] = field(default_factory=available_languages)
+    accounts: Path | None = None                     # default: accounts.default_path() (--accounts)
+    idle_minutes: int = 30                           # a sign-in session ends after this long unused
+    root_path: str = ""                              # the sub-path behind a reverse proxy (--root-path)
 
 
 def templates() -> Environment:
@@ -55,6 +62,9 @@ def create_app(settings: Settings) -> FastAPI:
                   description="PNMAN guide n°4 (TIC): eligibility, action plan, guided interview (contract §7).",
                   docs_url=None, redoc_url=None)
     app.state.service = service
+    app.state.accounts = AccountStore(settings.accounts or default_accounts())
+    app.state.idle_minutes = settings.idle_minutes
+    root = normal_root(settings.root_path)
     app.add_exception_handler(api.ApiError, api.api_error_response)
 
     async def invalid(_request, exc: RequestValidationError):
@@ -64,27 +74,73 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, invalid)
     env = templates()
 
+    def message_page(request, status: int, title: str, text: str) -> HTMLResponse:
+        lang = request.query_params.get("lang")
+        w = service.words(lang if lang in settings.languages else settings.lang)
+        page = env.get_template("message.html").render(
+            t=w, w=w, lang=w.lang, dir=w.cat.direction, csrf="", csrf_field="", languages=[], path="/",
+            translation=w.cat.translation, title=w(title), message=w(text))
+        return HTMLResponse(under_root(page, root), status_code=status)
+
     async def unavailable(request, exc: StoreUnavailable):
         """A full disk or a broken sessions database: said plainly (503), in JSON to programs."""
         api.log.warning("pnman serve: sessions unavailable: %s", exc)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "the server cannot save interviews now (its disk is full or its "
                                           "sessions database cannot be written); try again later"}, status_code=503)
-        lang = request.query_params.get("lang")
-        w = service.words(lang if lang in settings.languages else settings.lang)
-        page = env.get_template("message.html").render(
-            t=w, w=w, lang=w.lang, dir=w.cat.direction, csrf="", csrf_field="", languages=[], path="/",
-            translation=w.cat.translation, title=w("web.unavailable.title"), message=w("web.unavailable.text"))
-        return HTMLResponse(page, status_code=503)
+        return message_page(request, 503, "web.unavailable.title", "web.unavailable.text")
     app.add_exception_handler(StoreUnavailable, unavailable)
+
+    async def sign_in_first(request, _exc: SignIn):
+        """No one signed in: a program is told 401, a person is sent to the sign-in page."""
+        if wants_json(request):
+            return JSONResponse({"error": "sign in first: this needs a diagnostician's, auditor's or admin's "
+                                          "account (a browser session, or Authorization: Bearer <token>)"},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"{root}/login?{urlencode({'next': asked})}", status_code=303)
+
+    async def forbidden(request, exc: Forbidden):
+        if exc.account is None:          # no account on this server, and the visitor is not on this machine
+            if wants_json(request):
+                return JSONResponse({"error": "no account exists on this server: only its own machine may see "
+                                              "the assessments (create one: pnman users add NAME --role admin)"},
+                                    status_code=403)
+            return message_page(request, 403, "web.login.no_account_title", "web.login.no_account")
+        if wants_json(request):
+            return JSONResponse({"error": f"the account '{exc.account.name}' ({exc.account.role}) may not do this"},
+                                status_code=403)
+        return message_page(request, 403, "web.login.forbidden_title", "web.login.forbidden")
+    app.add_exception_handler(SignIn, sign_in_first)
+    app.add_exception_handler(Forbidden, forbidden)
     app.include_router(api.router(service, settings.lang, settings.languages))
-    app.include_router(pages.router(service, env, settings.lang, settings.languages, settings.registry))
+    app.include_router(pages.router(service, env, settings.lang, settings.languages, settings.registry, root))
 
     @app.get("/docs", include_in_schema=False)
     def docs():
         """The OpenAPI page, from the package's own copy of Swagger UI (no CDN, no inline script)."""
-        return HTMLResponse(env.get_template("docs.html").render())
+        return HTMLResponse(under_root(env.get_template("docs.html").render(), root))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     hosts = allowed_hosts(settings.host, settings.port, settings.allow_hosts) if settings.check_host else None
     app.add_middleware(GuardMiddleware, hosts=hosts)
+    if root:
+        app.add_middleware(StripRoot, root=root)
     return app
+
+
+SETTINGS_ENV = "PNMAN_SERVE_SETTINGS"
+
+
+def from_environment() -> FastAPI:
+    """The application of one worker of `pnman serve --workers N`: uvicorn starts each worker
+    in a process of its own, which builds the app from the settings serve put in the
+    environment (all workers share the data folder: sessions, accounts, registry)."""
+    import json
+    import os
+
+    from pnman.knowledge.editions import knowledge_for
+    data = json.loads(os.environ[SETTINGS_ENV])
+    paths = {key: Path(data[key]) if data.get(key) else None for key in ("sessions", "registry", "accounts")}
+    return create_app(Settings(kb=knowledge_for(data.get("edition")), lang=data["lang"], host=data["host"],
+                               port=data["port"], record=data["record"], allow_hosts=tuple(data["allow_hosts"]),
+                               idle_minutes=data["idle_minutes"], root_path=data["root_path"], **paths))

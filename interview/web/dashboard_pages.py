@@ -7,16 +7,18 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pnman.knowledge.errors import PnmanError
 from pnman.knowledge.model import SIZE_CODES
 
+from ..accounts.store import Account
 from . import dashboard
 from .dashboard_index import DashboardIndex
 from .dashboard_view import page_context, write_entries
+from .roles import READERS, need
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -42,7 +44,7 @@ def add_routes(pages, render, lang_for, service, registry: Path | None) -> None:
         return urlencode([("lang", lang), *kept])
 
     @pages.get("/dashboard", response_class=HTMLResponse)
-    async def dashboard_page(request: Request):
+    async def dashboard_page(request: Request, account: Account = Depends(need(*READERS))):
         w = service.words(lang_for(request))
         if index is None:
             return render(request, "message.html", w, 404, title=w("dashboard.title"),
@@ -59,7 +61,7 @@ def add_routes(pages, render, lang_for, service, registry: Path | None) -> None:
                       **page_context(data, w, SIZE_CODES, editions, query_of(request, w.lang)))
 
     @pages.get("/dashboard.json")
-    async def dashboard_json(request: Request):
+    async def dashboard_json(request: Request, account: Account = Depends(need(*READERS))):
         if index is None:
             return JSONResponse({"error": "this server reads no registry (pnman serve --registry PATH)"},
                                 status_code=404)
@@ -73,7 +75,7 @@ def add_routes(pages, render, lang_for, service, registry: Path | None) -> None:
         return JSONResponse(data)
 
     @pages.get("/dashboard.xlsx")
-    async def dashboard_xlsx(request: Request):
+    async def dashboard_xlsx(request: Request, account: Account = Depends(need(*READERS))):
         w = service.words(lang_for(request))
         if index is None:
             return render(request, "message.html", w, 404, title=w("dashboard.title"),

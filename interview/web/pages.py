@@ -6,7 +6,9 @@ machine.Interview, reached through service.Interviews like the JSON API.
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from types import SimpleNamespace
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,34 +16,41 @@ from pnman.knowledge.errors import PnmanError
 from pnman.knowledge.profile import check_value
 
 from ..render.l10n import Words, implied_words
-from . import views
+from ..accounts.store import Account
+from . import login, registry_pages, views
+from .links import under_root
+from .roles import OVERRIDERS, READERS, VERIFIERS, account_of, need
 from .forms import FormError, form_value, kept_value
 from .security import CSRF_COOKIE, CSRF_FIELD, new_token, token_ok
 from .service import PERSON, Interviews, Live, progress
 
 
 def router(service: Interviews, templates, default_lang: str, languages: tuple[str, ...],
-           registry=None) -> APIRouter:
+           registry=None, root: str = "") -> APIRouter:
     """`registry`: the registry file whose assessments the diagnostician's page lists (None:
-    the interviews finished on this server)."""
+    the interviews finished on this server). `root`: the sub-path every link and redirect
+    goes under (--root-path, behind a reverse proxy)."""
     pages = APIRouter(include_in_schema=False)
 
     def render(request: Request, template_name: str, w: Words, status: int = 200, **context) -> HTMLResponse:
         token = request.cookies.get(CSRF_COOKIE) or new_token()
+        account = account_of(request)
         html = templates.get_template(template_name).render(
             t=w, w=w, lang=w.lang, dir=w.cat.direction, csrf=token, csrf_field=CSRF_FIELD,
             languages=[(code, service.words(code)("meta.name")) for code in languages],
             translation=w.cat.translation, path=request.url.path, colon=w.field("", ""),
+            account=account, reader=account is not None and account.role in READERS,
+            verifier=account is not None and account.role in VERIFIERS,
             **context)
-        response = HTMLResponse(html, status_code=status)
+        response = HTMLResponse(under_root(html, root), status_code=status)
         if request.cookies.get(CSRF_COOKIE) != token:
-            response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+            response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path=root or "/")
         if request.headers.get("hx-request"):
-            response.headers["HX-Push-Url"] = str(request.url.path)
+            response.headers["HX-Push-Url"] = root + str(request.url.path)
         return response
 
     def see(url: str) -> RedirectResponse:
-        return RedirectResponse(url, status_code=303)
+        return RedirectResponse(root + url, status_code=303)
 
     def lang_for(request: Request) -> str:
         lang = request.query_params.get("lang")
@@ -218,7 +227,7 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
         return Response(content, media_type=media, headers=headers)
 
     @pages.get("/assessments", response_class=HTMLResponse)
-    def listing(request: Request):
+    def listing(request: Request, account: Account = Depends(need(*READERS))):
         w = service.words(lang_for(request))
         rows = views.registry_rows(registry, w) if registry is not None else views.session_rows(service, w)
         return render(request, "assessments.html", w, rows=rows, registry=registry)
@@ -234,23 +243,31 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
             return w, None
 
     @pages.get("/assessments/{entry_id}", response_class=HTMLResponse)
-    def entry_page(request: Request, entry_id: str):
+    def entry_page(request: Request, entry_id: str, account: Account = Depends(need(*READERS))):
+        return entry_view(request, entry_id)
+
+    def entry_view(request: Request, entry_id: str, status: int = 200, override_error: str | None = None,
+                   override_kept: dict | None = None):
+        """An entry's page; a diagnostician's (or admin's) has the override form."""
         w, shown = entry(request, entry_id)
         if shown is None:
             return missing(request, w or service.words(lang_for(request)))
         base = f"/assessments/{entry_id}"
-        return render(request, "result.html", w, base=base, review=None, entry=shown,
+        account = account_of(request)
+        form = registry_pages.override_choices(service.kb, w) if account and account.role in OVERRIDERS else None
+        return render(request, "result.html", w, status, base=base, review=None, entry=shown,
+                      override_form=form, override_error=override_error, override_kept=override_kept or {},
                       **views.result_context(shown["record"], w))
 
     @pages.get("/assessments/{entry_id}/fiche/{number}", response_class=HTMLResponse)
-    def entry_fiche(request: Request, entry_id: str, number: int):
+    def entry_fiche(request: Request, entry_id: str, number: int, account: Account = Depends(need(*READERS))):
         w, shown = entry(request, entry_id)
         if shown is None or number not in service.kb.fiches:
             return missing(request, w or service.words(lang_for(request)))
         return fiche_page(request, w, shown["record"], number, f"/assessments/{entry_id}")
 
     @pages.get("/assessments/{entry_id}/{download}")
-    def entry_download(request: Request, entry_id: str, download: str):
+    def entry_download(request: Request, entry_id: str, download: str, account: Account = Depends(need(*READERS))):
         w, shown = entry(request, entry_id)
         if shown is None or download not in views.DOWNLOADS:
             return missing(request, w or service.words(lang_for(request)))
@@ -258,5 +275,9 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
 
     from .dashboard_pages import add_routes
     add_routes(pages, render, lang_for, service, registry)     # /dashboard: guarded as /assessments is
+    helpers = SimpleNamespace(render=render, see=see, lang_for=lang_for, missing=missing, checked_form=checked_form,
+                              words=service.words, entry_page=entry_view, cookie_path=root or "/")
+    login.routes(pages, helpers)
+    registry_pages.routes(pages, helpers, service, registry)
     return pages
 

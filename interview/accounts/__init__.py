@@ -1,0 +1,1 @@
+"""Accounts and roles of `pnman serve` (contract §11): who may see many companies."""

@@ -1,0 +1,41 @@
+"""Passwords: hashed with argon2id (argon2-cffi's defaults, RFC 9106's second choice), read
+from the terminal twice, or as one line of standard input for scripts."""
+from __future__ import annotations
+
+import getpass
+import sys
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from pnman.knowledge.errors import InputError
+
+_HASHER = PasswordHasher()          # argon2id
+_DUMMY = _HASHER.hash("no account has this password")
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def password_matches(stored: str | None, password: str) -> bool:
+    """Whether `password` is the one `stored` was made from. No stored hash (an unknown
+    name) is checked against a dummy, so a wrong name takes as long as a wrong password."""
+    try:
+        return _HASHER.verify(stored or _DUMMY, password) and stored is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def read_password(prompt: str, again: str, stdin=None) -> str:
+    """Twice from the terminal (they must match), or one line from standard input."""
+    stdin = stdin or sys.stdin
+    if not stdin.isatty():
+        line = stdin.readline()
+        if not line:
+            raise InputError("expected the password on one line of standard input, found nothing", key="password")
+        return line.rstrip("\r\n")
+    first = getpass.getpass(prompt)
+    if getpass.getpass(again) != first:
+        raise InputError("the two passwords typed differ; nothing was changed", key="password")
+    return first

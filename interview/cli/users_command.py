@@ -1,0 +1,100 @@
+"""`pnman users add|list|disable|passwd|token|log`: the accounts of `pnman serve` (contract §11).
+
+What an operator types on the server; each change is also written to the accounts log,
+as the server's sign-ins are (the client address of a command is « cli »)."""
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+
+from pnman.knowledge.errors import InputError
+
+CLI = "cli"
+
+
+def add_users_parser(sub) -> None:
+    from ..accounts.store import ROLES
+    p = sub.add_parser("users", help="accounts of pnman serve: diagnosticians, auditors, admins (contract §11)",
+                       description="Accounts live in accounts.sqlite3 in the data folder ($PNMAN_HOME), or "
+                                   "--accounts PATH / $PNMAN_ACCOUNTS. Managers answering an interview need none.")
+    p.add_argument("--accounts", metavar="PATH", help="the accounts file (default: $PNMAN_ACCOUNTS, else "
+                                                      "accounts.sqlite3 in $PNMAN_HOME or the platform's data folder)")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("add", help="a new account; its password is read twice from the terminal "
+                                       "(or one line of standard input), at least 12 characters")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=ROLES)
+    a = actions.add_parser("list", help="the accounts: name, role, active, created, last sign-in")
+    a.add_argument("--format", choices=("text", "json"), default="text")
+    a = actions.add_parser("disable", help="the account can no longer sign in; its sessions and tokens end")
+    a.add_argument("name")
+    a = actions.add_parser("passwd", help="a new password (read as for add); the account's sessions end")
+    a.add_argument("name")
+    a = actions.add_parser("token", help="a new API token for programs (Authorization: Bearer …), printed once")
+    a.add_argument("name")
+    a = actions.add_parser("log", help="who did what: sign-ins (failed too), sign-outs, overrides, account changes")
+    a.add_argument("--format", choices=("text", "json"), default="text")
+    a.add_argument("--last", type=int, metavar="N", help="only the last N lines")
+
+
+def _operator() -> str:
+    try:
+        return f"{CLI}:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return CLI
+
+
+def cmd_users(args) -> int:
+    from ..accounts.passwords import read_password
+    from ..accounts.store import AccountStore, default_path
+    store = AccountStore(default_path(args.accounts))
+    action = args.action
+    if action in ("add", "passwd"):
+        if action == "passwd":
+            store.existing(args.name)
+        password = read_password(f"Password for {args.name}: ", "The same password again: ")
+        if action == "add":
+            account = store.add(args.name, args.role, password)
+            store.log(_operator(), CLI, "account_added", f"{account.name} ({account.role})")
+            print(f"pnman users: account {account.name} added ({account.role}) in {store.path}", file=sys.stderr)
+        else:
+            store.set_password(args.name, password)
+            store.log(_operator(), CLI, "password_changed", args.name)
+            print(f"pnman users: password of {args.name} changed; its web sessions are closed", file=sys.stderr)
+        return 0
+    if action == "list":
+        accounts = [a.as_dict() for a in store.list()]
+        if args.format == "json":
+            print(json.dumps(accounts, ensure_ascii=False, indent=2))
+        elif not accounts:
+            print(f"No account in {store.path} (pnman users add NAME --role admin creates one).")
+        else:
+            for a in accounts:
+                state = "active" if a["active"] else "disabled"
+                print(f"{a['name']}\t{a['role']}\t{state}\tcreated {a['created_at']}\t"
+                      f"last sign-in {a['last_login'] or 'never'}")
+        return 0
+    if action == "disable":
+        store.disable(args.name)
+        store.log(_operator(), CLI, "account_disabled", args.name)
+        print(f"pnman users: account {args.name} disabled; its sessions and tokens are ended", file=sys.stderr)
+        return 0
+    if action == "token":
+        token = store.new_token(args.name)
+        store.log(_operator(), CLI, "token_created", args.name)
+        print(token)
+        print("pnman users: keep this token now, it is not shown again (programs send "
+              "Authorization: Bearer <token>)", file=sys.stderr)
+        return 0
+    if action == "log":
+        if args.last is not None and args.last < 1:
+            raise InputError(f"expected a number of lines ≥ 1, found {args.last}", key="--last")
+        lines = store.log_lines(args.last)
+        if args.format == "json":
+            print(json.dumps([line.as_dict() for line in lines], ensure_ascii=False, indent=2))
+        else:
+            for line in lines:
+                print(f"{line.at}\t{line.account}\t{line.address}\t{line.action}\t{line.detail}".rstrip())
+        return 0
+    raise InputError(f"unknown action {action!r}")          # pragma: no cover - argparse chose it
