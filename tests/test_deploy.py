@@ -120,6 +120,8 @@ http {{
     return conf
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.skipif(NGINX is None, reason="no nginx on this machine (.ci/run installs Debian's)")
 @pytest.mark.skipif(OPENSSL is None, reason="no openssl on this machine (.ci/run installs it)")
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's)")

@@ -94,6 +94,7 @@ print(sum(stat.size_diff for stat in after.compare_to(before, "filename")), len(
 """
 
 
+@pytest.mark.slow
 def test_unknown_session_ids_cost_no_memory(tmp_path):
     """1,500 requests for distinct unknown ids (a fresh process: pytest's own allocations
     stay out of the count) keep no memory in the server; it was ~6 kB each."""

@@ -48,6 +48,7 @@ def server(home: Path, *extra: str):
             proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_two_servers_answer_one_interview_in_turn_and_never_fork_it(tmp_path):
     with server(tmp_path) as one, server(tmp_path) as two:
         started = one.post("/api/interviews", json={"lang": "en"}).json()
@@ -77,6 +78,7 @@ def test_two_servers_answer_one_interview_in_turn_and_never_fork_it(tmp_path):
         assert shown[0]["result"]["decision_digest"] == shown[1]["result"]["decision_digest"]
 
 
+@pytest.mark.slow
 def test_a_server_killed_between_answers_loses_no_acknowledged_answer(tmp_path):
     acknowledged = []
     with server(tmp_path) as web:
@@ -98,6 +100,7 @@ def test_a_server_killed_between_answers_loses_no_acknowledged_answer(tmp_path):
         assert shown["next"] == step
 
 
+@pytest.mark.slow
 def test_two_workers_of_one_server_answer_one_interview_and_never_fork_it(tmp_path):
     """`--workers 2`: each request on a new connection, so both workers take turns."""
     with server(tmp_path, "--workers", "2") as web:
