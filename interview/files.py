@@ -74,6 +74,22 @@ def _write_error(path: Path, exc: OSError) -> InputError:
                       file=str(path))
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system says it (Linux's
+    /proc/self/status): setting and restoring it would, for a moment, change the mode of
+    files other threads create (a threaded server). Elsewhere, the set-and-restore."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
 def write_atomic(path: str | os.PathLike, content: str | bytes | Iterable[bytes]) -> None:
     """Write a file so that a crash leaves either the old or the new content, never half.
 
@@ -98,9 +114,7 @@ def write_atomic(path: str | os.PathLike, content: str | bytes | Iterable[bytes]
             with contextlib.suppress(OSError):       # as root, keep the owner too
                 os.fchown(fd, existing.st_uid, existing.st_gid)
         else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fd, 0o666 & ~umask)   # mkstemp creates 0600; a report is an ordinary file
+            os.fchmod(fd, 0o666 & ~current_umask())   # mkstemp creates 0600; a report is an ordinary file
         with os.fdopen(fd, "wb") as handle:
             for chunk in (data,) if isinstance(data, bytes) else data:     # an iterable of bytes is streamed
                 handle.write(chunk)

@@ -81,6 +81,8 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_and_a_program_gets_401(office):
     for path in ("/api/assessments", f"/api/assessments/{entry}", f"/assessments/{entry}/result.json"):
         reply = web.get(path, follow_redirects=False)
         assert reply.status_code == 401 and "sign in" in reply.json()["error"], path
+    boosted = web.get("/assessments", headers={"hx-request": "true", "accept": "*/*"}, follow_redirects=False)
+    assert boosted.status_code == 303                               # htmx swaps in the sign-in page
     reply = web.post(f"/api/assessments/{entry}/overrides", json={"fiche": 18})
     assert reply.status_code == 401
     web.get("/")
@@ -316,3 +318,11 @@ def test_users_add_list_passwd_disable_and_the_log(tmp_path, capsys, monkeypatch
     assert [line.split("\t")[3] for line in log.splitlines()] == ["account_added", "password_changed",
                                                                   "account_disabled"]
     assert (tmp_path / "a.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_audit_pages_say_when_there_is_no_registry_yet(tmp_path):
+    web = client(tmp_path, registry=tmp_path / "not-yet.sqlite3")          # loopback, no account: admin
+    for path in ("/audit", "/audit/1-abcdef", "/audit.jsonl"):
+        reply = web.get(path, headers=HTML)
+        assert reply.status_code == 404 and "registre" in reply.text, path
+    assert web.get("/api/assessments").json() == []

@@ -158,3 +158,18 @@ def test_the_sessions_database_is_the_owners_only_and_leaves_no_temporary_file(t
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         versions = conn.execute("SELECT version FROM sessions").fetchall()
     assert versions and versions[0][0] >= 2         # created, then an answer: one more version
+
+
+def test_no_process_wide_umask_change_when_a_file_is_written(tmp_path, monkeypatch):
+    """A threaded server must not flip the umask, even for a moment (another thread's file
+    would be created with the wrong mode): write_atomic reads it instead."""
+    import os
+
+    from pnman.interview.files import current_umask, write_atomic
+    calls = []
+    real = os.umask
+    monkeypatch.setattr(os, "umask", lambda mask: calls.append(mask) or real(mask))
+    write_atomic(tmp_path / "report.txt", "x")
+    if Path("/proc/self/status").exists():
+        assert calls == []
+    assert stat.S_IMODE((tmp_path / "report.txt").stat().st_mode) == 0o666 & ~current_umask()

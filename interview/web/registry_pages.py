@@ -97,8 +97,11 @@ def routes(router: APIRouter, helpers, service, registry) -> None:
             return no_registry(request)
         from pnman.records.registry import Registry
         w = service.words(lang_for(request))
-        with Registry.open(registry, create=False) as opened:
-            report = opened.verify()
+        try:
+            with Registry.open(registry, create=False) as opened:
+                report = opened.verify()
+        except PnmanError:                 # no registry file yet: nothing recorded
+            return no_registry(request)
         return render(request, "audit.html", w, 200 if report.ok else 409, chain_ok=report.ok,
                       chain=verify_lines(report, registry, w), audit=None, entry_id=None)
 
@@ -127,7 +130,10 @@ def routes(router: APIRouter, helpers, service, registry) -> None:
         if registry is None:
             return no_registry(request)
         from pnman.records.registry import Registry
-        opened = Registry.open(registry, create=False)
+        try:
+            opened = Registry.open(registry, create=False)
+        except PnmanError:
+            return no_registry(request)
 
         def lines():
             try:

@@ -88,6 +88,8 @@ def need(*roles: str):
 
 
 def wants_json(request: Request) -> bool:
-    """A program (JSON API, a token, no HTML accepted) rather than a person's browser."""
-    return (request.url.path.startswith("/api/") or "authorization" in request.headers
-            or "text/html" not in request.headers.get("accept", ""))
+    """A program (JSON API, a token, no HTML accepted) rather than a person's browser (whose
+    htmx requests accept anything: they are pages too)."""
+    if request.url.path.startswith("/api/") or "authorization" in request.headers:
+        return True
+    return "text/html" not in request.headers.get("accept", "") and "hx-request" not in request.headers

@@ -21,7 +21,7 @@ import orjson
 
 from pnman.knowledge.errors import InputError, PnmanError
 
-from ...files import fsync_dir, is_stdout, refuse_read_only
+from ...files import current_umask, fsync_dir, is_stdout, refuse_read_only
 from .reading import CsvRecord
 from .summary import Summary, summary_fields
 
@@ -152,9 +152,7 @@ def replace_file(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)   # O_EXCL | O_NOFOLLOW
     try:
         if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
+            mode = 0o666 & ~current_umask()
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
