@@ -326,3 +326,17 @@ def test_the_audit_pages_say_when_there_is_no_registry_yet(tmp_path):
         reply = web.get(path, headers=HTML)
         assert reply.status_code == 404 and "registre" in reply.text, path
     assert web.get("/api/assessments").json() == []
+
+
+def test_a_block_lasts_15_minutes_from_the_fifth_failure(office, monkeypatch):
+    """Failures spread over 14 minutes still block for the whole 15 minutes after the fifth."""
+    from pnman.interview.accounts import store as accounts_store
+    start = datetime.now(timezone.utc)
+    clock = {"now": start}
+    monkeypatch.setattr(accounts_store, "now", lambda: clock["now"])
+    for minute in (0, 1, 2, 3, 14):
+        clock["now"] = start + timedelta(minutes=minute)
+        assert sign_in(visitor(office, address="192.0.2.50"), "dina", "guess %d" % minute).status_code == 401
+    for minute, status in ((16, 429), (28, 429), (29.5, 303)):
+        clock["now"] = start + timedelta(minutes=minute)
+        assert sign_in(visitor(office, address="192.0.2.51"), "dina").status_code == status, minute

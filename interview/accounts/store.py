@@ -40,6 +40,7 @@ SCHEMA = (
         created_at TEXT NOT NULL, last_seen TEXT NOT NULL)""",
     "CREATE TABLE IF NOT EXISTS failures (at TEXT NOT NULL, name TEXT NOT NULL, address TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS failures_at ON failures (at)",
+    "CREATE TABLE IF NOT EXISTS blocks (kind TEXT NOT NULL, value TEXT NOT NULL, until TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, account TEXT NOT NULL,
         address TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')""",
     """CREATE TRIGGER IF NOT EXISTS log_never_updated BEFORE UPDATE ON log
@@ -221,11 +222,11 @@ class AccountStore:
 
     # -- signing in --------------------------------------------------------------------------
     def throttled(self, name: str, address: str) -> bool:
-        """5 failures for this name or this address within 15 minutes: no more attempts."""
-        since = _iso(now() - THROTTLE_WINDOW)
-        rows = self._read("SELECT (SELECT COUNT(*) FROM failures WHERE at > ? AND name = ?), "
-                          "(SELECT COUNT(*) FROM failures WHERE at > ? AND address = ?)", (since, name, since, address))
-        return bool(rows) and max(rows[0]) >= THROTTLE_FAILURES
+        """Whether this name or this address is blocked: 5 failures within 15 minutes block it
+        for the 15 minutes that follow the fifth."""
+        rows = self._read("SELECT 1 FROM blocks WHERE until > ? AND ((kind = 'name' AND value = ?) "
+                          "OR (kind = 'address' AND value = ?)) LIMIT 1", (_iso(now()), name, address))
+        return bool(rows)
 
     def check(self, name: str, password: str, address: str) -> Account | None:
         """The active account this name and password open, or None (a failure, counted).
@@ -234,8 +235,15 @@ class AccountStore:
         stored = rows[0][0] if rows else None
         good = password_matches(stored, password) and bool(rows and rows[0][1])
         if not good:
+            moment = now()
+            since, until = _iso(moment - THROTTLE_WINDOW), _iso(moment + THROTTLE_WINDOW)
             with self._write() as conn:
-                conn.execute("INSERT INTO failures (at, name, address) VALUES (?, ?, ?)", (_iso(now()), name, address))
+                conn.execute("INSERT INTO failures (at, name, address) VALUES (?, ?, ?)", (_iso(moment), name, address))
+                for kind, value in (("name", name), ("address", address)):
+                    count = conn.execute(f"SELECT COUNT(*) FROM failures WHERE at > ? AND {kind} = ?",
+                                         (since, value)).fetchone()[0]
+                    if count >= THROTTLE_FAILURES:
+                        conn.execute("INSERT INTO blocks (kind, value, until) VALUES (?, ?, ?)", (kind, value, until))
             return None
         return self.get(name)
 
