@@ -17,7 +17,6 @@ from pnman.knowledge.loader import Knowledge
 
 BEGIN = "__begin__"
 SINK = "__sink__"
-FIRST_FACT_NAMES = ("attr", "implied")
 
 
 def fact_name(test: Test) -> str:
