@@ -294,3 +294,16 @@ def test_the_chain_hashes_of_a_known_entry_are_pinned():
 
 PINNED_FIRST = "sha256:560c8b116bb75e4d43c885ec634a6c1bbbc888df8ad35bb2ce71e14a37c0592d"
 PINNED_SECOND = "sha256:fe750800c94a68b17a0a44953349921cb624c550bcc7d19e4eb7152e83eda192"
+
+
+def test_the_registry_line_keeps_ids_hashes_and_times_left_to_right_in_arabic(kb):
+    from pnman.interview.render.footer import registry_footer
+    from pnman.interview.render.l10n import Words
+    record = {"registry": {"entry": "4-65e44c", "head": "sha256:" + "a" * 64, "replaces": "3-c27a11",
+                           "checkpoint": {"entry": "2-a81fa5", "hash": "sha256:" + "b" * 64, "count": 1,
+                                          "at": "2026-12-06T18:33:46.123456+00:00"}}}
+    arabic = registry_footer(record, Words("ar", kb))
+    for text in ("4-65e44c", "sha256:" + "a" * 64, "3-c27a11", "2-a81fa5", "2026-12-06 18:33:46 UTC"):
+        assert f"\u2066{text}\u2069" in arabic
+    french = registry_footer(record, Words("fr", kb))
+    assert "\u2066" not in french and "entrée 2-a81fa5, couvrant les entrées 1 à 1 (2026-12-06 18:33:46 UTC)" in french
