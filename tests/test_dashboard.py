@@ -21,6 +21,7 @@ from conftest import run
 from pnman.interview.render.l10n import Words
 from pnman.interview.web.app import Settings, create_app
 from pnman.knowledge import default
+from test_web_accounts import HTML, office, signed_in, visitor  # noqa: F401 - office: the accounts' fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://127.0.0.1:8000"
@@ -250,3 +251,18 @@ def test_the_index_is_as_private_as_the_registry(registry, tmp_path):
     client(copy, tmp_path).get("/dashboard.json")
     index = tmp_path / "registry.dashboard.sqlite3"
     assert index.exists() and index.stat().st_mode & 0o777 == 0o600
+
+
+# -- who may see it (contract §11): diagnostician, auditor, admin ---------------------------------------
+
+def test_the_dashboard_is_for_diagnosticians_auditors_and_admins(office):
+    anonymous = visitor(office)
+    for path in ("/dashboard", "/dashboard.xlsx"):
+        reply = anonymous.get(path, headers=HTML, follow_redirects=False)
+        assert reply.status_code == 303 and reply.headers["location"].startswith("/login?next=%2Fdashboard")
+    assert anonymous.get("/dashboard.json", follow_redirects=False).status_code == 401
+    for name in ("dina", "aude", "adam"):
+        web = signed_in(office, name)
+        assert web.get("/dashboard", headers=HTML).status_code == 200, name
+        assert web.get("/dashboard.json").json()["assessments"] == 1, name
+        assert web.get("/dashboard.xlsx").status_code == 200, name

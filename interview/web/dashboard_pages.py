@@ -1,6 +1,7 @@
 """`GET /dashboard`, `/dashboard.json` and `/dashboard.xlsx` (contract §15): the registry's
 portfolio as charts and tables, the same figures as JSON, the filtered list as a workbook.
-Reached like the diagnostician's `/assessments` pages (the same guard applies to both)."""
+For diagnosticians, auditors and admins (roles.READERS), as the `/assessments` pages: a
+visitor not signed in is sent to /login (a program gets 401), another role gets 403."""
 from __future__ import annotations
 
 import tempfile
@@ -15,9 +16,11 @@ from pnman.knowledge.errors import PnmanError
 from pnman.knowledge.model import SIZE_CODES
 
 from ..accounts.store import Account
+from ..accounts.store import Account
 from . import dashboard
 from .dashboard_index import DashboardIndex
 from .dashboard_view import page_context, write_entries
+from .roles import READERS, need
 from .roles import READERS, need
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -274,7 +274,7 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
         return download_response(request, w, shown["record"], download)
 
     from .dashboard_pages import add_routes
-    add_routes(pages, render, lang_for, service, registry)     # /dashboard: guarded as /assessments is
+    add_routes(pages, render, lang_for, service, registry)     # /dashboard: for READERS, as /assessments
     helpers = SimpleNamespace(render=render, see=see, lang_for=lang_for, missing=missing, checked_form=checked_form,
                               words=service.words, entry_page=entry_view, cookie_path=root or "/")
     login.routes(pages, helpers)
