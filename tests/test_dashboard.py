@@ -266,3 +266,29 @@ def test_the_dashboard_is_for_diagnosticians_auditors_and_admins(office):
         assert web.get("/dashboard", headers=HTML).status_code == 200, name
         assert web.get("/dashboard.json").json()["assessments"] == 1, name
         assert web.get("/dashboard.xlsx").status_code == 200, name
+
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.skipif(CHROMIUM is None or not AXE.exists(), reason="needs Chromium and the vendored axe-core")
+def test_axe_core_finds_no_wcag_violation_on_the_dashboard(registry, tmp_path):
+    from web_server import serving
+    script = AXE.read_text(encoding="utf-8")
+    found = {}
+    with serving(tmp_path / "sessions", registry=registry) as base, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for lang in ("fr", "en", "ar"):
+                for width in (1280, 390):
+                    context = browser.new_context(bypass_csp=True, viewport={"width": width, "height": 900})
+                    page = context.new_page()
+                    page.goto(f"{base}/dashboard?lang={lang}")
+                    page.evaluate(script)
+                    found[(lang, width)] = page.evaluate(
+                        "async () => (await axe.run(document, {runOnly: {type: 'tag', values: "
+                        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations.map(v => v.id)")
+                    context.close()
+        finally:
+            browser.close()
+    assert found == {key: [] for key in found} and len(found) == 6
