@@ -392,3 +392,16 @@ def test_each_alternative_of_a_check_is_worth_asking(kb):
     check = next(s for s in current.plan.steps if s.check_only and s.fact == "website")
     assert check.any_of == ("website", "ecommerce_site")
     assert is_useful("website", answers, current, kb) and is_useful("ecommerce_site", answers, current, kb)
+
+
+def test_the_terminal_review_wraps_long_answers_and_never_cuts_them(monkeypatch):
+    """At 80 columns a review line holds the whole question and every goal: wrapped between
+    words (French « ? » kept with its word), nothing cut."""
+    from pnman.interview.questionnaire.prompts import _wrapped
+    monkeypatch.setenv("COLUMNS", "80")
+    text = ("Quels sont les objectifs de l’entreprise pour ses outils informatiques ? — Un site web d’entreprise, "
+            "Promouvoir l’entreprise sur Internet (e-marketing), Une gestion commerciale (CRM)")
+    lines = _wrapped(text).split("\n")
+    assert len(lines) > 1 and all(len(line) <= 80 for line in lines)
+    assert " ".join(line.strip() for line in lines).replace("\u00a0", " ") == text
+    assert not any(line.strip().startswith("?") for line in lines)

@@ -313,7 +313,7 @@ def test_arabic_pages_read_right_to_left_and_say_they_are_a_translation(tmp_path
     session = finish_interview(web, profile, lang="ar")
     page = web.get(f"/i/{session}/result").text
     assert 'dir="rtl"' in page
-    assert "<bdi>Configuration d’un serveur local</bdi>" in page       # the guide's title, quoted in French
+    assert "<bdi dir=\"ltr\" lang=\"fr\">« Configuration d’un serveur local »</bdi>" in page   # the guide's title, quoted in French
 
 
 @pytest.mark.slow
@@ -515,3 +515,31 @@ def test_finishing_again_after_a_changed_answer_records_only_a_changed_decision_
     assert service._recorded(again, second) is second
     code, out, _ = run(capsys, "registry", "list", "--format", "json", "--registry", str(registry))
     assert len(json.loads(out)) == 2
+
+
+def test_a_refused_answer_keeps_the_question_s_address(tmp_path):
+    """After a refused answer the address is the question's (htmx pushes it), and the post's
+    address, opened again, leads to the question instead of « n'existe pas »."""
+    web = client(tmp_path)
+    link = start(web)
+    refused = web.post(f"{link}/answer", data={"csrf_token": web.cookies.get("pnman_csrf"), "key": "employees",
+                                                "value": "sept"}, headers={"HX-Request": "true"}, follow_redirects=False)
+    assert refused.status_code == 400 and refused.headers["HX-Push-Url"] == link
+    again = web.get(f"{link}/answer", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == link
+
+
+def test_the_goals_question_offers_no_i_dont_know(tmp_path):
+    """The goals question cannot be left unknown (an interview must ask for something): its
+    page offers no « Je ne sais pas » that would only be refused."""
+    web = client(tmp_path)
+    link = start(web)
+    page = web.get(link).text
+    for _ in range(30):
+        key = key_of(page)
+        if key == "goals":
+            break
+        answer(web, link, key, {"employees": "12"}.get(key), action="answer" if key == "employees" else "unknown")
+        page = web.get(link).text
+    assert key_of(page) == "goals"
+    assert 'value="unknown"' not in page

@@ -73,6 +73,7 @@ class Step:
     required: bool
     progress: dict
     at_least_one: bool = False
+    help_citation: dict | None = None     # the guide's sentence `help` words, when it is one (a page isolates its French)
 
     def as_dict(self) -> dict:
         """JSON-ready: the contract's QUESTION object (§7) and our extra fields."""
@@ -131,7 +132,9 @@ class Interview:
             default, implied_by = implied.value, implied.source
         number = sum(1 for k in self.state.asked if self.kb.facts[k].role != "identity") + 1
         total = max(number, number - 1 + pending_estimate(answers, self.kb, current))
-        return Step(key=key, text=w(f"questions.{key}.text"), help=self._help(key),
+        help_citation = self._help_citation(key)
+        return Step(key=key, text=w(f"questions.{key}.text"),
+                    help=w.citation(help_citation) if help_citation else self._help(key), help_citation=help_citation,
                     kind=API_KINDS[question.kind], input=question.kind, choices=self._choices(key),
                     default=default, implied_by=implied_by,
                     min=spec.min if spec.type == "int" else None, max=spec.max if spec.type == "int" else None,
@@ -160,17 +163,20 @@ class Interview:
         return ()
 
     def _help(self, key: str) -> str:
-        """The question's own help, else the guide's sentence that makes it matter: from a
-        requested fiche when one cites the fact, else from the first fiche that does."""
-        own = self.words.cat.get(f"questions.{key}.help")
-        if own:
-            return own
+        """The question's own help (the guide's sentence is `_help_citation`)."""
+        return self.words.cat.get(f"questions.{key}.help") or ""
+
+    def _help_citation(self, key: str) -> dict | None:
+        """Without help of its own, the guide's sentence that makes the question matter: from
+        a requested fiche when one cites the fact, else from the first fiche that does."""
+        if self.words.cat.get(f"questions.{key}.help"):
+            return None
         requested = [n for n, _ in requested_fiches(self.state.answers, self.kb)]
         for number in requested + [n for n in self.kb.conditions if n not in requested]:
             for condition in self.kb.conditions[number]:
                 if key in condition.facts:
-                    return self.words.citation(condition.citation.as_dict())
-        return ""
+                    return condition.citation.as_dict()
+        return None
 
     # -- answering -------------------------------------------------------------------------
     def answer(self, key: str, value: Any) -> None:

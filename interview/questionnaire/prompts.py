@@ -10,6 +10,8 @@ is erased and its answer printed in the interview's language instead.
 """
 from __future__ import annotations
 
+import shutil
+import textwrap
 from typing import Any
 
 import questionary
@@ -145,7 +147,7 @@ def ask_checkbox(step: Step, w: Words, prefix: str) -> Any:
     if "by_fiches" in answer and not values:
         _answered(message, w("prompts.by_fiches"))
         return BY_FICHES
-    _answered(message, _short(w.join(labels[v] for v in values), 90) or w("answers.none"))
+    _answered(message, w.join(labels[v] for v in values) or w("answers.none"))     # every answer: the terminal wraps
     return values
 
 
@@ -170,15 +172,21 @@ def ask(step: Step, w: Words, prefix: str = "") -> Any:
     return ask_text(step, w, prefix)
 
 
-def _short(text: str, width: int = 70) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _wrapped(text: str, indent: str = "   ") -> str:
+    """A choice's text wrapped to the terminal (between words, never cut): the lines after
+    the first start under its text, past the pointer."""
+    width = max(30, shutil.get_terminal_size((80, 24)).columns - len(indent) - 1)
+    for mark in (" :", " ;", " !", " ?", " »"):          # French punctuation stays with its word
+        text = text.replace(mark, "\u00a0" + mark[1:])
+    text = text.replace("« ", "«\u00a0")
+    return ("\n" + indent).join(textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False))
 
 
 def review(items: list[dict], w: Words) -> str | None:
-    """The review screen: pick an answer to change (its key), or None to see the result."""
+    """The review screen: pick an answer to change (its key), or None to see the result.
+    Each line holds the whole question and the whole answer (every goal), wrapped."""
     choices = [Choice(w("interview.see_result"), value="__done__")]
-    choices += [Choice(f"{_short(item['question'])} — {_short(item['answer'], 40)}", value=item["key"])
-                for item in items]
+    choices += [Choice(_wrapped(f"{item['question']} — {item['answer']}"), value=item["key"]) for item in items]
     picked = _select(w("interview.review"), choices, w, default=choices[0])
     return None if picked == "__done__" else picked
 

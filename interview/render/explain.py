@@ -5,18 +5,19 @@ from .l10n import Words
 from .reasons import describe_rule
 
 
-def _conditions(ids: list[str], w: Words) -> str:
-    """Condition ids in words: the fact each one reads, its id beside it."""
+def _conditions(ids: list[str], w: Words, verbose: bool = True) -> str:
+    """Condition ids in words: the fact each one reads, its id beside it (`verbose`; a page
+    a company reads shows no id)."""
     by_id = {c.id: c for conditions in w.kb.conditions.values() for c in conditions}
     parts = []
     for condition_id in ids:
         condition = by_id.get(condition_id)
         facts = w.join(w.fact(f) for f in condition.facts) if condition else ""
-        parts.append(f"{facts} ({condition_id})" if facts else condition_id)
+        parts.append((f"{facts} ({condition_id})" if verbose else facts) if facts else condition_id)
     return "; ".join(parts) or w("warnings.ineligible_status")
 
 
-def left_out_text(left: dict, w: Words) -> str:
+def left_out_text(left: dict, w: Words, verbose: bool = True) -> str:
     """Why a fiche is left out of the plan, from the planner's code and figures."""
     code = left["code"]
     figures = {k: v for k, v in left.items() if k not in ("code", "status")}
@@ -24,7 +25,7 @@ def left_out_text(left: dict, w: Words) -> str:
         figures["rule"] = describe_rule(figures["rule"], w)
     for key in ("failing", "acquisition_failing"):
         if key in figures:
-            figures[key] = _conditions(figures[key], w)
+            figures[key] = _conditions(figures[key], w, verbose)
     for key in ("fact", "provides"):
         if key in figures:
             figures[key] = w.fact(figures[key])
@@ -48,7 +49,7 @@ def _reason_lines(reason: dict, w: Words) -> list[str]:
     return lines
 
 
-def localise_explanation(x: dict, w: Words) -> dict:
+def localise_explanation(x: dict, w: Words, verbose: bool = True) -> dict:
     """The explanation with the words for a person beside each code (for --format json too)."""
     x = dict(x, lang=w.lang)
     x["why"] = dict(x["why"], steps=[dict(s, because_text=[describe_rule(r, w) for r in s["because"]])
@@ -61,7 +62,7 @@ def localise_explanation(x: dict, w: Words) -> dict:
     x["what_would_it_take"] = take
     x["warnings"] = [dict(warning, message=w.warning(warning)) for warning in x["warnings"]]
     if x.get("left_out"):
-        x["left_out"] = dict(x["left_out"], text=left_out_text(x["left_out"], w))
+        x["left_out"] = dict(x["left_out"], text=left_out_text(x["left_out"], w, verbose))
     return x
 
 

@@ -60,8 +60,10 @@ def citation_html(citation: dict, w: Words) -> Markup:
     """« text » (fiche N, section): the catalogue's sentence around the guide's French words
     (the quotation and the guide's section name)."""
     text, section = "\u2063", "\u2064"        # INVISIBLE SEPARATOR and PLUS: never in a catalogue
-    sentence = escape(w.citation(dict(citation, text=text, section=section)))
-    return Markup(sentence.replace(text, french(citation["text"])).replace(section, french(citation["section"], nowrap=True)))
+    name = w.section(citation["section"])
+    sentence = escape(w("format.citation", **dict(citation, text=text, section=section)))
+    shown = french(name, nowrap=True) if name == citation["section"] else Markup('<span class="nowrap">{}</span>').format(name)
+    return Markup(sentence.replace(text, french(citation["text"])).replace(section, shown))
 
 
 def _ranks(record: dict, w: Words) -> list[list[dict]]:

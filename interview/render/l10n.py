@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any, Iterable
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
@@ -63,6 +63,15 @@ class Words:
         except ValueError:
             return plain(timestamp)
         return format_date(day, format="long", locale=self.cat.cldr)
+
+    def moment(self, timestamp) -> str:
+        """A date and time as the locale writes them briefly (« 6 déc. 2026 17:50 »), in Latin
+        digits; anything else as it is."""
+        try:
+            moment = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+        except ValueError:
+            return plain(timestamp)
+        return f"{format_date(moment, format='medium', locale=self.cat.cldr)} {format_time(moment, 'HH:mm', locale=self.cat.cldr)}"
 
     def da_range(self, low: int, high: int) -> str:
         """A range of amounts; equal ends print once, a range from nothing is « up to »."""
@@ -168,7 +177,13 @@ class Words:
         return table.get(condition_id)
 
     def citation(self, citation: dict) -> str:
-        return self("format.citation", **citation)
+        """« text » (fiche N, section): the guide's words as they are, the section's name in
+        the reader's language (guide_sections)."""
+        return self("format.citation", **dict(citation, section=self.section(citation["section"])))
+
+    def section(self, name: str) -> str:
+        """A section of a fiche (« Population cible ») in the reader's language."""
+        return self.cat.get(f"guide_sections.{name}") or name
 
     def size_range(self) -> str:
         classes = self.kb.size_classes

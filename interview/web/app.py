@@ -118,8 +118,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     def docs():
-        """The OpenAPI page, from the package's own copy of Swagger UI (no CDN, no inline script)."""
-        return HTMLResponse(under_root(env.get_template("docs.html").render(), root))
+        """The API's page: every operation of the OpenAPI document, as plain HTML (no script,
+        readable by keyboard and screen reader; /openapi.json is the document itself)."""
+        return HTMLResponse(under_root(env.get_template("docs.html").render(**api_page(app.openapi())), root))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     hosts = allowed_hosts(settings.host, settings.port, settings.allow_hosts) if settings.check_host else None
     app.add_middleware(GuardMiddleware, hosts=hosts)
@@ -144,3 +145,21 @@ def from_environment() -> FastAPI:
     return create_app(Settings(kb=knowledge_for(data.get("edition")), lang=data["lang"], host=data["host"],
                                port=data["port"], record=data["record"], allow_hosts=tuple(data["allow_hosts"]),
                                idle_minutes=data["idle_minutes"], root_path=data["root_path"], **paths))
+
+
+def api_page(spec: dict) -> dict:
+    """What the API page shows of an OpenAPI document: its operations in order, each with
+    its summary, description, request body schema and responses."""
+    import json
+    operations = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            body = ((op.get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema")
+            operations.append({
+                "method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                "description": op.get("description", ""),
+                "body": json.dumps(body, indent=2, ensure_ascii=False) if body else "",
+                "responses": [(code, r.get("description", "")) for code, r in (op.get("responses") or {}).items()]})
+    info = spec.get("info", {})
+    return {"title": info.get("title", "pnman"), "version": info.get("version", ""),
+            "description": info.get("description", ""), "openapi": spec.get("openapi", ""), "operations": operations}

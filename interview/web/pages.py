@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from pnman.knowledge.errors import PnmanError
 from pnman.knowledge.profile import check_value
 
+from ..render.html import citation_html
 from ..render.l10n import Words, implied_words
 from ..accounts.store import Account
 from . import login, registry_pages, views
@@ -32,11 +33,14 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
     goes under (--root-path, behind a reverse proxy)."""
     pages = APIRouter(include_in_schema=False)
 
-    def render(request: Request, template_name: str, w: Words, status: int = 200, **context) -> HTMLResponse:
+    def render(request: Request, template_name: str, w: Words, status: int = 200, *, url: str | None = None,
+               **context) -> HTMLResponse:
+        """A page; `url`: the address it has (the question's, for a page that answers a post)."""
         token = request.cookies.get(CSRF_COOKIE) or new_token()
         account = account_of(request)
         html = templates.get_template(template_name).render(
             t=w, w=w, lang=w.lang, dir=w.cat.direction, csrf=token, csrf_field=CSRF_FIELD,
+            cite=lambda citation: citation_html(citation, w),
             languages=[(code, service.words(code)("meta.name")) for code in languages],
             translation=w.cat.translation, path=request.url.path, colon=w.field("", ""),
             account=account, reader=account is not None and account.role in READERS,
@@ -46,7 +50,7 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
         if request.cookies.get(CSRF_COOKIE) != token:
             response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path=root or "/")
         if request.headers.get("hx-request"):
-            response.headers["HX-Push-Url"] = root + str(request.url.path)
+            response.headers["HX-Push-Url"] = root + (url or str(request.url.path))
         return response
 
     def see(url: str) -> RedirectResponse:
@@ -91,7 +95,10 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
 
     def question_page(request: Request, live: Live, step, *, status=200, error=None, kept=None, back_to=""):
         w = live.interview.words
-        return render(request, "question.html", w, status, s=live.state, step=step, error=error,
+        url = None          # a refused answer's page keeps the question's address, not the post's (…/answer)
+        if request.method == "POST":
+            url = f"/i/{live.state.id}/edit/{step.key}?from=review" if back_to else f"/i/{live.state.id}"
+        return render(request, "question.html", w, status, url=url, s=live.state, step=step, error=error,
                       kept=step.default if kept is None else kept, progress=progress(live), back_to=back_to,
                       can_go_back=any(live.interview.kb.facts[k].role != "identity" for k in live.state.asked),
                       choice_value=views.choice_value, implied=lambda rule: implied_words(w, rule))
@@ -198,6 +205,12 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
             w = live.interview.words
             record = service.result(live)
         return fiche_page(request, w, record, number, f"/i/{session_id}", s=live.state)
+
+    @pages.get("/i/{session_id}/answer")
+    def answer_address(session_id: str):
+        """The address a refused answer was posted to, opened again (a bookmark, the page
+        reloaded without JavaScript): the question it answered."""
+        return see(f"/i/{session_id}")
 
     @pages.get("/i/{session_id}/{download}")
     def download(request: Request, session_id: str, download: str):

@@ -86,14 +86,14 @@ def result_context(record: dict, w: Words) -> dict:
 def explanation_context(record: dict, number: int, w: Words) -> dict:
     """`pnman explain` for one fiche of a result, in words: why (or why not) in the plan,
     the guide's sentences, and what it would take."""
-    x = localise_explanation(explain(dict(record, _source="<web>"), number, w.kb), w)
-    reasons = [{"text": reason_words(r, w), "citation": w.citation(r["citation"]),
+    x = localise_explanation(explain(dict(record, _source="<web>"), number, w.kb), w, verbose=False)
+    reasons = [{"text": reason_words(r, w), "citation": r["citation"],
                 "interpretation": r.get("interpretation")} for r in x["why_not"]]
     unknown = list(dict.fromkeys(w.fact(r["fact"]) for r in x["unknown"]))
     return {"x": x, "number": number, "title": w.fiche_title(number), "guide_title": w.kb.fiche(number).title,
             "reasons": reasons, "unknown": unknown, "take": x["what_would_it_take"],
             "left_out": (x.get("left_out") or {}).get("text"),
-            "met": [w.citation(r["citation"]) for r in x["conditions"] if r["outcome"] == "met"],
+            "met": [r["citation"] for r in x["conditions"] if r["outcome"] == "met"],
             "steps": [dict(step, because_text=[t for t, b in zip(step["because_text"], step["because"])
                                                if Reason.of_id(b).rule is not Rule.STATUS])
                       for step in x["why"]["steps"]]}
@@ -156,12 +156,11 @@ def registry_rows(path, w: Words) -> list[dict]:
     """The registry's assessments, newest first, for the diagnostician's page."""
     from pnman.records.registry import Registry
 
-    from ..render.registry import when
     if not Path(path).exists():
         return []
     with Registry.open(path, create=False) as registry:
         listed = registry.list(limit=500)
-    return [{"link": f"/assessments/{e.id}", "at": when(e.created_at), "name": e.name, "size": e.size_class,
+    return [{"link": f"/assessments/{e.id}", "at": e.created_at, "name": e.name, "size": e.size_class,
              "id": e.id, "plan": list(e.plan), "overrides": e.overrides} for e in listed]
 
 
