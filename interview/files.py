@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
+from pnman.knowledge.profile import os_reason
 
 
 def console(file=None):
@@ -48,12 +49,11 @@ def _refuse_special(path: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise InputError(f"cannot be examined ({exc.strerror})", file=str(path)) from None
+        raise InputError(Phrase("write.unexaminable", reason=os_reason(exc)), file=str(path)) from None
     if stat.S_ISDIR(st.st_mode):
-        raise InputError("is a directory, expected a file to write", file=str(path))
+        raise InputError(Phrase("write.directory"), file=str(path))
     if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-        raise InputError("is not a regular file (a device, pipe or socket); write to a file, "
-                         "or -o - for standard output", file=str(path))
+        raise InputError(Phrase("write.special"), file=str(path))
     return st
 
 
@@ -62,16 +62,14 @@ def refuse_read_only(path: Path, existing: os.stat_result | None) -> None:
     written over (root could; pnman does not), whatever the folder allows."""
     if existing is not None and stat.S_ISREG(existing.st_mode) \
             and not existing.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
-        raise InputError(f"is read-only (mode {stat.S_IMODE(existing.st_mode):04o}): pnman does not write over it; "
-                         "make it writable or name another file", file=str(path))
+        raise InputError(Phrase("write.read_only", mode=f"{stat.S_IMODE(existing.st_mode):04o}"), file=str(path))
 
 
 def _write_error(path: Path, exc: OSError) -> InputError:
-    reasons = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
-               errno.EACCES: "permission denied in its folder", errno.EPERM: "permission denied in its folder",
-               errno.EROFS: "its folder is on a read-only file system"}
-    return InputError(f"cannot be written ({reasons.get(exc.errno, exc.strerror or str(exc))}); nothing was changed",
-                      file=str(path))
+    reasons = {errno.ENOSPC: "full", errno.EDQUOT: "quota", errno.EACCES: "permission", errno.EPERM: "permission",
+               errno.EROFS: "read_only"}
+    reason = Phrase(f"write.reasons.{reasons[exc.errno]}") if exc.errno in reasons else os_reason(exc)
+    return InputError(Phrase("write.failed", reason=reason), file=str(path))
 
 
 def current_umask() -> int:
@@ -102,7 +100,7 @@ def write_atomic(path: str | os.PathLike, content: str | bytes | Iterable[bytes]
     refuse_read_only(path, existing)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise InputError("its folder does not exist", file=str(path))
+        raise InputError(Phrase("write.no_folder"), file=str(path))
     data = content.encode("utf-8") if isinstance(content, str) else content
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)   # O_EXCL: no link followed

@@ -31,6 +31,12 @@ def _profile(tmp: Path, text: str, name: str = "p.yaml") -> str:
     return _write(tmp / name, text)
 
 
+def _read_only(path: Path) -> str:
+    path.write_text("old", encoding="utf-8")
+    path.chmod(0o444)
+    return str(path)
+
+
 def _registry_with_one_entry(tmp: Path) -> tuple[str, str]:
     reg = str(tmp / "reg.sqlite3")
     done = subprocess.run([sys.executable, "-m", "pnman", "assess", str(ROOT / "examples/pe-internet.yaml"),
@@ -66,6 +72,10 @@ def _cases(tmp: Path) -> dict:
         "YAML syntax": (["assess", p("employees: [1\n")], "invalid YAML at line"),
         "fiche out of range": (["check", str(ROOT / "examples/pe-internet.yaml"), "--fiche", "99"],
                                "expected a fiche number from 1 to"),
+        "write: read-only": (["assess", str(ROOT / "examples/pe-internet.yaml"), "-o", _read_only(tmp / "ro.txt")],
+                             "is read-only (mode 0444)"),
+        "write: no folder": (["assess", str(ROOT / "examples/pe-internet.yaml"), "-o", str(tmp / "nope" / "r.txt")],
+                             "its folder does not exist"),
         "batch: Windows-1252 CSV": (["batch", _write(tmp / "w.csv", "name;employees\nCafé;3\n".encode("cp1252")),
                                      "-o", str(tmp / "out.jsonl")], "CSV UTF-8"),
         "batch: unknown column": (["batch", _write(tmp / "u.csv", "name,employes\nA,3\n"), "-o",

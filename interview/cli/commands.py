@@ -97,7 +97,7 @@ def _pdf_ready(output: str | None) -> None:
     from ..files import is_stdout
     from ..render.pdf import weasyprint
     if (not output or is_stdout(output)) and sys.stdout is not None and sys.stdout.isatty():
-        raise PnmanError("--format pdf writes binary data: give an output file with -o FILE")
+        raise PnmanError(Phrase("write.binary", format="pdf"))
     weasyprint()
 
 
@@ -147,7 +147,7 @@ def cmd_graph(args) -> int:
         content = graph.to_dot(g, title, ranks)
         if args.format in ("svg", "png"):
             if args.format == "png" and not args.output:
-                raise PnmanError("--format png writes binary data: give an output file with -o")
+                raise PnmanError(Phrase("write.binary", format="png"))
             content = graph.render_with_graphviz(content, args.format)
     emit(content, args.output)
     return 0

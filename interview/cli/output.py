@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
+from pnman.knowledge.profile import os_reason
 
 from ..files import is_stdout, to_json, write_atomic
 
@@ -16,7 +17,7 @@ def emit(content: str | bytes, output: str | None) -> None:
         write_atomic(output, content)
         return
     if sys.stdout is None:
-        raise InputError("standard output is closed; write to a file with -o FILE")
+        raise InputError(Phrase("write.stdout_closed"))
     try:
         if isinstance(content, bytes):
             sys.stdout.buffer.write(content)
@@ -26,4 +27,4 @@ def emit(content: str | bytes, output: str | None) -> None:
     except BrokenPipeError:
         raise
     except OSError as exc:
-        raise InputError(f"standard output cannot be written ({exc.strerror}); write to a file with -o FILE") from None
+        raise InputError(Phrase("write.stdout_failed", reason=os_reason(exc))) from None

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pnman.knowledge.errors import InputError, ProfileError
+from pnman.knowledge.errors import InputError, Phrase, ProfileError
 from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.profile import check_profile
 
@@ -132,8 +132,7 @@ def _yaml_value(value: Any) -> str:
 
 def _check_name(name: str) -> None:
     if not NAME.match(name or ""):
-        raise InputError("expected a session name of letters, digits, '-', '_' or '.' (at most 64)",
-                         key="--session")
+        raise InputError(Phrase("session.name"), key="--session")
 
 
 def _acquire(path: Path):
@@ -230,8 +229,7 @@ def open_session(name: str, kb: Knowledge, *, resume: bool, lang: str) -> Sessio
     try:
         if resume:
             if not path.exists():
-                raise InputError("no saved session with this name to resume; start one without --resume",
-                                 file=str(path))
+                raise InputError(Phrase("session.none_to_resume"), file=str(path))
             session = _load(path, kb)
         else:
             previous = _keep_previous(path, name) if os.path.lexists(path) else None
