@@ -8,7 +8,7 @@ import os
 from functools import lru_cache
 from importlib import metadata
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
 from pnman.knowledge.loader import Knowledge
 
 ENGINES = ("durable", "clips")
@@ -33,10 +33,10 @@ def chosen() -> str:
     forced = os.environ.get(ENVIRONMENT, "").strip()
     if forced:
         if forced not in ENGINES:
-            raise InputError(f"expected one of {', '.join(ENGINES)}, got {forced!r}", file=f"${ENVIRONMENT}")
+            raise InputError(Phrase("engine_unknown", engines=", ".join(ENGINES), found=forced), file=f"${ENVIRONMENT}")
         if not available(forced):
-            raise InputError(f"{_DISTRIBUTIONS[forced]} is not installed or does not import "
-                             f"on this Python; install it, or unset {ENVIRONMENT}", file=f"${ENVIRONMENT}={forced}")
+            raise InputError(Phrase("engine_missing", distribution=_DISTRIBUTIONS[forced], variable=ENVIRONMENT),
+                             file=f"${ENVIRONMENT}={forced}")
         return forced
     return "durable" if available("durable") else "clips"
 

@@ -179,3 +179,19 @@ def test_no_refusal_wording_uses_the_name_key():
     for lang in available_languages():
         cat = catalogue(lang)
         assert [k for k in cat.keys if "{key}" in str(cat.raw(k))] == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
+def test_an_engine_refusal_speaks_the_chosen_language(tmp_path, capsys, monkeypatch, lang):
+    from pnman.rules import engines
+    profile = _profile(tmp_path, "employees: 12\n")
+    monkeypatch.setenv(engines.ENVIRONMENT, "drools")
+    code, err = _run(capsys, ["assess", profile, "--lang", lang])
+    assert code == 2
+    _check(lang, err.replace("durable, clips", "").replace("clipspy", ""), "expected one of", tmp_path)
+    monkeypatch.setattr(engines, "available", lambda name: name != "durable")
+    monkeypatch.setenv(engines.ENVIRONMENT, "durable")
+    code, err = _run(capsys, ["assess", profile, "--lang", lang])
+    assert code == 2
+    _check(lang, err.replace("durable-rules", "").replace("Python", "").replace("PNMAN_ENGINE", ""),
+           "is not installed", tmp_path)
