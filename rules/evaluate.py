@@ -119,23 +119,30 @@ class _Shared:
     A condition's outcome depends only on its tests' outcomes, and a fiche's status only
     on its conditions' outcomes: once the test outcomes are interned (one object per
     distinct outcome), the 200-odd condition outcomes and the statuses of an evaluation
-    are dictionary look-ups instead of new objects. The objects are frozen; the tables
-    are emptied together when they grow past LIMIT, so no key outlives its objects.
+    are dictionary look-ups instead of new objects. The objects are frozen. Each table is
+    emptied when it reaches its limit (a batch of 100,000 varied companies would otherwise
+    keep every combination it met). Emptying one table at any time is safe: the keys
+    hold `id()`s of test outcomes, and the value of every key keeps those outcomes alive,
+    so an id in a key cannot be reused by another object while the key exists.
     """
-    LIMIT = 100_000
+    LIMITS = {"tests": 4_096, "conditions": 20_000, "statuses": 20_000}
 
     def __init__(self):
         self.tests: dict[tuple, TestOutcome] = {}
         self.conditions: dict[tuple, ConditionOutcome] = {}
         self.statuses: dict[tuple, FicheStatus] = {}
+        self.limits = dict(self.LIMITS)
+
+    def _room(self, table: dict, name: str) -> dict:
+        if len(table) >= self.limits[name]:
+            table.clear()
+        return table
 
     def test(self, test: Test, outcome: str, rule, fact_id) -> TestOutcome:
         key = (test.id, outcome, fact_id)
         found = self.tests.get(key)
         if found is None:
-            if len(self.tests) > self.LIMIT:
-                self.tests.clear(), self.conditions.clear(), self.statuses.clear()
-            found = self.tests[key] = TestOutcome(test, outcome, rule, fact_id)
+            found = self._room(self.tests, "tests")[key] = TestOutcome(test, outcome, rule, fact_id)
         return found
 
     def condition(self, condition: Condition, tests: dict[str, TestOutcome]) -> ConditionOutcome:
@@ -143,7 +150,7 @@ class _Shared:
         key = (condition.id, *map(id, results))
         found = self.conditions.get(key)
         if found is None:
-            found = self.conditions[key] = _condition_outcome(condition, results)
+            found = self._room(self.conditions, "conditions")[key] = _condition_outcome(condition, results)
         return found
 
     def status(self, number: int, conditions: tuple[Condition, ...], test_ids: tuple[str, ...],
@@ -156,8 +163,8 @@ class _Shared:
             outcomes = tuple(self.condition(c, tests) for c in conditions)
             status = fiche_status(number, outcomes)
             excluded_by = tuple(c for c in outcomes if c.outcome == "failed" and c.condition.kind == "eligibility")
-            found = self.statuses[key] = FicheStatus(number, status, f"status.f{number}.{status}", outcomes,
-                                                     excluded_by)
+            found = FicheStatus(number, status, f"status.f{number}.{status}", outcomes, excluded_by)
+            self._room(self.statuses, "statuses")[key] = found
         return found
 
 

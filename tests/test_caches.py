@@ -1,0 +1,78 @@
+"""Every cache the engine keeps between assessments is bounded: each test below fills one
+past its bound and checks it stayed within it and that the answers did not change
+(a batch of 100,000 companies must not grow the memory of its processes)."""
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+
+import pytest
+
+from bench.portfolio import profiles
+from pnman.engine import questioning
+from pnman.engine.facade import assess
+from pnman.knowledge.profile import check_profile
+from pnman.rules import evaluate as evaluation
+
+
+@pytest.fixture(scope="module")
+def varied(kb):
+    return [check_profile(p, kb) for p in profiles(120, seed=31)]
+
+
+def test_the_shared_outcome_tables_stay_within_their_limits(kb, varied, monkeypatch):
+    expected = [assess(p, kb).record(timestamp="t")["decision_digest"] for p in varied]
+    shared = evaluation._shared(kb)
+    limits = {"tests": 40, "conditions": 60, "statuses": 30}
+    monkeypatch.setattr(shared, "limits", limits)
+    for table in limits:
+        getattr(shared, table).clear()
+    seen = {table: 0 for table in limits}
+    for profile, digest in zip(varied, expected):
+        assert assess(profile, kb).record(timestamp="t")["decision_digest"] == digest
+        for table, limit in limits.items():
+            size = len(getattr(shared, table))
+            assert size <= limit, table
+            seen[table] = max(seen[table], size)
+    assert seen == limits          # each table reached its bound (and was emptied past it)
+
+
+def test_the_questioning_keeps_a_bounded_number_of_outcomes(kb, monkeypatch):
+    monkeypatch.setattr(questioning, "OUTCOMES_KEPT", 5)
+    questioning._OUTCOMES.clear()
+    for employees in range(10, 30):
+        questioning.outcome({"employees": employees, "goals": ["website"]}, kb)
+        assert len(questioning._OUTCOMES) <= 5
+    assert len(questioning._OUTCOMES) == 5
+
+
+def _lru_caches():
+    """Every functools.lru_cache in pnman's modules (the web face's too)."""
+    found = []
+    layers = [importlib.import_module(f"pnman.{layer}") for layer in ("knowledge", "rules", "engine", "interview")]
+    modules = [m for layer in layers for m in pkgutil.walk_packages(layer.__path__, layer.__name__ + ".")]
+    for module in modules:
+        if module.name.endswith("__main__"):
+            continue
+        loaded = importlib.import_module(module.name)
+        for name, value in vars(loaded).items():
+            if callable(value) and hasattr(value, "cache_info") and getattr(value, "__module__", None) == module.name:
+                found.append((module.name, name, value))
+    return found
+
+
+def test_every_lru_cache_has_a_bound():
+    caches = _lru_caches()
+    assert len(caches) >= 5
+    unbounded = [f"{module}.{name}" for module, name, cached in caches if cached.cache_parameters()["maxsize"] is None]
+    assert not unbounded
+
+
+def test_an_lru_cache_filled_past_its_bound_stays_within_it(kb):
+    from pnman.engine import planner
+    bound = planner._implied.cache_parameters()["maxsize"]
+    for value in range(bound + 50):
+        planner._implied(kb, "employees", value)
+        assert planner._implied.cache_info().currsize <= bound
+    assert planner._implied.cache_info().currsize == bound
