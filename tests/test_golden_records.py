@@ -1,4 +1,4 @@
-"""Records are byte-identical to the stored ones (tests/records/golden.py): the examples in
+"""Records are byte-identical to the stored ones (tests/sealed_records/golden.py): the examples in
 fr, en and ar, and a random portfolio. Made twice in one process, so that what the engine
 keeps between assessments (shared outcomes, cached fiche entries, serialised parts) cannot
 change a record either."""
@@ -8,14 +8,14 @@ import difflib
 
 import pytest
 
-from tests.records import golden
+from tests.sealed_records import golden
 
 
 def _same(name: str, made: str) -> None:
     stored = golden.read(name)
     if made != stored:
         diff = "".join(list(difflib.unified_diff(stored.splitlines(True), made.splitlines(True), "stored", "made"))[:40])
-        pytest.fail(f"{name} differs from the stored record (python tests/records/golden.py rewrites it "
+        pytest.fail(f"{name} differs from the stored record (python tests/sealed_records/golden.py rewrites it "
                     f"when the change is meant):\n{diff}")
 
 

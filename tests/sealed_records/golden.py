@@ -1,6 +1,10 @@
-"""Stored records of the examples and of a fixed random portfolio, byte for byte: what the
-speed work (issue 23) must not change. `python tests/records/golden.py` rewrites them —
-only when a change of the decision or of the record's shape is meant (say so in the commit).
+"""Stored records as they leave pnman (localised, sealed with their record hash), byte for
+byte: the examples in fr, en and ar and a fixed random portfolio — what the speed work
+(issue 23: fiche entries kept, the record hash from parts already serialised) must not
+change. tests/test_records.py keeps the engine record and the French report of every
+example and case; these add the words, the seal and the warm caches.
+`python tests/sealed_records/golden.py` rewrites them — only when a change of the decision
+or of the record's shape is meant (say so in the commit).
 
 A record is made with a fixed timestamp and program version, localised and sealed as the
 CLI writes it (`to_json`), in each language for the examples, in French for the portfolio."""
