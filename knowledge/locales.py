@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import KnowledgeError, install_english
-from .yamlio import read_knowledge_file
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 SOURCE_LANGUAGE = "fr"
@@ -142,6 +141,7 @@ def catalogue(lang: str, directory: Path = LOCALES_DIR) -> Catalogue:
     if lang not in available_languages(directory):
         raise KnowledgeError(f"no catalogue for language '{lang}' (available: {', '.join(available_languages(directory))})",
                              key="--lang")
+    from .yamlio import read_knowledge_file    # YAML only when a catalogue is read (not for --help)
     data = read_knowledge_file(path)
     if not isinstance(data, dict):
         raise KnowledgeError("top level must be a mapping", file=str(path))

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SIZE_CODES = ("TPE", "PE", "ME")
+from .sizes import SIZE_CODES
 SizeCode = Literal["TPE", "PE", "ME"]
 
 

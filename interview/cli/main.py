@@ -11,7 +11,7 @@ import sys
 
 from pnman.knowledge.errors import PnmanError
 from pnman.knowledge.locales import available_languages, catalogue, message_language
-from pnman.knowledge.model import SIZE_CODES
+from pnman.knowledge.sizes import SIZE_CODES
 
 from .edition_args import add_edition_option, add_impact_parser
 from .registry_args import add_record_options, add_registry_parsers

@@ -1,0 +1,38 @@
+"""`pnman --help` and `pnman --version` load neither the knowledge nor the engine: a fresh
+interpreter answers them without importing pydantic, YAML or a rules engine (the timing is
+in bench/bench.py; this checks the cause)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("pydantic", "yaml", "pnman.knowledge.loader", "pnman.rules.evaluate", "durable", "clips", "networkx",
+         "rich", "babel", "pnman.engine.facade")
+
+PROBE = """
+import sys
+from pnman.interview.cli.main import main
+try:
+    main({argv!r})
+except SystemExit:
+    pass
+print("\\nLOADED " + " ".join(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["assess", "--help"], ["batch", "--help"]])
+def test_help_and_version_import_nothing_heavy(argv):
+    done = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv, heavy=HEAVY)],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip(), done.stderr
+    loaded = done.stdout.rsplit("LOADED", 1)[1].split()
+    assert loaded == [], f"pnman {' '.join(argv)} imported {loaded}"
+    assert ("pnman " in done.stdout) if argv == ["--version"] else ("usage: pnman" in done.stdout)
+
+
+def test_a_command_still_loads_what_it_needs(tmp_path):
+    probe = PROBE.format(argv=["fiches", "--format", "json"], heavy=HEAVY)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "pnman.knowledge.loader" in done.stdout.rsplit("LOADED", 1)[1]
