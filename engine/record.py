@@ -8,10 +8,19 @@ The engine's record has no wording. The faces add the words for a person (a step
 `label`, a warning's `message`, the catalogue used); knowledge.locales.LOCALISED lists
 those fields and the digest leaves them out, so the French and the English record of
 one profile share it.
+
+Making records is the batch's and the web's hot path, so what records have in common is
+made once: a fiche entry is kept for its status and the values its reasons read, a trace
+entry for its firing, each with its canonical JSON; the digest and the record hash are
+computed from those serialised parts (the same bytes as serialising the whole record).
+Entries are thus shared between records: a record is a value, never edited in place —
+copy it (copy.deepcopy) to change it. `decision_digest` and `record_hash` themselves
+serialise everything afresh: audit reads records from files and trusts nothing kept.
 """
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
@@ -19,7 +28,7 @@ import orjson
 
 from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.locales import LOCALISED
-from pnman.rules.evaluate import ConditionOutcome, Evaluation
+from pnman.rules.evaluate import ConditionOutcome, Evaluation, FicheStatus
 
 from . import __version__
 from .plan_warnings import PlanWarning
@@ -71,6 +80,12 @@ def reason(outcome: ConditionOutcome, evaluation: Evaluation) -> dict:
     return entry
 
 
+def condition_entry(outcome: ConditionOutcome) -> dict:
+    """A condition's line in its fiche's entry: how it came out and which rules decided it."""
+    return {"id": outcome.condition.id, "kind": outcome.condition.kind, "outcome": outcome.outcome,
+            "rules": [t.rule for t in outcome.tests if t.rule]}
+
+
 def fiche_entry(evaluation: Evaluation, number: int) -> dict:
     status = evaluation.statuses[number]
     return {
@@ -80,30 +95,29 @@ def fiche_entry(evaluation: Evaluation, number: int) -> dict:
         "rule_origin": "python",        # a status is derived in Python from the conditions' outcomes
         "reasons": [reason(c, evaluation) for c in status.conditions if c.outcome != "met"],
         "unknown_facts": list(status.unknown_facts),
-        "conditions": [{"id": c.condition.id, "kind": c.condition.kind, "outcome": c.outcome,
-                        "rules": [t.rule for t in c.tests if t.rule]} for c in status.conditions],
+        "conditions": [condition_entry(c) for c in status.conditions],
     }
 
 
 def trace(evaluation: Evaluation, kb: Knowledge) -> list[dict]:
     """Every rule firing: the rule, the fact it matched, what it derived, and the guide behind it
     (the conditions that use a fact test and their sentences; an implication's rationale)."""
-    citations = kb.test_citations()
-    entries = []
-    for firing in evaluation.firings:
-        entry = {"rule": firing.rule, "origin": "engine", "facts": [firing.fact], "derived": firing.derived}
-        implication = kb.implication.get(firing.rule)
-        if implication is not None:
-            entry["interpretation"] = implication.interpretation
-            if firing.suppressed:
-                entry["suppressed"] = "the profile states this fact: its value is kept"
-        else:
-            test_id = firing.rule.rsplit(".", 1)[0]
-            conditions, cited = citations.get(test_id, ([], []))
-            entry["conditions"] = conditions
-            entry["citations"] = cited
-        entries.append(entry)
-    return entries
+    return [_trace_entry(firing, kb) for firing in evaluation.firings]
+
+
+def _trace_entry(firing, kb: Knowledge) -> dict:
+    entry = {"rule": firing.rule, "origin": "engine", "facts": [firing.fact], "derived": firing.derived}
+    implication = kb.implication.get(firing.rule)
+    if implication is not None:
+        entry["interpretation"] = implication.interpretation
+        if firing.suppressed:
+            entry["suppressed"] = "the profile states this fact: its value is kept"
+    else:
+        test_id = firing.rule.rsplit(".", 1)[0]
+        conditions, cited = kb.test_citations().get(test_id, ([], []))
+        entry["conditions"] = conditions
+        entry["citations"] = cited
+    return entry
 
 
 def decision_content(record: Mapping[str, Any]) -> dict:
@@ -118,21 +132,136 @@ def decision_content(record: Mapping[str, Any]) -> dict:
 
 def decision_digest(record: Mapping[str, Any]) -> str:
     """sha256 of the decision content: no timestamp, program version or wording."""
-    return "sha256:" + hashlib.sha256(_canonical_bytes(decision_content(record))).hexdigest()
+    return _sha256(_canonical_bytes(decision_content(record)))
 
 
 def record_hash(record: Mapping[str, Any]) -> str:
     """sha256 of the whole record as it leaves pnman (time, versions and wording included):
     `decision_digest` says two records decide the same; this says the file is as written."""
-    content = {k: v for k, v in record.items() if k not in NOT_HASHED}
-    return "sha256:" + hashlib.sha256(_canonical_bytes(content)).hexdigest()
+    return _sha256(_canonical_bytes(_hashed_content(record)))
+
+
+def _hashed_content(record: Mapping[str, Any]) -> dict:
+    return {k: v for k, v in record.items() if k not in NOT_HASHED}
 
 
 def seal(record: Mapping[str, Any]) -> dict:
-    """The record with its `record_hash`, last of all, once nothing will be added to it."""
+    """The record with its `record_hash`, last of all, once nothing will be added to it.
+    The parts serialised for its digest are not serialised again (the same bytes)."""
     sealed = {k: v for k, v in record.items() if k != "record_hash"}
-    sealed["record_hash"] = record_hash(sealed)
+    sealed["record_hash"] = _sha256(_assembled(_hashed_content(sealed), _SERIALISED.get))
     return sealed
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+# -- the parts records share -------------------------------------------------------------
+# Bounded tables (emptied when full; a miss only costs the work again). A table holds the
+# objects whose id() keys it, so an id in a key cannot be reused while the key is there.
+ENTRIES_KEPT = 8_192
+SERIALISED_KEPT = 256
+_CONDITIONS: dict[int, tuple] = {}     # id(condition outcome) -> (outcome, entry, JSON)
+_REASONS: dict[tuple, tuple] = {}      # (id(condition outcome), values read) -> (outcome, reason, JSON)
+_TRACE_ENTRIES: dict[tuple, tuple] = {}    # (id(kb), firing) -> (kb, entry, JSON)
+_SERIALISED: dict[int, tuple] = {}         # id(a record's part) -> (the part, its canonical JSON)
+
+
+def _room(table: dict, limit: int) -> dict:
+    if len(table) >= limit:
+        table.clear()
+    return table
+
+
+def _value_key(value: Any) -> tuple:
+    """A value as a dictionary key that tells True from 1 and a list from None."""
+    return (value.__class__, tuple(value) if value.__class__ is list else value)
+
+
+def _shared_condition(outcome: ConditionOutcome) -> tuple[dict, bytes]:
+    found = _CONDITIONS.get(id(outcome))
+    if found is None:
+        entry = condition_entry(outcome)
+        found = _room(_CONDITIONS, ENTRIES_KEPT)[id(outcome)] = (outcome, entry, _canonical_bytes(entry))
+    return found[1], found[2]
+
+
+def _shared_reason(outcome: ConditionOutcome, evaluation: Evaluation, varying: dict) -> tuple[dict, bytes]:
+    """A reason is its (shared) condition outcome and the values it shows: kept for both.
+    A yes/no value follows from its test's outcome (met, failed or unknown), so only the
+    other values (counts, lists) are part of the key (`varying`: by condition)."""
+    tests = varying[outcome.condition.id]
+    key = (id(outcome), *(_value_key(evaluation.actual(t)) for t in tests)) if tests else id(outcome)
+    found = _REASONS.get(key)
+    if found is None:
+        entry = reason(outcome, evaluation)
+        found = _room(_REASONS, ENTRIES_KEPT)[key] = (outcome, entry, _canonical_bytes(entry))
+    return found[1], found[2]
+
+
+@lru_cache(maxsize=4)
+def _varying_tests(kb: Knowledge) -> dict[str, tuple]:
+    """For each condition, the tests whose values its reason shows and its outcome does not
+    tell (a count, a list): the yes/no ones are met, failed or unknown by their value."""
+    return {c.id: tuple(t for t in c.tests if t.op != "eq") for conditions in kb.conditions.values() for c in conditions}
+
+
+def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: dict) -> tuple[dict, bytes]:
+    """The fiche's entry, made of kept condition lines and reasons, and its canonical JSON
+    assembled from theirs (keys in sorted order, as orjson's OPT_SORT_KEYS writes them)."""
+    conditions, reasons, conditions_json, reasons_json = [], [], [], []
+    for outcome in status.conditions:
+        entry, data = _shared_condition(outcome)
+        conditions.append(entry)
+        conditions_json.append(data)
+        if outcome.outcome != "met":
+            entry, data = _shared_reason(outcome, evaluation, varying)
+            reasons.append(entry)
+            reasons_json.append(data)
+    unknown = list(status.unknown_facts)
+    origin = "python"       # a status is derived in Python from the conditions' outcomes (as fiche_entry)
+    entry = {"fiche": status.fiche, "status": status.status, "rule": status.rule, "rule_origin": origin,
+             "reasons": reasons, "unknown_facts": unknown, "conditions": conditions}
+    data = b"".join((b'{"conditions":[', b",".join(conditions_json), b'],"fiche":', b"%d" % status.fiche,
+                     b',"reasons":[', b",".join(reasons_json), b'],"rule":', orjson.dumps(status.rule),
+                     b',"rule_origin":', orjson.dumps(origin), b',"status":', orjson.dumps(status.status),
+                     b',"unknown_facts":', orjson.dumps(unknown) if unknown else b"[]", b"}"))
+    return entry, data
+
+
+def _shared_trace_entry(firing, kb: Knowledge) -> tuple[dict, bytes]:
+    key = (id(kb), firing.rule, firing.fact, firing.derived, firing.suppressed)
+    found = _TRACE_ENTRIES.get(key)
+    if found is None:
+        entry = _trace_entry(firing, kb)
+        found = _room(_TRACE_ENTRIES, ENTRIES_KEPT)[key] = (kb, entry, _canonical_bytes(entry))
+    return found[1], found[2]
+
+
+def _listed(parts: list[tuple[dict, bytes]]) -> tuple[list[dict], bytes]:
+    """A list of entries and its canonical JSON from theirs."""
+    return [entry for entry, _ in parts], b"[" + b",".join(data for _, data in parts) + b"]"
+
+
+def _assembled(data: Mapping[str, Any], known) -> bytes:
+    """The canonical JSON of a mapping, reusing the serialised values `known(id(value))`
+    gives: a top-level mapping's canonical JSON is its sorted keys and values' JSON joined
+    (tests/test_records_speed.py checks it against serialising the whole)."""
+    if not all(key.__class__ is str and key.isascii() for key in data):
+        return _canonical_bytes(data)       # keys a plain sort may order otherwise: the whole
+    parts = []
+    for key in sorted(data):
+        value = data[key]
+        found = known(id(value))
+        part = found[1] if found is not None and found[0] is value else _canonical_bytes(value)
+        parts.append(orjson.dumps(key) + b":" + part)
+    return b"{" + b",".join(parts) + b"}"
+
+
+def _remember(parts: dict[int, tuple]) -> None:
+    table = _room(_SERIALISED, SERIALISED_KEPT)
+    table.update(parts)
 
 
 def _canonical_bytes(data: Any) -> bytes:
@@ -150,6 +279,10 @@ def now() -> str:
 
 def build_record(evaluation: Evaluation, steps: tuple[PlanStep, ...], totals: dict, warnings: tuple[PlanWarning, ...], kb: Knowledge, *,
                  timestamp: str | None = None) -> dict:
+    statuses = evaluation.statuses
+    varying = _varying_tests(kb)
+    fiches, fiches_json = _listed([_shared_fiche_entry(evaluation, statuses[n], varying) for n in sorted(statuses)])
+    entries, trace_json = _listed([_shared_trace_entry(firing, kb) for firing in evaluation.firings])
     record = {
         "schema": SCHEMA,
         "knowledge_version": kb.version,
@@ -161,11 +294,16 @@ def build_record(evaluation: Evaluation, steps: tuple[PlanStep, ...], totals: di
         "size_class": evaluation.size_class,
         "facts": {name: {"value": fv.value, "source": fv.source}
                   for name, fv in sorted(evaluation.facts.items())},
-        "fiches": [fiche_entry(evaluation, n) for n in sorted(evaluation.statuses)],
+        "fiches": fiches,
         "plan": [step.as_dict() for step in steps],
         "totals": totals,
         "warnings": [w.as_dict() for w in warnings],
-        "trace": trace(evaluation, kb),
+        "trace": entries,
     }
-    record["decision_digest"] = decision_digest(record)
+    parts = {id(fiches): (fiches, fiches_json), id(entries): (entries, trace_json)}
+    content = decision_content(record)
+    for key in ("profile", "facts"):       # the localised record has them too: serialised once
+        parts[id(record[key])] = (record[key], _canonical_bytes(record[key]))
+    record["decision_digest"] = _sha256(_assembled(content, parts.get))
+    _remember(parts)
     return record

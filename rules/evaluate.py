@@ -14,7 +14,7 @@ firings back into three-valued outcomes:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Mapping
 
 from pnman.knowledge.conditions import Condition, Test
@@ -51,7 +51,7 @@ class ConditionOutcome:
     outcome: str
     tests: tuple[TestOutcome, ...]
 
-    @property
+    @cached_property     # outcomes are shared between evaluations: found once
     def deciding(self) -> tuple[TestOutcome, ...]:
         """The tests that explain the outcome (the failing or unknown ones, or all when met)."""
         if self.outcome == "met":
@@ -72,7 +72,7 @@ class FicheStatus:
     def pending(self) -> tuple[ConditionOutcome, ...]:
         return tuple(c for c in self.conditions if c.outcome != "met")
 
-    @property
+    @cached_property     # statuses are shared between evaluations: found once
     def unknown_facts(self) -> tuple[str, ...]:
         facts = []
         for c in self.conditions:
@@ -222,24 +222,25 @@ def _resolve(asserted: list[dict], firings: list[Firing], kb: Knowledge):
     return facts, tuple(contradictions)
 
 
+@lru_cache(maxsize=4)
+def _test_rules(kb: Knowledge) -> tuple[tuple[Test, str, str, str], ...]:
+    """Each test with the fact it reads and its two rules' ids, made once per knowledge."""
+    return tuple((test, fact_name(test), f"{test.id}.met", f"{test.id}.failed") for test in kb.tests())
+
+
 def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[Firing],
                    shared: _Shared) -> dict[str, TestOutcome]:
-    fired: dict[tuple[str, str], str] = {}
-    for firing in firings:
-        if firing.rule.startswith("test."):
-            fired[(firing.rule, firing.fact)] = firing.rule
+    fired = {(firing.rule, firing.fact) for firing in firings}
     outcomes = {}
-    for test in kb.tests():
-        name = fact_name(test)
+    intern = shared.test
+    for test, name, met, failed in _test_rules(kb):
         source = facts.get(name)
         if source is None:
-            outcomes[test.id] = shared.test(test, "unknown", None, None)
-            continue
-        for outcome in ("met", "failed"):
-            rule = f"{test.id}.{outcome}"
-            if (rule, source.fact_id) in fired:
-                outcomes[test.id] = shared.test(test, outcome, rule, source.fact_id)
-                break
+            outcomes[test.id] = intern(test, "unknown", None, None)
+        elif (met, source.fact_id) in fired:
+            outcomes[test.id] = intern(test, "met", met, source.fact_id)
+        elif (failed, source.fact_id) in fired:
+            outcomes[test.id] = intern(test, "failed", failed, source.fact_id)
         else:  # pragma: no cover - every known fact fires one of the two rules
             raise RuntimeError(f"no rule decided {test.id} for {source.fact_id}")
     return outcomes
