@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from pnman.knowledge.loader import Knowledge
-from pnman.rules.evaluate import Evaluation
+from pnman.rules.evaluate import Evaluation, evaluate_trial
 
 from .facade import assess
-from .planner import Plan, requested_fiches
+from .planner import Plan, build_plan, requested_fiches
 from .record import canonical_json
 
 
@@ -45,24 +45,26 @@ class Outcome:
     relevant: tuple[int, ...]
 
 
-_OUTCOMES: OrderedDict[tuple[str, str], Outcome] = OrderedDict()
+_OUTCOMES: OrderedDict[tuple, Outcome] = OrderedDict()
 _OUTCOMES_LOCK = threading.Lock()
 OUTCOMES_KEPT = 512
 
 
-def outcome(answers: Mapping[str, Any], kb: Knowledge) -> Outcome:
+def outcome(answers: Mapping[str, Any], kb: Knowledge, *, trial: bool = False) -> Outcome:
     """Evaluate the answers so far and reduce the result to what the company acts on.
 
-    Kept for the last few hundred sets of answers: the question after an answer starts
-    from the outcome its usefulness test has just computed, and people answering alike
-    share the first steps (the web server's load is mostly this function)."""
-    key = (kb.version, canonical_json(answers))
+    `trial`: a « what if » of the usefulness test, evaluated with the rules fired in plain
+    Python (rules/chaining.py: the same firings as the engine, a tenth of the cost); the
+    outcome of the answers actually given always comes from the rules engine. Both kinds
+    are kept for the last few hundred sets of answers (people answering alike share the
+    first steps; the web server's load is mostly this function)."""
+    key = (trial, kb.version, canonical_json(answers))
     with _OUTCOMES_LOCK:
         found = _OUTCOMES.get(key)
         if found is not None:
             _OUTCOMES.move_to_end(key)
             return found
-    found = _outcome(answers, kb)
+    found = _outcome(answers, kb, trial)
     with _OUTCOMES_LOCK:
         _OUTCOMES[key] = found
         while len(_OUTCOMES) > OUTCOMES_KEPT:
@@ -70,9 +72,13 @@ def outcome(answers: Mapping[str, Any], kb: Knowledge) -> Outcome:
     return found
 
 
-def _outcome(answers: Mapping[str, Any], kb: Knowledge) -> Outcome:
-    assessment = assess(answers, kb)
-    evaluation, plan = assessment.evaluation, assessment.plan
+def _outcome(answers: Mapping[str, Any], kb: Knowledge, trial: bool = False) -> Outcome:
+    if trial:
+        evaluation = evaluate_trial(answers, kb)
+        plan = build_plan(evaluation, kb)
+    else:
+        assessment = assess(answers, kb)
+        evaluation, plan = assessment.evaluation, assessment.plan
     relevant = {n for n, _ in requested_fiches(answers, kb)}
     relevant.update(s.fiche for s in plan.steps if s.id.is_fiche)
     signature = canonical_json({
@@ -137,7 +143,7 @@ def is_useful(key: str, answers: Mapping[str, Any], current: Outcome, kb: Knowle
     for value in _alternatives(key, kb):
         trial = dict(answers)
         trial[key] = value
-        signatures.add(outcome(trial, kb).signature)
+        signatures.add(outcome(trial, kb, trial=True).signature)
         if len(signatures) > 1:
             return True
     return False

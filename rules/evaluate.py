@@ -276,6 +276,19 @@ def evaluate(profile: Mapping[str, Any], kb: Knowledge) -> Evaluation:
     asserted = profile_facts(profile, kb)
     engine = chosen()
     firings = engine_for(kb, engine).run(asserted)
+    return _evaluation(profile, kb, asserted, firings, engine)
+
+
+def evaluate_trial(profile: Mapping[str, Any], kb: Knowledge) -> Evaluation:
+    """The same evaluation with the rules fired in plain Python (rules/chaining.py): for the
+    questioning's « what if » trials only, never for a status anyone is shown."""
+    from .chaining import chain
+    asserted = profile_facts(profile, kb)
+    return _evaluation(profile, kb, asserted, chain(asserted, kb), "chaining")
+
+
+def _evaluation(profile: Mapping[str, Any], kb: Knowledge, asserted: list[dict], firings: list,
+                engine: str) -> Evaluation:
     facts, contradictions = _resolve(asserted, firings, kb)
     shared = _shared(kb)
     tests = _test_outcomes(kb, facts, firings, shared)

@@ -50,7 +50,7 @@ def test_the_questioning_keeps_a_bounded_number_of_outcomes(kb, monkeypatch):
 def _lru_caches():
     """Every functools.lru_cache in pnman's modules (the web face's too)."""
     found = []
-    layers = [importlib.import_module(f"pnman.{layer}") for layer in ("knowledge", "rules", "engine", "interview")]
+    layers = [importlib.import_module(f"pnman.{layer}") for layer in ("knowledge", "rules", "engine", "records", "interview")]
     modules = [m for layer in layers for m in pkgutil.walk_packages(layer.__path__, layer.__name__ + ".")]
     for module in modules:
         if module.name.endswith("__main__"):
