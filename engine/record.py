@@ -179,12 +179,10 @@ def _value_key(value: Any) -> tuple:
     return (value.__class__, tuple(value) if value.__class__ is list else value)
 
 
-def _shared_condition(outcome: ConditionOutcome) -> tuple[dict, bytes]:
-    found = _CONDITIONS.get(id(outcome))
-    if found is None:
-        entry = condition_entry(outcome)
-        found = _room(_CONDITIONS, ENTRIES_KEPT)[id(outcome)] = (outcome, entry, _canonical_bytes(entry))
-    return found[1], found[2]
+def _new_condition(outcome: ConditionOutcome) -> tuple:
+    entry = condition_entry(outcome)
+    found = _room(_CONDITIONS, ENTRIES_KEPT)[id(outcome)] = (outcome, entry, _canonical_bytes(entry))
+    return found
 
 
 def _shared_reason(outcome: ConditionOutcome, evaluation: Evaluation, varying: dict) -> tuple[dict, bytes]:
@@ -212,9 +210,9 @@ def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: di
     assembled from theirs (keys in sorted order, as orjson's OPT_SORT_KEYS writes them)."""
     conditions, reasons, conditions_json, reasons_json = [], [], [], []
     for outcome in status.conditions:
-        entry, data = _shared_condition(outcome)
-        conditions.append(entry)
-        conditions_json.append(data)
+        found = _CONDITIONS.get(id(outcome)) or _new_condition(outcome)     # inline: 222 a record
+        conditions.append(found[1])
+        conditions_json.append(found[2])
         if outcome.outcome != "met":
             entry, data = _shared_reason(outcome, evaluation, varying)
             reasons.append(entry)

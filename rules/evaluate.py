@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, Mapping
+from operator import itemgetter
+from typing import Any, Callable, Mapping
 
 from pnman.knowledge.conditions import Condition, Test
 from pnman.knowledge.loader import Knowledge
@@ -153,11 +154,11 @@ class _Shared:
             found = self._room(self.conditions, "conditions")[key] = _condition_outcome(condition, results)
         return found
 
-    def status(self, number: int, conditions: tuple[Condition, ...], test_ids: tuple[str, ...],
+    def status(self, number: int, conditions: tuple[Condition, ...], read: Callable[[dict], tuple],
                tests: dict[str, TestOutcome]) -> FicheStatus:
-        """The fiche's status from the outcomes of the tests its conditions use: one look-up
-        when this combination was seen before."""
-        key = (number, *(id(tests[t]) for t in test_ids))
+        """The fiche's status from the outcomes of the tests its conditions use (`read` picks
+        them out of `tests`): one look-up when this combination was seen before."""
+        key = (number, *map(id, read(tests)))
         found = self.statuses.get(key)
         if found is None:
             outcomes = tuple(self.condition(c, tests) for c in conditions)
@@ -174,9 +175,17 @@ def _shared(kb: Knowledge) -> _Shared:
 
 
 @lru_cache(maxsize=4)
-def _fiche_tests(kb: Knowledge) -> dict[int, tuple[str, ...]]:
-    """For each fiche, the ids of the tests its conditions use."""
-    return {n: tuple(sorted({t for c in conditions for t in c.test_ids})) for n, conditions in kb.conditions.items()}
+def _fiche_tests(kb: Knowledge) -> dict[int, Callable[[dict], tuple]]:
+    """For each fiche, what picks the outcomes of the tests its conditions use out of an
+    evaluation's test outcomes (always a tuple, however many)."""
+    readers = {}
+    for number, conditions in kb.conditions.items():
+        ids = sorted({t for c in conditions for t in c.test_ids})
+        if len(ids) > 1:
+            readers[number] = itemgetter(*ids)
+        else:       # itemgetter of one key gives the item itself, not a tuple
+            readers[number] = lambda tests, only=tuple(ids): tuple(tests[t] for t in only)
+    return readers
 
 
 def profile_facts(profile: Mapping[str, Any], kb: Knowledge) -> list[dict]:
