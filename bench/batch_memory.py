@@ -5,13 +5,18 @@
 
 --format xlsx reads an Excel workbook; --output-format xlsx writes one (streamed at the end).
 
-Each run is a fresh `python -m pnman batch` process. Two figures per run:
+Each run is a fresh `python -m pnman batch` process. Figures per run:
 - main: the peak RSS (VmHWM) of the batch's main process, which reads the input and
   writes the output (read from /proc/PID/status until it exits);
 - largest: the largest peak RSS of any process of the run, main or worker
   (getrusage(RUSAGE_CHILDREN).ru_maxrss, measured in a fresh wrapper process so that
-  earlier runs do not count).
-The input must stay out of memory: both figures should not grow with the row count.
+  earlier runs do not count);
+- whole run: the largest sum of the proportional set sizes (PSS: a page the forked
+  workers share with the main process counts once in all) of the main process and its
+  workers at one time (sampled every 50 ms, so a peak shorter than that can be missed);
+- the CPU time of all the run's processes per row, beside the wall time.
+Goals (issue 23): largest ≤ 120 MiB, whole run ≤ 250 MiB at 100,000 rows. The baseline,
+in the same run, is the smallest size: memory should not grow with the row count.
 """
 from __future__ import annotations
 
@@ -40,21 +45,49 @@ def _vm_hwm(pid: int) -> int | None:
     return None
 
 
+def _children(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (the batch's workers)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as handle:
+                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def _pss(pid: int) -> int:
+    """Proportional resident memory in KiB of a live process, 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return 0
+    return 0
+
+
 def measure(source: str, output: str, jobs: int) -> dict:
     """Run one batch as a child of this (fresh) process and report its memory and time."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "pnman", "batch", source, "-o", output,
                              "--jobs", str(jobs)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    main_peak = 0
+    main_peak = whole_peak = 0
     while proc.poll() is None:
         main_peak = max(main_peak, _vm_hwm(proc.pid) or 0)
+        whole_peak = max(whole_peak, _pss(proc.pid) + sum(_pss(child) for child in _children(proc.pid)))
         time.sleep(0.05)
     elapsed = time.perf_counter() - start
     stderr = proc.stderr.read().decode("utf-8", "replace")
     if proc.returncode != 0:
         raise SystemExit(f"batch failed ({proc.returncode}): {stderr}")
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss     # KiB on Linux
-    return {"seconds": elapsed, "main_mib": main_peak / 1024, "largest_mib": largest / 1024}
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"seconds": elapsed, "main_mib": main_peak / 1024, "largest_mib": usage.ru_maxrss / 1024,   # KiB on Linux
+            "whole_mib": whole_peak / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
 def main() -> None:
@@ -82,7 +115,8 @@ def main() -> None:
                 figures = json.loads(done.stdout)
                 print(f"pnman batch {size:>7} rows ({args.format} → {args.output_format}), --jobs {jobs}: peak RSS main process "
                       f"{figures['main_mib']:6.1f} MiB, largest process {figures['largest_mib']:6.1f} MiB, "
-                      f"{figures['seconds']:7.1f} s ({size / figures['seconds']:.0f} rows/s)", flush=True)
+                      f"whole run {figures['whole_mib']:6.1f} MiB; {1000 * figures['cpu_s'] / size:.3f} ms CPU/row, "
+                      f"{figures['seconds']:7.1f} s wall ({size / figures['seconds']:.0f} rows/s)", flush=True)
                 out.unlink()
 
 

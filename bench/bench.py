@@ -1,7 +1,13 @@
-"""Benchmarks (figures, not tests): in-process assessments per second, batch throughput
-with 1 and 2 worker processes on 1,000 and 10,000 profiles, CLI cold start, peak memory.
+"""Benchmarks (figures, not tests), CPU time beside wall time, each beside its baseline in
+the same run:
+- the full record in-process (trace and digest) — baseline: durable's Python Host and
+  glibc's default malloc, the same code otherwise;
+- `pnman --help`, `pnman --version` and `pnman assess` from a fresh process, all CPU
+  counted (start-up included) — baseline: the bare interpreter (`python -c pass`);
+- `pnman batch` on 1,000 and 10,000 rows with 1 and 2 workers, and `batch --full --jobs 1`
+  on 2,000 rows, CPU of all processes per row (memory: bench/batch_memory.py).
 
-    .venv/bin/python bench/bench.py [--sizes 1000 10000]
+    .venv/bin/python bench/bench.py [--sizes 1000 10000] [--full 2000]
 """
 from __future__ import annotations
 
@@ -52,7 +58,8 @@ def in_process(count: int, baseline: bool) -> tuple[float, float, float]:
     return rate, cpu_ms, faults
 
 
-def batch(size: int, jobs: int, folder: Path) -> tuple[float, float]:
+def batch(size: int, jobs: int, folder: Path, full: bool = False) -> tuple[float, float, float]:
+    """(rows/s wall, ms CPU per row of all the run's processes, largest peak RSS MiB so far)."""
     source = folder / f"portfolio-{size}.csv"
     if not source.exists():
         subprocess.run([sys.executable, str(ROOT / "bench" / "portfolio.py"), str(size), "-o", str(source)], check=True)
@@ -60,7 +67,7 @@ def batch(size: int, jobs: int, folder: Path) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pnman", "batch", str(source), "-o", str(out),
-                           "--jobs", str(jobs)], cwd=ROOT, capture_output=True, text=True)
+                           "--jobs", str(jobs)] + (["--full"] if full else []), cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(done.stderr)
@@ -69,36 +76,49 @@ def batch(size: int, jobs: int, folder: Path) -> tuple[float, float]:
     return size / elapsed, cpu / size * 1000, usage.ru_maxrss / 1024
 
 
-def cold_start(runs: int = 7) -> float:
-    example = ROOT / "examples" / "pme-industrielle.yaml"
-    pnman = Path(sys.executable).with_name("pnman")
-    command = [str(pnman)] if pnman.exists() else [sys.executable, "-m", "pnman"]
-    times = []
+def cold_start(arguments: list[str], runs: int = 7, command: list[str] | None = None) -> tuple[float, float]:
+    """(median CPU s, median wall s) of a fresh `pnman ARGUMENTS` (the console script when
+    installed), all its CPU counted: start-up, imports, work."""
+    if command is None:
+        pnman = Path(sys.executable).with_name("pnman")
+        command = [str(pnman)] if pnman.exists() else [sys.executable, "-m", "pnman"]
+    cpus, walls = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(command + ["assess", str(example), "--format", "json"], cwd=ROOT,
-                       capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        subprocess.run(command + arguments, cwd=ROOT, capture_output=True, check=True)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(cpus), statistics.median(walls)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--full", type=int, default=2000, help="rows of the `batch --full --jobs 1` run (0: none)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print("in-process, full record (trace and digest), 2,000 profiles:")
     for label, baseline in (("pnman (durable's C interface, malloc tuned)", False),
                             ("baseline (durable's Python Host, glibc defaults)", True)):
         rate, cpu_ms, faults = in_process(2000, baseline)
-        print(f"  {label:50s} {cpu_ms:6.3f} ms CPU/record  {faults:6.0f} page faults/record  {rate:7.0f} records/s")
-    print(f"pnman assess cold start (median of 7):                  {cold_start():8.3f} s")
+        print(f"  {label:50s} {cpu_ms:6.3f} ms CPU/record  {1000 / rate:6.3f} ms wall/record  {faults:5.0f} page faults/record")
+    example = str(ROOT / "examples" / "pme-industrielle.yaml")
+    print("from a fresh process, median of 7 (CPU of the process, start-up included):")
+    for label, arguments, command in (("baseline: python -c pass", ["-c", "pass"], [sys.executable]),
+                                      ("pnman --help", ["--help"], None), ("pnman --version", ["--version"], None),
+                                      ("pnman assess (json)", ["assess", example, "--format", "json"], None)):
+        cpu, wall = cold_start(arguments, command=command)
+        print(f"  {label:50s} {1000 * cpu:6.0f} ms CPU  {1000 * wall:6.0f} ms wall")
+    print("pnman batch (all processes' CPU per row, start-up included):")
     with tempfile.TemporaryDirectory() as tmp:
-        for size in args.sizes:
-            for jobs in (1, 2):
-                rate, cpu_ms, peak = batch(size, jobs, Path(tmp))
-                print(f"pnman batch {size:>6} profiles, --jobs {jobs}:              {rate:8.0f} profiles/s "
-                      f"(wall clock incl. start-up; {cpu_ms:.3f} ms CPU/profile; memory: bench/batch_memory.py)")
+        runs = [(size, jobs, False) for size in args.sizes for jobs in (1, 2)]
+        runs += [(args.full, 1, True)] if args.full else []
+        for size, jobs, full in runs:
+            rate, cpu_ms, _ = batch(size, jobs, Path(tmp), full)
+            label = f"{size:>6} rows, --jobs {jobs}{' --full' if full else ''}"
+            print(f"  {label:50s} {cpu_ms:6.3f} ms CPU/row  {rate:7.0f} rows/s (wall, start-up included)")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ and the next (uniformly from none to twice that); `--think 0` fires answers back
 which measures the server's saturation rather than what people see. Prints the time per answer (p50, p95, max), the interviews completed per second, and the
 server's CPU time beside the wall time (the machine is shared: CPU time is the steadier
 figure). The server runs in its own process, started and stopped here; the run is
-bounded both in interviews and in seconds.
+bounded both in interviews and in seconds. Then the same load on the baseline, in the same
+run: a server whose questioning runs its « what if » trials through the rules engine, as
+before rules/chaining.py (`--no-baseline` skips it).
 """
 from __future__ import annotations
 
@@ -84,18 +86,36 @@ async def run(base: str, users: int, interviews: int, seconds: float, think: flo
         return latencies, len(done), time.monotonic() - started
 
 
+BASELINE_SERVER = """
+import sys
+from pnman.engine import questioning
+from pnman.rules import evaluate
+questioning.evaluate_trial = evaluate.evaluate      # the baseline: every trial through the rules engine
+from pnman.interview.cli.main import main
+sys.exit(main(["serve", "--port", sys.argv[1]]))
+"""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--interviews", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds a user takes to answer (default: 2)")
+    parser.add_argument("--no-baseline", action="store_true", help="only pnman's server, not the baseline's")
     args = parser.parse_args()
+    code = load(args, [sys.executable, "-m", "pnman", "serve", "--port"], "pnman")
+    if code == 0 and not args.no_baseline:
+        code = load(args, [sys.executable, "-c", BASELINE_SERVER], "baseline (questioning's trials through the rules engine)")
+    return code
+
+
+def load(args, command: list[str], label: str) -> int:
+    print(f"{label}:")
     port = free_port()
     with tempfile.TemporaryDirectory() as home:
         env = dict(os.environ, PNMAN_HOME=home)
-        server = subprocess.Popen([sys.executable, "-m", "pnman", "serve", "--port", str(port)],
-                                  cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        server = subprocess.Popen(command + [str(port)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
         try:
             base = f"http://127.0.0.1:{port}"
             for _ in range(200):                          # up to 20 s for the server to answer
