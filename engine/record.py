@@ -10,9 +10,10 @@ those fields and the digest leaves them out, so the French and the English recor
 one profile share it.
 
 Making records is the batch's and the web's hot path, so what records have in common is
-made once: a fiche entry is kept for its status and the values its reasons read, a trace
-entry for its firing, each with its canonical JSON; the digest and the record hash are
-computed from those serialised parts (the same bytes as serialising the whole record).
+made once: a condition's line and a reason are kept for their (shared) condition outcome
+and the counts or lists they show, a trace entry for its firing, each with its canonical
+JSON; a fiche entry's JSON, the digest and the record hash are assembled from those
+serialised parts (the same bytes as serialising the whole record).
 Entries are thus shared between records: a record is a value, never edited in place —
 copy it (copy.deepcopy) to change it. `decision_digest` and `record_hash` themselves
 serialise everything afresh: audit reads records from files and trusts nothing kept.
@@ -20,8 +21,8 @@ serialise everything afresh: audit reads records from files and trusts nothing k
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Mapping
 
 import orjson
