@@ -165,6 +165,7 @@ ENTRIES_KEPT = 8_192
 SERIALISED_KEPT = 256
 _CONDITIONS: dict[int, tuple] = {}     # id(condition outcome) -> (outcome, entry, JSON)
 _REASONS: dict[tuple, tuple] = {}      # (id(condition outcome), values read) -> (outcome, reason, JSON)
+_STATUS_PARTS: dict[tuple, tuple] = {}  # (status rule, unknown facts) -> (origin, unknown facts, end of the JSON)
 _TRACE_ENTRIES: dict[tuple, tuple] = {}    # (id(kb), firing) -> (kb, entry, JSON)
 _SERIALISED: dict[int, tuple] = {}         # id(a record's part) -> (the part, its canonical JSON)
 
@@ -218,15 +219,22 @@ def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: di
             entry, data = _shared_reason(outcome, evaluation, varying)
             reasons.append(entry)
             reasons_json.append(data)
-    unknown = list(status.unknown_facts)
-    origin = "python"       # a status is derived in Python from the conditions' outcomes (as fiche_entry)
-    entry = {"fiche": status.fiche, "status": status.status, "rule": status.rule, "rule_origin": origin,
-             "reasons": reasons, "unknown_facts": unknown, "conditions": conditions}
+    key = (status.rule, status.unknown_facts)
+    found = _STATUS_PARTS.get(key) or _new_status_parts(key, status)
+    entry = {"fiche": status.fiche, "status": status.status, "rule": status.rule, "rule_origin": found[0],
+             "reasons": reasons, "unknown_facts": found[1], "conditions": conditions}
     data = b"".join((b'{"conditions":[', b",".join(conditions_json), b'],"fiche":', b"%d" % status.fiche,
-                     b',"reasons":[', b",".join(reasons_json), b'],"rule":', orjson.dumps(status.rule),
-                     b',"rule_origin":', orjson.dumps(origin), b',"status":', orjson.dumps(status.status),
-                     b',"unknown_facts":', orjson.dumps(unknown) if unknown else b"[]", b"}"))
+                     b',"reasons":[', b",".join(reasons_json), found[2]))
     return entry, data
+
+
+def _new_status_parts(key: tuple, status: FicheStatus) -> tuple:
+    """What a fiche entry says of its status alone (origin, unknown facts) and how its JSON ends."""
+    origin, unknown = "python", list(status.unknown_facts)    # a status is derived in Python (as fiche_entry)
+    end = b"".join((b'],"rule":', orjson.dumps(status.rule), b',"rule_origin":', orjson.dumps(origin),
+                    b',"status":', orjson.dumps(status.status), b',"unknown_facts":', orjson.dumps(unknown), b"}"))
+    found = _room(_STATUS_PARTS, ENTRIES_KEPT)[key] = (origin, unknown, end)
+    return found
 
 
 def _shared_trace_entry(firing, kb: Knowledge) -> tuple[dict, bytes]:

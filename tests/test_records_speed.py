@@ -52,11 +52,11 @@ def test_the_kept_entries_stay_within_their_bound(monkeypatch):
     from bench.portfolio import profiles as portfolio
     monkeypatch.setattr(records, "ENTRIES_KEPT", 50)
     monkeypatch.setattr(records, "SERIALISED_KEPT", 12)
-    tables = {"_CONDITIONS": 50, "_REASONS": 50, "_TRACE_ENTRIES": 50, "_SERIALISED": 12}
+    tables = {"_CONDITIONS": 50, "_REASONS": 50, "_STATUS_PARTS": 50, "_TRACE_ENTRIES": 50, "_SERIALISED": 12}
     for name in tables:
         getattr(records, name).clear()
     peak = dict.fromkeys(tables, 0)
-    for profile in portfolio(40, seed=77):
+    for profile in portfolio(120, seed=77):
         record = assess(check_profile(profile, KB), KB).record(timestamp="t")
         assert record["decision_digest"] == records.decision_digest(copy.deepcopy(record))
         for name, bound in tables.items():
