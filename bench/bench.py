@@ -33,7 +33,7 @@ sys.path.insert(0, {root!r})
 from pnman.rules import evaluate, runtime
 if {baseline}:   # durable's Python Host (timer threads on) and glibc's default malloc, as before
     runtime.tune_malloc = lambda: False
-    evaluate.RuleEngine = runtime.HostEngine
+    runtime.RuleEngine = runtime.HostEngine      # rules/engines.engine_for takes the driver from runtime
 from bench import portfolio
 from pnman.engine.facade import assess
 from pnman.knowledge import default

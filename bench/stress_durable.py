@@ -29,11 +29,11 @@ def stress(count: int, *, baseline: bool = False, switch: float = 1e-6, distinct
     from pnman.engine.facade import assess
     from pnman.knowledge import default
     from pnman.knowledge.profile import check_profile
-    from pnman.rules import evaluate, runtime
+    from pnman.rules import engines, runtime
 
     if baseline:   # durable's own Python Host, timer threads and all, as before the fix
-        evaluate.RuleEngine = runtime.HostEngine
-        evaluate._engine.cache_clear()
+        runtime.RuleEngine = runtime.HostEngine      # rules/engines.engine_for takes the driver from runtime
+        engines.engine_for.cache_clear()
     kb = default()
     sample = [check_profile(p, kb) for p in profiles(distinct, seed=5)]
     expected = [assess(p, kb).record(timestamp="t")["decision_digest"] for p in sample]
@@ -54,7 +54,7 @@ def stress(count: int, *, baseline: bool = False, switch: float = 1e-6, distinct
                 errors[key] = errors.get(key, 0) + 1
     finally:
         sys.setswitchinterval(previous)
-    engine = type(evaluate._engine(kb)).__name__
+    engine = type(engines.engine_for(kb, engines.chosen())).__name__
     return {"assessments": count, "failures": failures, "errors": errors, "engine": engine,
             "wall_s": round(time.perf_counter() - start, 1), "cpu_s": round(time.process_time() - cpu, 1)}
 

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from pnman.engine.planner import build_plan
 from pnman.knowledge.profile import check_profile
 from pnman.rules.chaining import chain
-from pnman.rules.evaluate import _engine, evaluate, evaluate_trial, profile_facts
+from pnman.rules.engines import chosen, engine_for
+from pnman.rules.evaluate import evaluate, evaluate_trial, profile_facts
 from tests.strategies import KB, profiles
 
 
@@ -23,7 +24,7 @@ def _firings(firings) -> Counter:
 def test_the_trial_evaluation_equals_the_engines(profile):
     checked = check_profile(profile, KB)
     asserted = profile_facts(checked, KB)
-    assert _firings(chain(asserted, KB)) == _firings(_engine(KB).run(asserted))
+    assert _firings(chain(asserted, KB)) == _firings(engine_for(KB, chosen()).run(asserted))
     engine, trial = evaluate(checked, KB), evaluate_trial(checked, KB)
     assert trial.facts == engine.facts
     assert {n: s.status for n, s in trial.statuses.items()} == {n: s.status for n, s in engine.statuses.items()}
@@ -39,4 +40,4 @@ def test_a_contradictory_profile_fires_alike():
     asserted = profile_facts(profile, KB)
     fired = chain(asserted, KB)
     assert any(f.suppressed for f in fired)
-    assert _firings(fired) == _firings(_engine(KB).run(asserted))
+    assert _firings(fired) == _firings(engine_for(KB, chosen()).run(asserted))

@@ -24,6 +24,7 @@ LANGS = ("fr", "en", "ar")
 PORTFOLIO = (20, 23)        # profiles, seed: random companies of bench/portfolio.py
 TIMESTAMP = "2026-01-01T00:00:00+00:00"
 VERSION = "golden"
+ENGINE = "golden"
 
 
 def _record(profile: dict, kb, lang: str) -> str:
@@ -33,7 +34,9 @@ def _record(profile: dict, kb, lang: str) -> str:
     from pnman.interview.render.l10n import Words, localise
     kept, record_module.__version__ = record_module.__version__, VERSION   # not the program's release
     try:
-        return to_json(localise(assess(profile, kb).record(timestamp=TIMESTAMP), Words(lang, kb)))
+        record = assess(profile, kb).record(timestamp=TIMESTAMP)
+        record["engine"] = ENGINE       # durable or CLIPS decide alike; the record names which
+        return to_json(localise(record, Words(lang, kb)))
     finally:
         record_module.__version__ = kept
 
