@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -11,7 +12,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from pnman.knowledge.errors import InputError
 
 _HASHER = PasswordHasher()          # argon2id
-_DUMMY = _HASHER.hash("no account has this password")
+
+
+@lru_cache(maxsize=1)
+def _dummy() -> str:
+    """A hash no password matches, made at the first sign-in rather than at import: every
+    `pnman` command imports this module with its parser, and a hash costs 0.4 s of CPU."""
+    return _HASHER.hash("no account has this password")
 
 
 def hash_password(password: str) -> str:
@@ -22,7 +29,7 @@ def password_matches(stored: str | None, password: str) -> bool:
     """Whether `password` is the one `stored` was made from. No stored hash (an unknown
     name) is checked against a dummy, so a wrong name takes as long as a wrong password."""
     try:
-        return _HASHER.verify(stored or _DUMMY, password) and stored is not None
+        return _HASHER.verify(stored or _dummy(), password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
