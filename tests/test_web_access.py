@@ -202,6 +202,9 @@ def test_a_keyboard_only_interview_needs_at_most_two_tabs_a_question(browser, se
             page.keyboard.type(str(value))
             page.keyboard.press("Enter")
         page.wait_for_selector("#stale", state="detached", timeout=10_000)
+        # pnman.js moves the focus once htmx has settled the new page, a few ms after the swap
+        page.wait_for_function("() => document.activeElement && document.activeElement !== document.body",
+                               timeout=10_000)
     page.wait_for_selector("ol.plan")
     assert questions >= 5 and tabs <= 2 * questions, (tabs, questions)
     page.close()
