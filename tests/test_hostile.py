@@ -97,6 +97,8 @@ from pnman.knowledge import default
 from pnman.interview.questionnaire.session import open_session
 kb = default()
 s = open_session("crash", kb, resume={resume}, lang="fr")
+s.answers["employees"] = 0
+s.save()                        # one whole session on disk before the kills begin
 print("ready", flush=True)
 i = 0
 while True:
