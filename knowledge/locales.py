@@ -15,6 +15,7 @@ language (en), else CLDR's root. Digits stay Latin (0-9) everywhere: CLDR's ar_D
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
@@ -141,11 +142,73 @@ def catalogue(lang: str, directory: Path = LOCALES_DIR) -> Catalogue:
     if lang not in available_languages(directory):
         raise KnowledgeError(f"no catalogue for language '{lang}' (available: {', '.join(available_languages(directory))})",
                              key="--lang")
-    from .yamlio import read_knowledge_file    # YAML only when a catalogue is read (not for --help)
+    return Catalogue(lang, _entries(path), str(path))
+
+
+CACHE_VARIABLE = "PNMAN_CACHE"          # a folder for the parsed catalogues; "off": none
+
+
+def _entries(path: Path) -> dict[str, Any]:
+    """A catalogue's flattened entries. Parsing its YAML costs more than all the rest of
+    `pnman --help` (issue 23), so the parsed entries are kept, as Python keeps bytecode, in a
+    `marshal` file named by a hash of the YAML's bytes: an edited catalogue is parsed again,
+    a damaged or unwritable cache only costs the parse."""
+    import hashlib
+    import marshal
+    raw = path.read_bytes()
+    name = f"{path.stem}.{hashlib.blake2b(raw, digest_size=12).hexdigest()}.marshal"
+    folders = _cache_folders(path)
+    for folder in folders:
+        try:
+            entries = marshal.loads((folder / name).read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            continue
+        if isinstance(entries, dict):
+            return entries
+    from .yamlio import read_knowledge_file    # YAML only when no cache holds the catalogue
     data = read_knowledge_file(path)
     if not isinstance(data, dict):
         raise KnowledgeError("top level must be a mapping", file=str(path))
-    return Catalogue(lang, dict(flatten(data)), str(path))
+    entries = dict(flatten(data))
+    for folder in folders:
+        if _keep(folder, name, path.stem, marshal.dumps(entries)):
+            break
+    return entries
+
+
+def _cache_folders(path: Path) -> list[Path]:
+    """Where parsed catalogues are looked for and kept: $PNMAN_CACHE, else `__pycache__`
+    beside the catalogues (as Python's own, unless bytecode writing is off), else the
+    user's cache folder."""
+    chosen = os.environ.get(CACHE_VARIABLE, "").strip()
+    if chosen:
+        return [] if chosen.lower() == "off" else [Path(chosen)]
+    import sys
+    folders = [] if sys.dont_write_bytecode else [path.parent / "__pycache__"]
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return folders + [Path(home) / "pnman"]
+
+
+def _keep(folder: Path, name: str, stem: str, data: bytes) -> bool:
+    """Write the cache file atomically (a reader never sees half of it) and drop the
+    stale ones of the same catalogue; False when the folder cannot be written."""
+    import tempfile
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, folder / name)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        for stale in folder.glob(f"{stem}.*.marshal"):
+            if stale.name != name:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True
 
 
 MESSAGE_LANGUAGE_VARIABLES = ("PNMAN_LANG", "LANG")

@@ -23,7 +23,7 @@ from pnman.knowledge.loader import Knowledge
 
 from .compile import fact_name
 from .actions import Firing
-from .engines import chosen, describe, engine_for
+from .engines import chosen, engine_for
 
 STATUSES = ("eligible", "conditional", "ineligible", "unknown")
 
@@ -307,7 +307,3 @@ def _evaluation(profile: Mapping[str, Any], kb: Knowledge, asserted: list[dict],
     employees = profile.get("employees")
     return Evaluation(profile, kb.size_class(employees), facts, statuses, tuple(firings), contradictions, engine)
 
-
-def engine_description() -> str:
-    """Which rules engine decides in this process, with its version (for `pnman --version`)."""
-    return describe(chosen())

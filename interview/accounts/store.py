@@ -23,10 +23,9 @@ from typing import Iterator
 from pnman.knowledge.errors import InputError
 
 from .passwords import hash_password, password_matches
+from .roles import ADMIN, AUDITOR, DIAGNOSTICIAN, ROLES  # noqa: F401 (the store's callers import them from here)
 
 FILE_NAME = "accounts.sqlite3"
-ROLES = ("diagnostician", "auditor", "admin")
-DIAGNOSTICIAN, AUDITOR, ADMIN = ROLES
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@")
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)

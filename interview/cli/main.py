@@ -195,9 +195,9 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         from pnman import __version__
         from pnman.knowledge.fingerprint import current_version
-        from pnman.rules.evaluate import engine_description
+        from pnman.rules.engines import describe
         try:
-            engine = engine_description()
+            engine = describe()
         except PnmanError as exc:
             parser.exit(2, f"pnman: {exc}\n")
         print(f"pnman {__version__}\nknowledge {current_version()}\nengine {engine}")

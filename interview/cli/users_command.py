@@ -14,7 +14,7 @@ CLI = "cli"
 
 
 def add_users_parser(sub) -> None:
-    from ..accounts.store import ROLES
+    from ..accounts.roles import ROLES
     p = sub.add_parser("users", help="accounts of pnman serve: diagnosticians, auditors, admins (contract §11)",
                        description="Accounts live in accounts.sqlite3 in the data folder ($PNMAN_HOME), or "
                                    "--accounts PATH / $PNMAN_ACCOUNTS. Managers answering an interview need none.")
