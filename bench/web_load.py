@@ -1,7 +1,7 @@
 """Load on `pnman serve`'s JSON interview: N concurrent simulated users, each answering
 interviews from random complete profiles, against a real server on 127.0.0.1.
 
-    .venv/bin/python bench/web_load.py [--users 50] [--interviews 300] [--seconds 120] [--think 2]
+    .venv/bin/python bench/web_load.py [--users 50] [--interviews 300] [--seconds 120] [--think 2] [--workers 2]
 
 Each user reads and answers like a person: `--think` seconds on average between an answer
 and the next (uniformly from none to twice that); `--think 0` fires answers back to back,
@@ -42,8 +42,16 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time of the server and of its live worker processes (`--workers N`: uvicorn's)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:         # a process that ended meanwhile
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):     # itself, or its child
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def user(client: httpx.AsyncClient, queue: asyncio.Queue, latencies: list[float], done: list[int],
@@ -103,8 +111,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds a user takes to answer (default: 2)")
     parser.add_argument("--no-baseline", action="store_true", help="only pnman's server, not the baseline's")
+    parser.add_argument("--workers", type=int, default=1, help="pnman serve --workers N (default: 1)")
     args = parser.parse_args()
-    code = load(args, [sys.executable, "-m", "pnman", "serve", "--port"], "pnman")
+    serve = [sys.executable, "-m", "pnman", "serve"] + (["--workers", str(args.workers)] if args.workers > 1 else [])
+    code = load(args, serve + ["--port"], f"pnman ({args.workers} worker{'s' if args.workers > 1 else ''})")
     if code == 0 and not args.no_baseline:
         code = load(args, [sys.executable, "-c", BASELINE_SERVER], "baseline (questioning's trials through the rules engine)")
     return code
