@@ -55,15 +55,15 @@ class Interviews:
 
     @contextlib.contextmanager
     def use(self, session_id: str) -> Iterator[Live | None]:
-        """The live interview of a session, held for the duration of one request inside one
-        write transaction: what the request changes is committed together, and a session
-        another server changed since is read again (its version moved)."""
+        """The live interview of a session, held by this request alone (sessions.hold): what
+        the request changes is committed together at its end, and a session another server
+        changed since is read again (its version moved)."""
         if not SESSION_ID.match(session_id):
             yield None
             return
         store = self.store
         try:
-            with store.lock(session_id), store.transaction():
+            with store.hold(session_id), store.deferred():
                 version = store.version(session_id)
                 live = store.cached(session_id)
                 if version is None:

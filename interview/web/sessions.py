@@ -1,16 +1,21 @@
 """Web interview sessions: one SQLite database (WAL) for every server on one PNMAN_HOME.
 
 A session is addressed by an unguessable id (its link is the way back to it) and survives
-a restart. Every write bumps the session's version number inside a write transaction
-(BEGIN IMMEDIATE), and a request first compares the version it holds in memory with the
-database's: two `pnman serve` processes, or `--workers N`, show the same answers and never
-fork a session. A committed answer is on disk (synchronous=FULL) before it is acknowledged,
-so kill -9 loses none, and SQLite leaves no temporary file behind. The database is created
+a restart. A request holds its session alone, in every process on the data folder (a
+thread lock, then flock on one of 64 stripe files in `sessions.locks/`, released by the
+system if the process dies), compares the version it holds in memory with
+the database's, and at its end commits what it wrote in one short write transaction (BEGIN
+IMMEDIATE; every write bumps the version): two `pnman serve` processes, or `--workers N`,
+show the same answers and never fork a session, and the database's one write lock is not
+held while an answer is evaluated (it was, and two workers then answered fewer requests
+than one). A committed answer is on disk (synchronous=FULL) before it is acknowledged, so
+kill -9 loses none, and SQLite leaves no temporary file behind. The database is created
 0600 (its -wal and -shm files take the same mode) without touching the process's umask.
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -24,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+import orjson
+
 from pnman.knowledge.errors import InputError
 
 from ..questionnaire.session import data_dir
@@ -32,7 +39,8 @@ SCHEMA = "pnman-web-session/1"
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 DB_NAME = "sessions.sqlite3"
 BUSY_MS = 15000
-LOCK_STRIPES = 64          # per-process locks, shared by ids: nothing is kept per unknown id
+LOCK_STRIPES = 64          # session locks, shared by ids: nothing is kept per unknown id
+LOCKS_DIR = "sessions.locks"   # one file per stripe, locked by the process whose request holds it
 TABLE = """CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, version INTEGER NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL,
     status TEXT NOT NULL, data TEXT NOT NULL, result TEXT)"""
@@ -102,6 +110,13 @@ class SessionStore:
             raise InputError(f"the web sessions database cannot be created ({exc.strerror})",
                              file=str(directory)) from None
         self.directory = directory
+        self._stripes = directory / LOCKS_DIR
+        try:
+            self._stripes.mkdir(mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"the web sessions database cannot be created ({exc.strerror})",
+                             file=str(directory)) from None
+        self._stripe_files: dict[int, int] = {}    # stripe -> this process's open lock file
         self._local = threading.local()
         self._locks = [threading.RLock() for _ in range(LOCK_STRIPES)]
         self._guard = threading.Lock()
@@ -149,6 +164,37 @@ class SessionStore:
                 conn.execute("ROLLBACK")
             raise StoreUnavailable(str(exc)) from None
 
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """The block's writes are kept and committed together at its end, in one transaction
+        (none if the block fails): the write lock is held for the writes, not for the work."""
+        if getattr(self._local, "pending", None) is not None:     # nested: the outer block commits
+            yield
+            return
+        self._local.pending = []
+        try:
+            yield
+            pending = self._local.pending
+        finally:
+            self._local.pending = None
+        if not pending:
+            return
+        with self.transaction():
+            for sql, params, session_id in pending:
+                if self._run(sql, params).rowcount != 1 and session_id is not None:
+                    self.forget(session_id)
+                    raise StoreUnavailable(f"the session {session_id[:6]}… was changed meanwhile by another server")
+
+    def _write(self, sql: str, params: tuple, session_id: str | None = None) -> None:
+        """A write now, or at the end of the `deferred` block it is made in; `session_id`: the
+        statement must change exactly that session's row (its version is the one read)."""
+        pending = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.append((sql, params, session_id))
+        elif self._run(sql, params).rowcount != 1 and session_id is not None:
+            self.forget(session_id)
+            raise StoreUnavailable(f"the session {session_id[:6]}… was changed meanwhile by another server")
+
     def _run(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
         try:
             return self._conn().execute(sql, params)
@@ -169,12 +215,9 @@ class SessionStore:
     def write(self, state: WebState) -> None:
         """The state's new version; refused when another server wrote the session since it was
         read (the request then fails and the next one reads the session again)."""
-        cursor = self._run("UPDATE sessions SET version = version + 1, updated = ?, status = ?, data = ? "
-                           "WHERE id = ? AND version = ?",
-                           (state.updated, state.status, self._text(state), state.id, state.version))
-        if cursor.rowcount != 1:
-            self.forget(state.id)
-            raise StoreUnavailable(f"the session {state.id[:6]}… was changed meanwhile by another server")
+        self._write("UPDATE sessions SET version = version + 1, updated = ?, status = ?, data = ? "
+                    "WHERE id = ? AND version = ?",
+                    (state.updated, state.status, self._text(state), state.id, state.version), state.id)
         state.version += 1
 
     def version(self, session_id: str) -> int | None:
@@ -191,7 +234,7 @@ class SessionStore:
         return bool(SESSION_ID.match(session_id)) and self.version(session_id) is not None
 
     def save_result(self, session_id: str, data: dict) -> None:
-        self._run("UPDATE sessions SET result = ? WHERE id = ?", (json.dumps(data, ensure_ascii=False), session_id))
+        self._write("UPDATE sessions SET result = ? WHERE id = ?", (orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode(), session_id))
 
     def load_result(self, session_id: str) -> dict | None:
         row = self._run("SELECT result FROM sessions WHERE id = ?", (session_id,)).fetchone()
@@ -203,9 +246,38 @@ class SessionStore:
             return None
         return data if isinstance(data, dict) and isinstance(data.get("record"), dict) else None
 
-    def lock(self, session_id: str) -> threading.RLock:
-        """This process's lock for a session (one of a fixed few: an id costs no memory)."""
-        return self._locks[zlib.crc32(session_id.encode("utf-8", "replace")) % LOCK_STRIPES]
+    @contextlib.contextmanager
+    def hold(self, session_id: str) -> Iterator[None]:
+        """The session to this request alone: this process's lock for it, then the same stripe's
+        byte of the lock file, which every process on the data folder takes (one of a fixed
+        few: an id costs no memory; the system releases it when a process dies)."""
+        stripe = zlib.crc32(session_id.encode("utf-8", "replace")) % LOCK_STRIPES
+        with self._locks[stripe]:
+            held = self._local.__dict__.setdefault("held", set())
+            if stripe in held:          # re-entered by this thread: the outer hold has it
+                yield
+                return
+            handle = self._stripe_file(stripe)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            held.add(stripe)
+            try:
+                yield
+            finally:
+                held.discard(stripe)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _stripe_file(self, stripe: int) -> int:
+        """The stripe's lock file, opened once by this process (under the stripe's thread lock).
+        flock, not POSIX record locks: those belong to the process, so the kernel took two
+        threads waiting on two stripes for a deadlock between processes (EDEADLK)."""
+        handle = self._stripe_files.get(stripe)
+        if handle is None:
+            try:
+                handle = os.open(self._stripes / f"{stripe:02d}", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                raise StoreUnavailable(f"the session lock cannot be opened ({exc.strerror})") from None
+            self._stripe_files[stripe] = handle
+        return handle
 
     # -- the live interviews of this process ---------------------------------------------------
     def cached(self, session_id: str):
