@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import InputError, KnowledgeError
+from .errors import InputError, KnowledgeError, Phrase
 from .figures import BY_SIZE, EXPERTS_COUNT, WORKSTATION_LIMIT, WORKSTATIONS, Amendment, Figure
 from .loader import BASE_EDITION, Knowledge, _validated, default
 from .model import SIZE_CODES, Budget, EditionFile, Fiche, FigureChange
@@ -77,7 +77,7 @@ def editions_dir(kb: Knowledge | None = None) -> Path | None:
     if named:
         folder = Path(named)
         if not folder.is_dir():
-            raise KnowledgeError("no such folder (expected a folder of edition files, <id>.yaml)",
+            raise KnowledgeError(Phrase("edition.no_folder"),
                                  file=named, key=EDITIONS_ENV)
         return folder
     folder = _root(kb).directory / EDITIONS_FOLDER
@@ -126,15 +126,14 @@ def _list(folder: Path | None, signature: tuple) -> dict[str, Edition]:
     for edition in sorted(editions, key=lambda e: (e.date_in_force, e.id)):
         other = by_date.get(edition.date_in_force)
         if other is not None:
-            raise KnowledgeError(f"comes into force on {edition.date_in_force.isoformat()}, as {other.path} does: "
-                                 "which one is in force that day? give them different dates",
+            raise KnowledgeError(Phrase("edition.same_date", date=edition.date_in_force.isoformat(), other=other.path),
                                  file=edition.path, key="date_in_force")
         by_date[edition.date_in_force] = edition
     found = {BASE_EDITION: BASE, **{e.id: e for e in sorted(editions, key=lambda e: (e.date_in_force, e.id))}}
     for edition in editions:
         if edition.extends is not None and edition.extends not in found:
-            raise KnowledgeError(f"extends edition '{edition.extends}', which does not exist "
-                                 f"(available: {', '.join(found)})", file=edition.path, key="extends")
+            raise KnowledgeError(Phrase("edition.no_parent", parent=edition.extends, available=", ".join(found)),
+                                 file=edition.path, key="extends")
         _lineage(edition, found)
     return found
 
@@ -145,13 +144,13 @@ def read_edition(path: Path) -> Edition:
     data: EditionFile = _validated(EditionFile, read_knowledge_file(path), path)
     where = str(path)
     if not ID_PATTERN.fullmatch(data.edition) or data.edition == BASE_EDITION:
-        raise KnowledgeError(f"expected an id of letters, digits, '.', '_' or '-' (not '{BASE_EDITION}', the "
-                             f"printed guide), found {data.edition!r}", file=where, key="edition")
+        raise KnowledgeError(Phrase("edition.bad_id", base=BASE_EDITION, found=repr(data.edition)), file=where,
+                             key="edition")
     if path.stem != data.edition:
-        raise KnowledgeError(f"the file must be named after its edition: {data.edition}.yaml", file=where,
+        raise KnowledgeError(Phrase("edition.file_name", name=data.edition), file=where,
                              key="edition")
     if data.extends == data.edition:
-        raise KnowledgeError("an edition cannot extend itself", file=where, key="extends")
+        raise KnowledgeError(Phrase("edition.extends_itself"), file=where, key="extends")
     return Edition(data.edition, data.date_in_force, data.reference, tuple(data.changes),
                    None if data.extends in (None, BASE_EDITION) else data.extends, data.note, where,
                    hashlib.sha256(raw).hexdigest())
@@ -163,7 +162,7 @@ def _lineage(edition: Edition, found: dict[str, Edition]) -> list[Edition]:
     while chain[-1].extends is not None:
         parent = found[chain[-1].extends]
         if parent in chain:
-            raise KnowledgeError(f"'extends' goes round in a circle ({' → '.join(e.id for e in chain)} → {parent.id})",
+            raise KnowledgeError(Phrase("edition.circle", chain=" → ".join([*(e.id for e in chain), parent.id])),
                                  file=edition.path, key="extends")
         chain.append(parent)
     return chain[::-1]
@@ -193,7 +192,7 @@ def knowledge_for(edition_id: str | None = None, base: Knowledge | None = None, 
     found = available(root)
     edition = found.get(edition_id)
     if edition is None:
-        raise InputError(f"unknown edition '{edition_id}'; available: {', '.join(found)}", key="--edition")
+        raise InputError(Phrase("edition.unknown", edition=edition_id, available=", ".join(found)), key="--edition")
     chain = _lineage(edition, found)
     cache = _APPLIED.setdefault(root, {})
     key = tuple((e.id, e.path, e.digest) for e in chain)
@@ -230,12 +229,12 @@ def apply(base: Knowledge, chain: Iterable[Edition]) -> Knowledge:
             where = _Where(edition, index)
             fiche = fiches.get(change.fiche)
             if fiche is None:
-                raise where.error("fiche", f"no fiche {change.fiche} in the guide (fiches 1 to {len(fiches)})")
+                raise where.error("fiche", Phrase("edition.no_fiche", fiche=change.fiche, count=len(fiches)))
             new, figures = _change(fiche, change, where)
             for figure, old, value in figures:
                 if figure in touched:
-                    raise where.error(figure.name, f"{figure.path} of fiche {change.fiche} is already changed by "
-                                                   f"changes[{touched[figure]}]")
+                    raise where.error(figure.name, Phrase("edition.changed_twice", figure=figure.path, fiche=change.fiche,
+                                                          index=touched[figure]))
                 touched[figure] = index
                 first = amended.setdefault(change.fiche, {}).get(figure)
                 amended[change.fiche][figure] = Amendment(
@@ -255,7 +254,7 @@ class _Where:
     edition: Edition
     index: int
 
-    def error(self, key: str, message: str) -> KnowledgeError:
+    def error(self, key: str, message: Phrase) -> KnowledgeError:
         return KnowledgeError(message, file=self.edition.path, key=f"changes[{self.index}].{key}")
 
 
@@ -263,58 +262,55 @@ def _group(change: FigureChange, where: _Where) -> str:
     given = {name for name in FigureChange.model_fields
              if name not in ("fiche", "post_erp", "text", "reference", *ADDRESSES) and getattr(change, name) is not None}
     if not given:
-        raise where.error("fiche", "no figure to change (expected amount_da_ht, total_da_ht, days, tolerance, "
-                          "min_da_ht, max_da_ht, min_days, max_days, experts_count or workstations)")
+        raise where.error("fiche", Phrase("edition.no_figure"))
     groups = [name for name, (figures, _) in GROUPS.items() if given & set(figures)]
     if len(groups) > 1:
-        raise where.error(sorted(given)[0], f"one change addresses one item: {', '.join(sorted(given))} belong to "
-                          "different items (a line, a total, days, an option…); write one change for each")
+        raise where.error(sorted(given)[0], Phrase("edition.one_item", given=", ".join(sorted(given))))
     group = groups[0]
     figures, needs = GROUPS[group]
     for address in needs:
         if getattr(change, address) is None:
-            raise where.error(address, f"required to change {' or '.join(figures)}")
+            raise where.error(address, Phrase("edition.address_required", figures=" / ".join(figures)))
     for address in ADDRESSES:
         if address not in needs and getattr(change, address) is not None:
-            raise where.error(address, f"not used to change {' or '.join(sorted(given))}")
+            raise where.error(address, Phrase("edition.address_unused", figures=" / ".join(sorted(given))))
     if change.post_erp and group != "days":
-        raise where.error("post_erp", "only addresses coaching days (the Post-ERP part's days)")
+        raise where.error("post_erp", Phrase("edition.post_erp"))
     if change.text is not None and group not in ("days", "day_option", "workstations"):
-        raise where.error("text", "only a figure printed with a sentence (days, a day option, a workstation limit) "
-                          "takes a text")
+        raise where.error("text", Phrase("edition.text"))
     for name in given:
         value = getattr(change, name)
         if value < (1 if name == "experts_count" else 0):
-            raise where.error(name, f"expected a number of at least {1 if name == 'experts_count' else 0}, found {value}")
+            raise where.error(name, Phrase("edition.at_least", min=1 if name == "experts_count" else 0, found=value))
     return group
 
 
-def _pick(items: list, address: int | str, label: str, where: _Where, key: str, what: str) -> int:
+def _pick(items: list, address: int | str, label: str, where: _Where, key: str, what: Phrase) -> int:
     """The index of the item an address names: its place from 1, or its label."""
     if isinstance(address, int):
         if 1 <= address <= len(items):
             return address - 1
-        raise where.error(key, f"no {what} {address} (the fiche has {len(items)}, numbered from 1)")
+        raise where.error(key, Phrase("edition.no_item_number", what=what, address=address, count=len(items)))
     names = [getattr(item, label) for item in items]
     if address in names:
         return names.index(address)
-    raise where.error(key, f"no {what} '{address}' (expected one of: {', '.join(repr(n) for n in names)}, "
-                      "or its place from 1)")
+    raise where.error(key, Phrase("edition.no_item_name", what=what, address=address,
+                                  names=", ".join(repr(n) for n in names)))
 
 
 def _size_table(tables: dict | None, change: FigureChange, where: _Where, name: str) -> Any:
     if not tables:
-        raise where.error("size", f"fiche {change.fiche} has no budget.{name}")
+        raise where.error("size", Phrase("edition.no_table", fiche=change.fiche, name=name))
     if change.size not in tables:
-        raise where.error("size", f"fiche {change.fiche} prints no {change.size} figure in budget.{name} "
-                          f"(printed: {', '.join(s for s in SIZE_CODES if s in tables)})")
+        raise where.error("size", Phrase("edition.no_size", fiche=change.fiche, size=change.size, name=name,
+                                         printed=", ".join(s for s in SIZE_CODES if s in tables)))
     return tables[change.size]
 
 
 # The budget's option lists an edition may change: (the list, the figures a change sets, what
 # an error calls them, whether the figure carries the guide's sentence).
-OPTION_GROUPS = {"option": ("options", ("min_da_ht", "max_da_ht"), "priced options", False),
-                 "day_option": ("day_options", ("min_days", "max_days"), "day options", True)}
+OPTION_GROUPS = {"option": ("options", ("min_da_ht", "max_da_ht"), "edition.kinds.options", False),
+                 "day_option": ("day_options", ("min_days", "max_days"), "edition.kinds.day_options", True)}
 
 
 def _change(fiche: Fiche, change: FigureChange, where: _Where) -> tuple[Fiche, list[tuple[Figure, Any, Any]]]:
@@ -327,7 +323,8 @@ def _change(fiche: Fiche, change: FigureChange, where: _Where) -> tuple[Fiche, l
     if group in ("line", "table"):
         table = _size_table(b.by_size, change, where, "by_size")
         if group == "line":
-            index = _pick(table.lines, change.line, "category", where, "line", f"line in the {change.size} table")
+            index = _pick(table.lines, change.line, "category", where, "line",
+                          Phrase("edition.items.line", size=change.size))
             line = table.lines[index]
             lines = list(table.lines)
             lines[index] = line.model_copy(update={"amount_da_ht": change.amount_da_ht})
@@ -353,8 +350,8 @@ def _change(fiche: Fiche, change: FigureChange, where: _Where) -> tuple[Fiche, l
         field, names, kind, with_text = OPTION_GROUPS[group]
         items = getattr(b, field)
         if not items:
-            raise where.error(group, f"fiche {change.fiche} has no {kind} (budget.{field})")
-        index = _pick(items, getattr(change, group), "label", where, group, group.replace("_", " "))
+            raise where.error(group, Phrase("edition.no_options", fiche=change.fiche, kind=Phrase(kind), field=field))
+        index = _pick(items, getattr(change, group), "label", where, group, Phrase(f"edition.items.{group}"))
         option = items[index]
         values = {}
         for figure in names:
@@ -368,13 +365,13 @@ def _change(fiche: Fiche, change: FigureChange, where: _Where) -> tuple[Fiche, l
         update[field] = changed
     elif group == "experts":
         if not b.per_expert:
-            raise where.error("experts_count", f"fiche {change.fiche}'s days are not counted per expert")
+            raise where.error("experts_count", Phrase("edition.not_per_expert", fiche=change.fiche))
         figures.append((Figure(EXPERTS_COUNT, EXPERTS_COUNT), b.experts_count, change.experts_count))
         update["experts_count"] = change.experts_count
     else:  # workstations
         limit = b.workstation_limit
         if limit is None:
-            raise where.error("workstations", f"fiche {change.fiche} has no workstation limit")
+            raise where.error("workstations", Phrase("edition.no_workstations", fiche=change.fiche))
         figures.append((Figure(WORKSTATION_LIMIT, WORKSTATIONS, change.size), getattr(limit, change.size),
                         change.workstations))
         update["workstation_limit"] = limit.model_copy(update={change.size: change.workstations,
@@ -388,13 +385,13 @@ def _check_ranges(fiche: Fiche, where: _Where) -> None:
     for name in ("days", "post_erp_days"):
         for size, entry in (getattr(b, name) or {}).items():
             if entry.tolerance > entry.days:
-                raise where.error("tolerance", f"fiche {fiche.fiche} {size}: a tolerance of {entry.tolerance} days "
-                                  f"is more than the {entry.days} days it qualifies")
+                raise where.error("tolerance", Phrase("edition.tolerance", fiche=fiche.fiche, size=size,
+                                                      tolerance=entry.tolerance, days=entry.days))
     for index, option in enumerate(b.options or []):
         if option.min_da_ht > option.max_da_ht:
-            raise where.error("min_da_ht", f"fiche {fiche.fiche} option {index + 1}: minimum {option.min_da_ht} "
-                              f"is above maximum {option.max_da_ht}")
+            raise where.error("min_da_ht", Phrase("edition.option_range", fiche=fiche.fiche, n=index + 1,
+                                                  min=option.min_da_ht, max=option.max_da_ht))
     for index, option in enumerate(b.day_options or []):
         if option.min_days > option.max_days:
-            raise where.error("min_days", f"fiche {fiche.fiche} day option {index + 1}: minimum {option.min_days} "
-                              f"is above maximum {option.max_days}")
+            raise where.error("min_days", Phrase("edition.day_option_range", fiche=fiche.fiche, n=index + 1,
+                                                 min=option.min_days, max=option.max_days))

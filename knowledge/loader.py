@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .conditions import Citation, Condition, Test, derive_conditions
-from .errors import KnowledgeError
+from .errors import KnowledgeError, Phrase
 from .figures import Amendment
 from .fingerprint import version_of
 from .graph import DependencyGraph
@@ -108,15 +108,25 @@ class Knowledge:
         return condition.excludes or self.facts[test.fact].unchangeable
 
 
-def _format_validation(exc: ValidationError) -> tuple[str, str]:
+# pydantic's error types (their prefix) and what the catalogues' `errors.schema.*` call them:
+# pydantic words its messages in English only.
+SCHEMA_PROBLEMS = {"extra_forbidden": "unknown_key", "missing": "missing", "int": "int", "bool": "bool",
+                   "string": "string", "str": "string", "date": "date", "float": "number", "decimal": "number",
+                   "list": "list", "tuple": "list", "dict": "mapping", "model": "mapping", "literal": "literal",
+                   "enum": "literal", "greater_than": "greater_than", "less_than": "less_than",
+                   "too_short": "too_short", "too_long": "too_long"}
+
+
+def _format_validation(exc: ValidationError) -> tuple[str, Phrase]:
+    """The first problem pydantic found: the key (dotted path) and what was wrong, as a Phrase."""
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    message = err["msg"]
-    if err["type"] == "extra_forbidden":
-        message = "unknown key (not in the schema, see knowledge/README.md)"
-    elif err["type"] == "missing":
-        message = "required key is missing"
-    return key, message
+    kind = err["type"]
+    name = SCHEMA_PROBLEMS.get(kind) or SCHEMA_PROBLEMS.get(kind.split("_")[0]) or \
+        next((v for k, v in SCHEMA_PROBLEMS.items() if kind.startswith(k)), "other")
+    context = err.get("ctx") or {}
+    limit = next((context[k] for k in ("ge", "gt", "le", "lt", "min_length", "max_length", "expected") if k in context), "")
+    return key, Phrase(f"schema.{name}", limit=limit, found=repr(err.get("input"))[:60], kind=kind)
 
 
 def _validated(schema: Any, data: Any, path: Path) -> Any:

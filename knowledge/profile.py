@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from .errors import InputError, Phrase, ProfileError
 from .loader import Knowledge
-from .yamlio import MAX_BYTES, DuplicateKeyError, SyntaxProblem, parse_text
+from .yamlio import MAX_BYTES, RefusedText, SyntaxProblem, parse_text
 
 
 def decode_text(raw: bytes, label: str, expected: Phrase) -> str:
@@ -59,8 +59,10 @@ def read_document(source: str, *, what: str = "file") -> Any:
         where = {"line": exc.line, "column": exc.column} if exc.line else {}
         raise InputError(Phrase("syntax" if where else "syntax_no_line", kind=exc.kind, problem=exc.problem, **where),
                          file=label) from None
-    except (DuplicateKeyError, ValueError) as exc:
-        raise InputError(str(exc), file=label) from None
+    except RefusedText as exc:
+        raise InputError(exc.phrase, file=label) from None
+    except ValueError as exc:           # json's own (an integer too long to convert): its words
+        raise InputError(Phrase("text.other", problem=str(exc)[:200]), file=label) from None
 
 
 def _read_regular(path: Path, label: str, what: str) -> bytes:

@@ -37,7 +37,24 @@ class SyntaxProblem(ValueError):
         super().__init__(f"invalid {kind}{where}: {problem}")
 
 
-class DuplicateKeyError(ValueError):
+class RefusedText(ValueError):
+    """Text the strict readers refuse; `phrase` is the catalogues' words for it
+    (`errors.text.<code>`), str() the English ones."""
+
+    def __init__(self, code: str, **figures: Any):
+        from .errors import Phrase
+        self.phrase = Phrase(f"text.{code}", **figures)
+        super().__init__(self.phrase)
+
+    def __str__(self) -> str:
+        from .errors import english_catalogue
+        try:
+            return self.phrase.words(english_catalogue())
+        except Exception:           # noqa: BLE001 - the English catalogue itself cannot be read
+            return f"{self.phrase.code} {self.phrase.figures}"
+
+
+class DuplicateKeyError(RefusedText):
     """A mapping repeats a key, or uses a YAML alias: refused rather than silently resolved."""
 
 
@@ -51,9 +68,9 @@ class _NoDuplicates:
             try:
                 hashable = key in seen
             except TypeError:
-                raise DuplicateKeyError(f"line {key_node.start_mark.line + 1}: a key must be a plain value")
+                raise DuplicateKeyError("plain_key", line=key_node.start_mark.line + 1)
             if hashable:
-                raise DuplicateKeyError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}'")
+                raise DuplicateKeyError("duplicate_at", line=key_node.start_mark.line + 1, name=key)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -70,19 +87,17 @@ class _UserLoader(_NoDuplicates, _Base):
     def resolve(self, kind, value, implicit):
         self.nodes += 1     # called once per node as the document is composed
         if self.nodes > MAX_NODES:
-            raise DuplicateKeyError(f"more than {MAX_NODES} values: not a pnman file")
+            raise DuplicateKeyError("too_many_values", limit=MAX_NODES)
         return super().resolve(kind, value, implicit)
 
     def construct_yaml_int(self, node):
         if ":" in str(node.value):
-            raise DuplicateKeyError(f"line {node.start_mark.line + 1}: '{node.value}' is a YAML 1.1 base-60 number; "
-                                    "write the number itself, or quote the text")
+            raise DuplicateKeyError("base60", line=node.start_mark.line + 1, value=node.value)
         return super().construct_yaml_int(node)
 
     def construct_yaml_float(self, node):
         if ":" in str(node.value):
-            raise DuplicateKeyError(f"line {node.start_mark.line + 1}: '{node.value}' is a YAML 1.1 base-60 number; "
-                                    "write the number itself, or quote the text")
+            raise DuplicateKeyError("base60", line=node.start_mark.line + 1, value=node.value)
         return super().construct_yaml_float(node)
 
 
@@ -100,8 +115,7 @@ def _refuse_aliases(root) -> None:
     while stack:
         node = stack.pop()
         if id(node) in seen:
-            raise DuplicateKeyError(f"line {node.start_mark.line + 1}: YAML anchors and aliases (&name, *name) "
-                                    "are not accepted")
+            raise DuplicateKeyError("alias", line=node.start_mark.line + 1)
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
@@ -146,7 +160,7 @@ def _refuse_surrogates(value: Any) -> None:
     bad = lone_surrogate(value)
     if bad is not None:
         char = next(c for c in bad if 0xD800 <= ord(c) <= 0xDFFF)
-        raise ValueError(f"a text holds a lone surrogate ({char!r}), which is not valid Unicode")
+        raise RefusedText("surrogate", char=repr(char))
 
 
 def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
@@ -171,13 +185,13 @@ def parse_text(text: str, *, kind: str) -> Any:
             result = {}
             for key, value in pairs:
                 if key in result:
-                    raise DuplicateKeyError(f"duplicate key '{key}'")
+                    raise DuplicateKeyError("duplicate", name=key)
                 result[key] = value
             return result
         try:
             data = json.loads(text, object_pairs_hook=no_duplicates)
         except RecursionError:
-            raise ValueError(f"nesting deeper than {MAX_DEPTH} levels")
+            raise RefusedText("nesting", limit=MAX_DEPTH)
         except json.JSONDecodeError as exc:
             raise SyntaxProblem("JSON", exc.lineno, exc.colno, exc.msg) from exc
     else:
@@ -186,13 +200,13 @@ def parse_text(text: str, *, kind: str) -> Any:
         except DuplicateKeyError:
             raise
         except RecursionError:
-            raise ValueError(f"nesting deeper than {MAX_DEPTH} levels")
+            raise RefusedText("nesting", limit=MAX_DEPTH)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise SyntaxProblem("YAML", mark.line + 1 if mark else 0, mark.column + 1 if mark else 0, problem) from exc
     if _depth(data) > MAX_DEPTH:
-        raise ValueError(f"nesting deeper than {MAX_DEPTH} levels")
+        raise RefusedText("nesting", limit=MAX_DEPTH)
     _refuse_surrogates(data)
     return data
 
@@ -209,10 +223,10 @@ def read_knowledge_file(path: Path) -> Any:
     naming the file (exit 2)."""
     from .errors import KnowledgeError
     if not path.is_file():
-        raise KnowledgeError("knowledge file is missing", file=str(path))
+        raise KnowledgeError("knowledge file is missing", file=str(path))      # a broken installation
     try:
         return load_knowledge_yaml(path)
     except DuplicateKeyError as exc:
-        raise KnowledgeError(str(exc), file=str(path)) from None
+        raise KnowledgeError(exc.phrase, file=str(path)) from None
     except Exception as exc:  # yaml errors: keep the parser's message
         raise KnowledgeError(f"cannot be read as YAML: {exc}", file=str(path)) from None

@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 
 from pnman.engine.impact import ImpactSummary, assess_pair, impact_line
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
+from pnman.knowledge.locales import catalogue
 
 from ..files import is_stdout
 from ..render.l10n import Words
@@ -80,11 +81,11 @@ def _check_output(output: str, source: str) -> None:
     """Refuse now, not after the run, an output that cannot be written or is the input."""
     path = Path(output)
     if path.is_dir():
-        raise InputError("is a folder; expected a file to write", file=output)
+        raise InputError(Phrase("output.folder"), file=output)
     if not path.parent.is_dir():
-        raise InputError("its folder does not exist", file=output)
+        raise InputError(Phrase("write.no_folder"), file=output)
     if path.exists() and Path(source).exists() and os.path.samefile(path, source):
-        raise InputError("is the input file; choose another output", file=output)
+        raise InputError(Phrase("output.input"), file=output)
 
 
 def cmd_impact(args) -> int:
@@ -95,7 +96,7 @@ def cmd_impact(args) -> int:
     words = Words(args.lang, after)
     if args.output and not is_stdout(args.output):
         _check_output(args.output, args.input)
-    jobs, notice = worker_count(args.jobs)
+    jobs, notice = worker_count(args.jobs, catalogue(getattr(args, "messages", None) or "en"))
     source = open_source(args.input, before)
     if notice:
         print(notice.replace("pnman batch:", "pnman impact:"), file=sys.stderr)
@@ -121,7 +122,8 @@ def cmd_impact(args) -> int:
         with progress:
             task = progress.add_task("impact", total=estimate)
             done = 0
-            for data, part in follow(results, progress, task, "impact", args.input, estimate):
+            for data, part in follow(results, progress, task, "impact", args.input, estimate,
+                                     messages=catalogue(getattr(args, "messages", None) or "en")):
                 out.append(data)
                 summary.merge(part)
                 done += part.rows

@@ -30,7 +30,9 @@ import stat
 import sys
 import time
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
+from pnman.knowledge.locales import catalogue
+from pnman.knowledge.profile import os_reason
 
 from ...files import fsync_dir
 from ...render.l10n import Words
@@ -54,18 +56,18 @@ def portfolio_digest(path: str) -> str:
         with open(path, "rb") as fp:
             return "sha256:" + hashlib.file_digest(fp, "sha256").hexdigest()
     except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", file=path) from None
+        raise InputError(Phrase("unreadable", reason=os_reason(exc)), file=path) from None
 
 
 def run_batch(args) -> int:
     from pnman.knowledge.editions import knowledge_for
     kb = knowledge_for(getattr(args, "edition", None))     # --edition; default: the latest in force
-    jobs, jobs_notice = worker_count(args.jobs)
+    messages = catalogue(getattr(args, "messages", None) or "en")     # the notices' language
+    jobs, jobs_notice = worker_count(args.jobs, messages)
     resume = getattr(args, "resume", False)
     target = resolve_target(args.output, args.input)
     if target.path is None and resume:
-        raise InputError("--resume needs an output file (its rows are read back from OUTPUT.partial), "
-                         "not standard output", file=args.output)
+        raise InputError(Phrase("resume.stdout"), file=args.output)
     words = Words(args.lang, kb)
     from ..registry_commands import batch_recorded, batch_store
     store = batch_store(args)       # --record: the registry, checked before any row
@@ -78,13 +80,14 @@ def run_batch(args) -> int:
                 try:
                     fd = os.open(target.partial, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
                 except OSError as exc:
-                    raise InputError(f"{target.partial.name} cannot be resumed ({exc.strerror})", file=target.name) \
-                        from None
+                    raise InputError(Phrase("resume.unreadable", partial=target.partial.name, reason=os_reason(exc)),
+                                     file=target.name) from None
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    raise InputError(f"{target.partial.name} is not a regular file", file=target.name)
+                    raise InputError(Phrase("resume.not_regular", partial=target.partial.name), file=target.name)
                 done, good = read_partial(fd, target, args.full, args.lang, kb.edition)
             elif resume:
-                notices.append(f"pnman batch: {target.name}: no {target.partial.name} to resume; assessing every row")
+                notices.append("pnman batch: " + Phrase("resume.nothing", output=target.name,
+                                                        partial=target.partial.name).words(messages))
             rows = skip_done(source.rows(kb, raw=True), done, kb, args.input, target, source.record(kb))
             first = next(rows, None)            # the input's check for --resume happens here, before any change
             if fd is not None:
@@ -92,8 +95,8 @@ def run_batch(args) -> int:
                 os.lseek(fd, good, os.SEEK_SET)
             elif target.path is not None:
                 if os.path.lexists(target.partial):
-                    notices.append(f"pnman batch: {target.name}: discarding {target.partial.name} left by an "
-                                   "interrupted run (--resume continues it instead)")
+                    notices.append("pnman batch: " + Phrase("resume.discarding", output=target.name,
+                                                            partial=target.partial.name).words(messages))
                     os.unlink(target.partial)
                 fd = open_new(target.partial, target.mode)
         except BaseException:
@@ -131,7 +134,7 @@ def run_batch(args) -> int:
                 task = progress.add_task("batch", total=estimate, completed=done.rows)
                 flushed = time.monotonic()
                 unflushed = 0
-                for data, part in follow(results, progress, task, "batch", args.input, estimate, done.rows):
+                for data, part in follow(results, progress, task, "batch", args.input, estimate, done.rows, messages):
                     out.write(data)
                     summary.merge(part)
                     written += part.rows
@@ -149,16 +152,15 @@ def run_batch(args) -> int:
             finished = True
         except KeyboardInterrupt:
             if target.path is not None:
-                print(f"pnman batch: {target.name}: interrupted after {done.rows + written} rows; "
-                      f"{target.partial.name} holds them: run the same command with --resume to continue",
-                      file=sys.stderr)
+                print("pnman batch: " + Phrase("resume.interrupted", output=target.name, count=done.rows + written,
+                                               partial=target.partial.name).words(messages), file=sys.stderr)
             raise
         except BrokenPipeError:
             raise
         except OSError as exc:      # a full disk, a vanished folder: exit 2, and what was written can be resumed
-            kept = f"; {target.partial.name} holds the {done.rows + written} rows written: --resume continues" \
+            kept = Phrase("resume.kept", partial=target.partial.name, count=done.rows + written) \
                 if target.path is not None else ""
-            raise InputError(f"the run stopped: {exc.strerror or exc}{kept}",
+            raise InputError(Phrase("resume.stopped", reason=os_reason(exc), kept=kept),
                              file=exc.filename or target.name) from None
         finally:
             results.close()

@@ -70,7 +70,7 @@ def row_line(number: int, data: Any, record: CsvRecord | None, kb, make, message
     except PnmanError as exc:
         return {"row": number, "error": row_error(exc, messages)}
     except RecursionError:
-        return {"row": number, "error": "nested too deeply"}
+        return {"row": number, "error": (messages or catalogue("en")).text("errors.cli.nested")}
 
 
 def _assess(number: int, data: Any) -> dict:
@@ -113,9 +113,8 @@ def assess_row(item: tuple[int, Any]) -> tuple[int, bytes, dict | None, str | No
         fields = summary_fields(line)
         return number, orjson.dumps(line) + b"\n", fields, None
     except (Exception, SystemExit) as exc:   # noqa: BLE001 - one row's failure never stops the run
-        kind = "cannot be written as JSON" if isinstance(exc, TypeError) and "UTF-8" in str(exc) else \
-            "could not be assessed"
-        error = json_safe(f"{kind} ({type(exc).__name__}: {str(exc)[:200]})")
+        kind = "workers.not_json" if isinstance(exc, TypeError) and "UTF-8" in str(exc) else "workers.failed"
+        error = json_safe(Phrase(kind, error=f"{type(exc).__name__}: {str(exc)[:200]}").words(_MESSAGES or catalogue("en")))
         return number, orjson.dumps({"row": number, "error": error}) + b"\n", None, error
 
 

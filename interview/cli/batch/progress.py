@@ -37,7 +37,7 @@ def progress_bar(words, label: str = "batch.progress"):
 
 
 def follow(results: Iterable, progress, task, command: str, source: str, estimate: int,
-           already: int = 0) -> Iterator[tuple[bytes, object]]:
+           already: int = 0, messages=None) -> Iterator[tuple[bytes, object]]:
     """The parts of a run as the workers send them, (output, summary part): each rejected row
     said on standard error (« pnman batch: FILE: row N: … »), the bar moved, and redrawn at
     most every REFRESH_SECONDS. `already`: the rows done before (a resumed batch)."""
@@ -45,7 +45,8 @@ def follow(results: Iterable, progress, task, command: str, source: str, estimat
     refreshed = time.monotonic()
     for data, errors, part in results:
         for number, error in errors:
-            print(f"pnman {command}: {source}: row {number}: {error}", file=sys.stderr)
+            row = messages.text("errors.row", row=number) if messages is not None else f"row {number}"
+            print(f"pnman {command}: {source}: {row}: {error}", file=sys.stderr)
         seen += part.rows
         progress.update(task, advance=part.rows, total=max(estimate, seen))
         now = time.monotonic()

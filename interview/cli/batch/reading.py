@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 from pnman.knowledge.errors import InputError, Phrase
 from pnman.knowledge.profile import os_reason
-from pnman.knowledge.yamlio import lone_surrogate, parse_text
+from pnman.knowledge.yamlio import RefusedText, SyntaxProblem, lone_surrogate, parse_text
 
 from .cells import BOOLEANS, MAX_ROWS, CellError, check_header, text_value
 
@@ -246,12 +246,16 @@ def _json_row(text: str) -> Any:
     included)."""
     try:
         data = parse_text(text, kind="json")
-    except ValueError as exc:       # DuplicateKeyError, JSONDecodeError, over-long integers, nesting
-        reason = str(exc).replace("invalid JSON at line 1, column", "invalid JSON at column")
-        return reason if reason.startswith("invalid JSON") else f"invalid JSON: {reason}"
+    except SyntaxProblem as exc:
+        return Phrase("text.json_at", column=exc.column, problem=exc.problem)
+    except RefusedText as exc:      # duplicate keys, nesting, lone surrogates
+        return Phrase("text.json", problem=exc.phrase)
+    except ValueError as exc:       # json's own (an over-long integer)
+        return Phrase("text.json", problem=str(exc)[:200])
     bad = lone_surrogate(data)
     if bad is not None:
-        return f"invalid JSON: {bad!r} holds a lone surrogate ({json_safe(next(c for c in bad if 0xD800 <= ord(c) <= 0xDFFF))}), which is not text"
+        char = json_safe(next(c for c in bad if 0xD800 <= ord(c) <= 0xDFFF))
+        return Phrase("text.json", problem=Phrase("text.surrogate_in", text=repr(bad), char=char))
     return data
 
 

@@ -19,7 +19,8 @@ from typing import Any, Iterator
 
 import orjson
 
-from pnman.knowledge.errors import InputError, PnmanError
+from pnman.knowledge.errors import InputError, Phrase, PnmanError
+from pnman.knowledge.profile import os_reason
 
 from ...files import current_umask, fsync_dir, is_stdout, refuse_read_only
 from .reading import CsvRecord
@@ -58,26 +59,25 @@ def resolve_target(output: str, input_path: str) -> Target:
     except FileNotFoundError:
         found = None
     except OSError as exc:
-        raise InputError(f"cannot be used as the output ({exc.strerror})", file=output) from None
+        raise InputError(Phrase("output.unusable", reason=os_reason(exc)), file=output) from None
     if found is not None and not stat.S_ISREG(found.st_mode):
         with contextlib.suppress(OSError):
             if _same(found, os.fstat(1)):
                 return Target(output)       # a link to this process's standard output
-        kind = "a folder" if stat.S_ISDIR(found.st_mode) else "not a regular file (a device or a pipe)"
-        raise InputError(f"is {kind}; expected a file to write, or '-' for standard output", file=output)
+        raise InputError(Phrase("output.folder" if stat.S_ISDIR(found.st_mode) else "output.special"), file=output)
     refuse_read_only(path, found)
     directory = path.parent
     if not directory.is_dir():
-        raise InputError("its folder does not exist", file=output)
+        raise InputError(Phrase("write.no_folder"), file=output)
     with contextlib.suppress(OSError):
         if found is not None and _same(found, os.stat(input_path)):
-            raise InputError("is the input file; choose another output", file=output)
+            raise InputError(Phrase("output.input"), file=output)
     target = Target(output, path, stat.S_IMODE(found.st_mode) if found is not None else None)
     for extra in (target.summary, target.partial):
         with contextlib.suppress(FileNotFoundError):
             mode = os.stat(extra, follow_symlinks=False).st_mode
             if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-                raise InputError(f"{extra.name} beside it is not a regular file; move it away", file=output)
+                raise InputError(Phrase("output.beside", name=extra.name), file=output)
     return target
 
 
@@ -95,22 +95,20 @@ class OutputLock:
                 fd = os.open(self.path, flags, 0o666)
             except OSError as exc:
                 if exc.errno == errno.ELOOP:
-                    raise InputError(f"its lock file {self.path.name} is a symbolic link; remove it", file=self.output) \
-                        from None
-                raise InputError(f"its lock file {self.path.name} cannot be opened ({exc.strerror})",
+                    raise InputError(Phrase("lock.link", lock=self.path.name), file=self.output) from None
+                raise InputError(Phrase("lock.unopenable", lock=self.path.name, reason=os_reason(exc)),
                                  file=self.output) from None
             opened = os.fstat(fd)
             if not stat.S_ISREG(opened.st_mode):
                 os.close(fd)
-                raise InputError(f"its lock file {self.path.name} is not a regular file; remove it", file=self.output)
+                raise InputError(Phrase("lock.not_regular", lock=self.path.name), file=self.output)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
                 os.close(fd)
                 if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    raise InputError(f"another 'pnman batch' is writing it (its lock {self.path.name} is held); "
-                                     "wait for that run to end or choose another output", file=self.output) from None
-                raise InputError(f"its lock file {self.path.name} cannot be locked ({exc.strerror})",
+                    raise InputError(Phrase("lock.held", lock=self.path.name), file=self.output) from None
+                raise InputError(Phrase("lock.unlockable", lock=self.path.name, reason=os_reason(exc)),
                                  file=self.output) from None
             try:
                 current = os.stat(self.path, follow_symlinks=False)
@@ -120,7 +118,7 @@ class OutputLock:
                 self.fd = fd
                 return self
             os.close(fd)        # removed or replaced by the run that just ended: lock the new one
-        raise InputError(f"its lock file {self.path.name} keeps changing; try again", file=self.output)
+        raise InputError(Phrase("lock.changing", lock=self.path.name), file=self.output)
 
     def __exit__(self, *exc) -> None:
         try:
@@ -193,16 +191,15 @@ def read_partial(fd: int, target: Target, full: bool, lang: str, edition: str | 
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
                 break
             if fields is not None and ("record" in line) != full:
-                raise InputError(f"{target.partial.name} was written {'without' if full else 'with'} --full; "
-                                 "resume with the options of the interrupted run, or run again without --resume",
-                                 file=target.name)
+                raise InputError(Phrase("resume.without_full" if full else "resume.with_full",
+                                        partial=target.partial.name), file=target.name)
             if full and fields is not None and line["record"].get("lang", lang) != lang:
-                raise InputError(f"{target.partial.name} was written with --lang {line['record'].get('lang')}; "
-                                 "resume with the options of the interrupted run", file=target.name)
+                raise InputError(Phrase("resume.option", partial=target.partial.name,
+                                        option=f"--lang {line['record'].get('lang')}"), file=target.name)
             written = line.get("record", line).get("edition", "base") if fields is not None else edition
             if edition is not None and written != edition:
-                raise InputError(f"{target.partial.name} was written with --edition {written}; resume with the "
-                                 "options of the interrupted run", file=target.name)
+                raise InputError(Phrase("resume.option", partial=target.partial.name, option=f"--edition {written}"),
+                                 file=target.name)
             done.summary.add(fields)
             done.rows += 1
             done.last_row, done.last_line = row, line
@@ -219,8 +216,7 @@ def skip_done(rows: Iterator[tuple[int, Any]], done: Done, kb, source: str, targ
         return
     from pnman.knowledge.profile import check_profile
 
-    mismatch = InputError(f"row {done.last_row} is not the one in {target.partial.name}: the input changed since "
-                          "the interrupted run; run again without --resume", file=source)
+    mismatch = InputError(Phrase("resume.changed", row=done.last_row, partial=target.partial.name), file=source)
     checked = False
     for number, data in rows:
         if number < done.last_row:

@@ -21,20 +21,20 @@ import zipfile
 from typing import Any, Iterator
 
 from pnman.knowledge.errors import InputError, Phrase
+from pnman.knowledge.profile import os_reason
 
-from .cells import MAX_ROWS, text_value, check_header
+from .cells import MAX_ROWS, CellError, check_header, text_value
 
 MAX_SHEET_BYTES = 2_000_000_000       # the first sheet's XML, unpacked (streamed, never held)
 MAX_PART_BYTES = 200_000_000          # any other part (shared strings, styles…): openpyxl holds these
 MAX_PARTS = 10_000
-EXCEL_HINT = "; save it from Excel as « Classeur Excel (.xlsx) »"
 _ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
 _MERGE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?ref=\"([A-Za-z0-9:$]{1,40})\"")
 _TAIL = 200                           # bytes kept across chunks: a tag cut in two is still found
 
 
-def _refuse(path: str, what: str) -> InputError:
-    return InputError(what, file=path)
+def _refuse(path: str, code: str, **figures: Any) -> InputError:
+    return InputError(Phrase(f"workbook.{code}", **figures), file=path)
 
 
 def _check_archive(path: str) -> None:
@@ -43,16 +43,15 @@ def _check_archive(path: str) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except zipfile.BadZipFile:
-        raise _refuse(path, f"is not an .xlsx workbook (not a zip archive){EXCEL_HINT}") from None
+        raise _refuse(path, "not_zip", hint=Phrase("batch.xlsx_hint")) from None
     except OSError as exc:
-        raise _refuse(path, f"cannot be read ({exc.strerror})") from None
+        raise InputError(Phrase("unreadable", reason=os_reason(exc)), file=path) from None
     if len(members) > MAX_PARTS:
-        raise _refuse(path, f"holds {len(members)} parts; an .xlsx workbook holds a few dozen")
+        raise _refuse(path, "parts", count=len(members))
     for member in members:
         limit = MAX_SHEET_BYTES if member.filename.startswith("xl/worksheets/") else MAX_PART_BYTES
         if member.file_size > limit:
-            raise _refuse(path, f"part {member.filename!r} would unpack to {member.file_size:,} bytes (more than "
-                                f"{limit:,}): refused unread; split the portfolio")
+            raise _refuse(path, "bomb", part=repr(member.filename), size=member.file_size, limit=limit)
 
 
 def _scan_sheet(path: str, archive, member: str) -> int:
@@ -67,19 +66,18 @@ def _scan_sheet(path: str, archive, member: str) -> int:
                 rows += len(_ROW.findall(data, len(tail) - min(len(tail), _TAIL)))
                 merged = _MERGE.search(data)
                 if merged:
-                    raise _refuse(path, f"merged cells {merged.group(1).decode()} in the first sheet; expected one "
-                                        "value a cell: unmerge them (Accueil › Fusionner et centrer)")
+                    raise _refuse(path, "merged", cells=merged.group(1).decode())
                 if rows > MAX_ROWS + 1:
-                    raise _refuse(path, f"has more than {MAX_ROWS:,} rows; split the portfolio")
+                    raise _refuse(path, "too_many_rows", limit=MAX_ROWS)
                 tail = data[-_TAIL:]
                 rows -= len(_ROW.findall(tail))          # counted again with the next chunk
         rows += len(_ROW.findall(tail))
     except InputError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:    # a damaged member (bad CRC, cut file)
-        raise _refuse(path, f"is a damaged .xlsx workbook ({exc}){EXCEL_HINT}") from None
+        raise _refuse(path, "damaged", reason=str(exc)[:200], hint=Phrase("batch.xlsx_hint")) from None
     except Exception as exc:    # noqa: BLE001 - zlib's own errors and the like
-        raise _refuse(path, f"is a damaged .xlsx workbook ({type(exc).__name__}){EXCEL_HINT}") from None
+        raise _refuse(path, "damaged", reason=type(exc).__name__, hint=Phrase("batch.xlsx_hint")) from None
     return rows
 
 
@@ -91,10 +89,10 @@ def open_workbook(path: str) -> tuple[Any, Any, int]:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as exc:    # noqa: BLE001 - openpyxl raises many kinds on a damaged file
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise _refuse(path, f"is not a readable .xlsx workbook ({reason}){EXCEL_HINT}") from None
+        raise _refuse(path, "unreadable", reason=reason, hint=Phrase("batch.xlsx_hint")) from None
     try:
         if not book.worksheets:
-            raise _refuse(path, "has no worksheet")
+            raise _refuse(path, "no_sheet")
         sheet = book.worksheets[0]
         rows = _scan_sheet(path, book._archive, sheet._worksheet_path)
         sheet.reset_dimensions()        # what the file declares of its size is not trusted: every row is read
@@ -106,16 +104,16 @@ def open_workbook(path: str) -> tuple[Any, Any, int]:
 
 def cell_value(key: str, spec, value: Any) -> Any:
     """An Excel cell's value as a profile value of the fact's type (None: unknown), or
-    ValueError saying what was expected."""
+    CellError saying what was expected."""
     if value is None:
         return None
     if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
-        raise ValueError(f"column '{key}': a date or time; expected {_expected(spec)}")
+        raise CellError(Phrase("workbook.date", column=key, expected=_expected(spec)))
     kind = spec.type
     if isinstance(value, bool):
         if kind == "bool":
             return value
-        raise ValueError(f"column '{key}': expected {_expected(spec)}, found {'TRUE' if value else 'FALSE'}")
+        raise CellError(Phrase("workbook.wrong", column=key, expected=_expected(spec), found="TRUE" if value else "FALSE"))
     if isinstance(value, (int, float)):
         whole = isinstance(value, int) or value.is_integer()
         number = int(value) if whole else value
@@ -125,16 +123,15 @@ def cell_value(key: str, spec, value: Any) -> Any:
             return [number]
         if kind == "string":
             return str(number)
-        raise ValueError(f"column '{key}': expected {_expected(spec)}, found the number {number}")
+        raise CellError(Phrase("workbook.wrong_number", column=key, expected=_expected(spec), found=number))
     if not isinstance(value, str):
-        raise ValueError(f"column '{key}': expected {_expected(spec)}, found {value!r}")
+        raise CellError(Phrase("workbook.wrong", column=key, expected=_expected(spec), found=repr(value)))
     separator = ";" if ";" in value or kind == "string" else ","
     return text_value(key, value, spec, separator)
 
 
-def _expected(spec) -> str:
-    return {"bool": "TRUE/FALSE (or oui/non)", "int": "a whole number", "intlist": "fiche numbers",
-            "list": "codes separated by ';'"}.get(spec.type, "text")
+def _expected(spec) -> Phrase:
+    return Phrase(f"workbook.kinds.{spec.type if spec.type in ('bool', 'int', 'intlist', 'list') else 'string'}")
 
 
 class WorkbookRows:
@@ -159,16 +156,17 @@ class WorkbookRows:
                 continue
             for cell, value in zip(cells, values):
                 if not isinstance(value, str):
-                    what = "a formula" if getattr(cell, "data_type", None) == "f" else f"{value!r}"
                     if value is None:
-                        raise _refuse(self.path, f"header cell {cell.coordinate} is empty; expected a profile key")
-                    raise _refuse(self.path, f"header cell {cell.coordinate} holds {what}; expected a profile key")
+                        raise _refuse(self.path, "header_empty", cell=cell.coordinate)
+                    if getattr(cell, "data_type", None) == "f":
+                        raise _refuse(self.path, "header_formula", cell=cell.coordinate)
+                    raise _refuse(self.path, "header_value", cell=cell.coordinate, found=repr(value))
                 if getattr(cell, "data_type", None) == "f":
-                    raise _refuse(self.path, f"header cell {cell.coordinate} holds a formula; expected a profile key")
+                    raise _refuse(self.path, "header_formula", cell=cell.coordinate)
             header = [v.strip() for v in values]
             check_header(header, kb, self.path, Phrase("batch.where_sheet"))
             return header, number
-        raise _refuse(self.path, "has no header row in its first sheet; expected profile keys in the first row")
+        raise _refuse(self.path, "no_header")
 
     def rows(self, kb) -> Iterator[tuple[int, Any]]:
         """(Excel row number, profile dict or the row's error naming the cell) for every data row."""
@@ -178,7 +176,7 @@ class WorkbookRows:
         try:
             for number, cells in enumerate(sheet.iter_rows(), start=1):
                 if number > MAX_ROWS + 1:
-                    raise _refuse(self.path, f"has more than {MAX_ROWS:,} rows; split the portfolio")
+                    raise _refuse(self.path, "too_many_rows", limit=MAX_ROWS)
                 if number <= self.header_row:
                     continue
                 row = _row(cells, columns, width)
@@ -187,13 +185,12 @@ class WorkbookRows:
         except InputError:
             raise
         except Exception as exc:    # noqa: BLE001 - a damaged sheet found while reading it
-            raise _refuse(self.path, f"is a damaged .xlsx workbook ({type(exc).__name__}: {str(exc)[:200]})") \
-                from None
+            raise _refuse(self.path, "damaged", reason=f"{type(exc).__name__}: {str(exc)[:200]}", hint="") from None
         finally:
             book.close()
 
 
-def _row(cells, columns, width) -> dict | str | None:
+def _row(cells, columns, width) -> dict | Phrase | None:
     """One sheet row as a profile, its error naming the cell, or None for a blank row."""
     profile = {}
     blank = True
@@ -204,17 +201,17 @@ def _row(cells, columns, width) -> dict | str | None:
         blank = False
         kind = getattr(cell, "data_type", None)
         if index >= width:
-            return f"{cell.coordinate}: a value outside the header's {width} columns"
+            return Phrase("workbook.outside", cell=cell.coordinate, width=width)
         key, spec = columns[index]
         if kind == "f":
-            return f"{cell.coordinate}: column '{key}': a formula ({str(value)[:60]}); expected a value " \
-                   "(copy the cells and paste them as values)"
+            return Phrase("workbook.formula", cell=cell.coordinate, column=key, formula=str(value)[:60])
         if kind == "e":
-            return f"{cell.coordinate}: column '{key}': the error value {value}; expected {_expected(spec)}"
+            return Phrase("workbook.error_value", cell=cell.coordinate, column=key, value=value,
+                          expected=_expected(spec))
         try:
             converted = cell_value(key, spec, value)
-        except ValueError as exc:
-            return f"{cell.coordinate}: {exc}"
+        except CellError as exc:
+            return Phrase("workbook.cell", cell=cell.coordinate, detail=exc.phrase)
         if converted is not None:
             profile[key] = converted
     return None if blank else profile

@@ -20,7 +20,8 @@ import pickle
 import signal
 from typing import Any, Iterator
 
-from pnman.knowledge.errors import InputError, PnmanError
+from pnman.knowledge.errors import InputError, Phrase, PnmanError
+from pnman.knowledge.locales import catalogue
 
 from .assessing import Part, assess_rows, row_error_part
 
@@ -35,16 +36,17 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def worker_count(requested: int) -> tuple[int, str | None]:
-    """The number of worker processes, capped at what the machine can use (with a notice)."""
+def worker_count(requested: int, messages=None) -> tuple[int, str | None]:
+    """The number of worker processes, capped at what the machine can use (with a notice in
+    the language of `messages`, a Catalogue; English without one)."""
     if requested < 1:
-        raise InputError(f"expected a number of worker processes of at least 1, found {requested}", key="--jobs")
+        raise InputError(Phrase("workers.jobs", found=requested), key="--jobs")
     cpus = _cpus()
     cap = min(MAX_JOBS, JOBS_PER_CPU * cpus)
     if requested <= cap:
         return requested, None
-    return cap, (f"pnman batch: --jobs {requested} is more than this machine can use; using {cap} "
-                 f"(at most {JOBS_PER_CPU} per CPU, {cpus} CPU{'s' if cpus > 1 else ''}, and never more than {MAX_JOBS})")
+    notice = Phrase("workers.capped", requested=requested, cap=cap, per_cpu=JOBS_PER_CPU, count=cpus, most=MAX_JOBS)
+    return cap, "pnman batch: " + notice.words(messages or catalogue("en"))
 
 
 def chunked(items: Iterator[tuple[int, Any]], size: int, remaining: int, jobs: int) -> Iterator[list]:
@@ -56,20 +58,22 @@ def chunked(items: Iterator[tuple[int, Any]], size: int, remaining: int, jobs: i
 
 
 def _end(code: int | None) -> tuple[str, str]:
-    """How a worker ended: ("died", "signal 9, SIGKILL") or ("ended", "exit code 3")."""
+    """How a worker ended: ("died", "9, SIGKILL") — a signal — or ("ended", "3") — an exit code."""
     if code is not None and code < 0:
         try:
             name = f", {signal.Signals(-code).name}"
         except ValueError:
             name = ""
-        return "died", f"signal {-code}{name}"
-    return "ended", f"exit code {code}"
+        return "died", f"{-code}{name}"
+    return "ended", str(code)
 
 
 def _death(code: int | None) -> str:
-    """A worker's end, as the error of the row it was assessing."""
-    verb, how = _end(code)
-    return f"the process assessing this row {verb} ({how})"
+    """A worker's end, as the error of the row it was assessing, in the run's message language
+    (the catalogue init_worker set in this process before the workers were forked)."""
+    from . import assessing
+    kind, how = _end(code)
+    return Phrase(f"workers.row_{kind}", how=how).words(assessing._MESSAGES or catalogue("en"))
 
 
 def _work(conn, close: list, work=None) -> None:
@@ -239,9 +243,8 @@ class Workers:
         if task is None:
             self.unexplained += 1
             if self.unexplained > self.DEATHS_WITHOUT_A_ROW:
-                verb, how = _end(code)
-                raise PnmanError(f"the worker processes keep ending before they assess any row "
-                                 f"(the last one {verb}: {how})")
+                kind, how = _end(code)
+                raise PnmanError(Phrase(f"workers.keep_{kind}", how=how))
             return
         chunk = task.chunk
         if task.index is None:      # one of its rows, or none, killed it: each is assessed alone
