@@ -14,7 +14,7 @@ import hashlib
 from typing import Any
 
 from pnman.knowledge.editions import knowledge_for
-from pnman.knowledge.errors import InputError, ProfileError
+from pnman.knowledge.errors import InputError, Phrase, ProfileError
 from pnman.knowledge.loader import BASE_EDITION, Knowledge
 from pnman.knowledge.profile import check_profile, read_document
 
@@ -37,7 +37,7 @@ def _check_numbers(value: Any, label: str, path: str = "") -> None:
         elif isinstance(node, list):
             stack.extend((v, f"{where}[{i}]") for i, v in enumerate(node))
         elif isinstance(node, int) and node not in INT64:
-            raise InputError("expected a number that fits in 64 bits", file=label, key=where)
+            raise InputError(Phrase("audit.int64"), file=label, key=where)
 
 
 def read_result(source: str) -> dict:
@@ -47,16 +47,15 @@ def read_result(source: str) -> dict:
     data = read_document(source, what="result_file")
     label = "<stdin>" if source == "-" else source
     if not isinstance(data, dict):
-        raise InputError("expected an assessment result (a JSON object)", file=label)
+        raise InputError(Phrase("audit.not_object"), file=label)
     if data.get("schema") != SCHEMA:
-        raise InputError(f"expected schema '{SCHEMA}' (a file written by 'pnman assess --format json -o')",
-                         file=label, key="schema")
+        raise InputError(Phrase("audit.schema", schema=SCHEMA), file=label, key="schema")
     for key, kind in (("profile", dict), ("fiches", list), ("plan", list), ("knowledge_version", str)):
         if not isinstance(data.get(key), kind):
-            raise InputError(f"expected {kind.__name__}", file=label, key=key)
+            raise InputError(Phrase(f"audit.kinds.{kind.__name__}"), file=label, key=key)
     for index, entry in enumerate(data["fiches"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("fiche"), int) or not isinstance(entry.get("status"), str):
-            raise InputError("expected {\"fiche\": number, \"status\": text, …}", file=label, key=f"fiches[{index}]")
+            raise InputError(Phrase("audit.fiche_entry"), file=label, key=f"fiches[{index}]")
     _check_numbers(data, label)
     data["_source"] = label
     return data
@@ -107,11 +106,11 @@ def record_knowledge(record: dict, kb: Knowledge) -> Knowledge:
     edition = record.get("edition", BASE_EDITION)
     source = record.get("_source", "<result>")
     if not isinstance(edition, str):
-        raise InputError("expected the id of a guide edition (text)", file=source, key="edition")
+        raise InputError(Phrase("audit.edition_id"), file=source, key="edition")
     try:
         return knowledge_for(edition, kb)
     except InputError as exc:
-        raise InputError(f"the record was made under {exc.detail}", file=source, key="edition") from None
+        raise InputError(Phrase("audit.made_under", detail=exc.phrase or exc.detail), file=source, key="edition") from None
 
 
 def _hash_with_registry(record: dict) -> str | None:
@@ -137,7 +136,7 @@ def audit(result: dict, kb: Knowledge) -> dict:
     try:
         profile = check_profile(record["profile"], kb, file=f"{source} (profile)")
     except ProfileError as exc:
-        raise InputError(f"the recorded inputs are not a valid profile: {exc.detail}", file=source,
+        raise InputError(Phrase("audit.inputs", detail=exc.phrase or exc.detail), file=source,
                          key=f"profile.{exc.key}" if exc.key else "profile") from None
     replay = assess(profile, kb).record(timestamp=record.get("timestamp"))
     recorded_decisions = {k: v for k, v in decision_content(record).items() if k not in IGNORED_ON_REPLAY}

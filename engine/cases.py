@@ -114,7 +114,7 @@ def _case(item: Any, file: str, default: str, bases: dict, kb: Knowledge) -> Cas
     name = item.get("name", default)
     if not isinstance(name, str) or not name:
         raise InputError(Phrase("cases.name", case=default), file=file)
-    where = f"{file}: case '{name}'"
+    where = Phrase("case_shape.where", file=file, case=name)
     for key in item:
         if key not in CASE_KEYS:
             raise _unknown(key, CASE_KEYS, "case_key", where)
@@ -138,24 +138,27 @@ def _case(item: Any, file: str, default: str, bases: dict, kb: Knowledge) -> Cas
     for key, value in expect.items():
         if key not in EXPECTATIONS:
             raise _unknown(key, EXPECTATIONS, "expectation_key", where, "expect.")
-        EXPECTATIONS[key][0](value, f"{where}: expect.{key}", kb)
+        try:
+            EXPECTATIONS[key][0](value, f"expect.{key}", kb)
+        except InputError as exc:           # a shape error names its path in `expect`: add the case
+            raise InputError(exc.phrase or exc.detail, file=where) from None
     description = item.get("description") or ""
     return Case(file, name, checked, dict(expect), str(description))
 
 
 # -- the shapes an expectation takes ---------------------------------------------------------
-def _fail(where: str, wanted: str, value: Any) -> InputError:
-    return InputError(f"{where}: expected {wanted}, found {value!r}"[:300])
+def _fail(where: str, wanted: Phrase, value: Any) -> InputError:
+    return InputError(Phrase("case_shape.shape", where=where, expected=wanted, found=repr(value)[:200]))
 
 
 def _fiche(number: Any, where: str, kb: Knowledge) -> None:
     if isinstance(number, bool) or not isinstance(number, int) or number not in kb.fiches:
-        raise _fail(where, f"a fiche number from 1 to {len(kb.fiches)}", number)
+        raise _fail(where, Phrase("case_shape.fiche", count=len(kb.fiches)), number)
 
 
 def _mapping(value, where, kb, key, item) -> None:
     if not isinstance(value, dict) or not value:
-        raise _fail(where, "a mapping", value)
+        raise _fail(where, Phrase("case_shape.mapping"), value)
     for k, v in value.items():
         key(k, f"{where}.{k}", kb)
         item(v, f"{where}.{k}", kb)
@@ -163,17 +166,17 @@ def _mapping(value, where, kb, key, item) -> None:
 
 def _strings(value, where, kb=None) -> None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _fail(where, "a list of names", value)
+        raise _fail(where, Phrase("case_shape.names"), value)
 
 
 def _status(value, where, kb=None) -> None:
     if value not in STATUSES:
-        raise _fail(where, f"one of {', '.join(STATUSES)}", value)
+        raise _fail(where, Phrase("case_shape.one_of", allowed=", ".join(STATUSES)), value)
 
 
 def _fact(value, where, kb) -> None:
     if value not in kb.facts:
-        raise _fail(where, "a profile key", value)
+        raise _fail(where, Phrase("case_shape.fact"), value)
 
 
 def _facts(value, where, kb) -> None:
@@ -188,7 +191,7 @@ def _anything(value, where, kb=None) -> None:
 
 def _fields(value, where, kb=None) -> None:
     if not isinstance(value, dict) or not value or not all(isinstance(k, str) for k in value):
-        raise _fail(where, "a mapping of field names to values", value)
+        raise _fail(where, Phrase("case_shape.fields"), value)
 
 
 def _step_or_fiche(key, where, kb) -> None:
@@ -198,12 +201,12 @@ def _step_or_fiche(key, where, kb) -> None:
 
 def _size(value, where, kb) -> None:
     if value is not None and value not in [c.code for c in kb.size_classes]:
-        raise _fail(where, "a size class or null", value)
+        raise _fail(where, Phrase("case_shape.size"), value)
 
 
 def _ints(value, where, kb) -> None:
     if not isinstance(value, list):
-        raise _fail(where, "a list of fiche numbers", value)
+        raise _fail(where, Phrase("case_shape.fiches"), value)
     for number in value:
         _fiche(number, where, kb)
 
@@ -391,7 +394,7 @@ EXPECTATIONS: dict[str, tuple[Callable, Checker]] = {
 
 def _strings_key(key, where, kb=None) -> None:
     if not isinstance(key, str):
-        raise _fail(where, "a step name (f13, f9:post_erp, action.it_manager…)", key)
+        raise _fail(where, Phrase("case_shape.step"), key)
 
 
 # -- running ---------------------------------------------------------------------------------

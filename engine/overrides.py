@@ -52,7 +52,7 @@ def overridden_evaluation(evaluation: Evaluation, statuses: Mapping[int, str]) -
         raise InputError(Phrase("override.no_fiche", fiche=unknown[0]), key="fiche")
     bad = [s for s in statuses.values() if s not in FORCED]
     if bad:
-        raise InputError(f"expected one of {', '.join(FORCED)}, found {bad[0]!r}", key="status")
+        raise InputError(Phrase("override.status", allowed=", ".join(FORCED), found=repr(bad[0])), key="status")
     forced = dict(evaluation.statuses)
     for number, status in statuses.items():
         forced[number] = _forced(evaluation.statuses[number], status)
@@ -68,7 +68,7 @@ def replan(record: Mapping[str, Any], statuses: Mapping[int, str], kb: Knowledge
     try:
         profile = check_profile(record["profile"], kb, file="record (profile)")
     except ProfileError as exc:
-        raise InputError(f"the recorded inputs are not a valid profile: {exc.detail}", key="profile") from None
+        raise InputError(Phrase("audit.inputs", detail=exc.phrase or exc.detail), key="profile") from None
     assessment = assess(profile, kb)
     evaluation = overridden_evaluation(assessment.evaluation, statuses)
     plan: Plan = build_plan(evaluation, kb)

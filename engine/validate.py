@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pnman.knowledge.errors import InputError, KnowledgeError
+from pnman.knowledge.errors import InputError, KnowledgeError, Phrase
 from pnman.knowledge.guidetext import GuideText, find_guide
 from pnman.knowledge.loader import Knowledge
 from pnman.rules.compile import check_fact_ids, fact_ids
@@ -95,7 +95,7 @@ def validate(kb: Knowledge, guide_path: str | None = None) -> Report:
     report.checks.append({"check": "fact_ids", "figures": {"ids": len(ids)}})
     report.checks.append({"check": "graph", "figures": {"edges": kb.graph.fiche_order.number_of_edges()}})
     if guide_path is not None and not Path(guide_path).is_file():
-        raise InputError("no such guide text file (expected guide-pnman-tic.txt)", file=guide_path, key="--guide")
+        raise InputError(Phrase("tools.no_guide"), file=guide_path, key="--guide")
     path = find_guide(guide_path)
     if path is None:
         report.checks.append({"check": "citations_skipped", "figures": {}})

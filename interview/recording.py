@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
 
 
 def store_for(record: bool, registry: str | None = None):
@@ -18,8 +18,7 @@ def store_for(record: bool, registry: str | None = None):
     from pnman.records.store import NullStore, RegistryStore
     if not record:
         if registry:
-            raise InputError("--registry says where --record appends; add --record to record the result",
-                             key="--registry")
+            raise InputError(Phrase("registry.without_record"), key="--registry")
         return NullStore()
     return RegistryStore(default_path(registry))
 

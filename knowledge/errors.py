@@ -15,7 +15,7 @@ class Phrase:
 
     __slots__ = ("code", "figures")
 
-    def __init__(self, code: str, **figures: Any):
+    def __init__(self, code: str, /, **figures: Any):
         self.code = code
         self.figures = figures
 
@@ -55,10 +55,18 @@ def _english():
     return english_catalogue()
 
 
+def os_reason(exc: OSError) -> Phrase:
+    """Why the system refused, in the reader's words (the OS says it in English)."""
+    import errno
+    names = {errno.EACCES: "permission", errno.EPERM: "permission", errno.ENOENT: "missing",
+             errno.EISDIR: "directory", errno.ENOSPC: "full", errno.EROFS: "read_only"}
+    return Phrase(f"os.{names.get(exc.errno, 'other')}")
+
+
 class PnmanError(Exception):
     """Base of every error pnman reports to a user without a traceback."""
 
-    def __init__(self, message: str | Phrase, *, file: str | None = None, key: str | None = None):
+    def __init__(self, message: str | Phrase, *, file: str | Phrase | None = None, key: str | None = None):
         self.file = file
         self.key = key
         self.phrase = message if isinstance(message, Phrase) else None
@@ -82,14 +90,14 @@ class PnmanError(Exception):
         if cat is None or self.phrase is None:
             where = []
             if self.file:
-                where.append(str(self.file))
+                where.append(self.file.words(_english()) if isinstance(self.file, Phrase) else str(self.file))
             if self.key:
                 where.append(f"key '{self.key}'")
             prefix = ": ".join(where)
             return _one_line(f"{prefix}: {self.detail}" if prefix else self.detail)
         where = []
         if self.file:
-            where.append(str(self.file))
+            where.append(self.file.words(cat) if isinstance(self.file, Phrase) else str(self.file))
         if self.key:
             where.append(cat.text("errors.key", name=self.key))
         detail = self.detail_in(cat)

@@ -120,13 +120,17 @@ SCHEMA_PROBLEMS = {"extra_forbidden": "unknown_key", "missing": "missing", "int"
 def _format_validation(exc: ValidationError) -> tuple[str, Phrase]:
     """The first problem pydantic found: the key (dotted path) and what was wrong, as a Phrase."""
     err = exc.errors()[0]
-    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    kind = err["type"]
+    return ".".join(str(p) for p in err["loc"]) or "(top level)", schema_problem(err)
+
+
+def schema_problem(err: dict) -> Phrase:
+    """What one of pydantic's errors (a dict of `errors()`) says, in the catalogues' words."""
+    kind = str(err.get("type", ""))
     name = SCHEMA_PROBLEMS.get(kind) or SCHEMA_PROBLEMS.get(kind.split("_")[0]) or \
         next((v for k, v in SCHEMA_PROBLEMS.items() if kind.startswith(k)), "other")
     context = err.get("ctx") or {}
     limit = next((context[k] for k in ("ge", "gt", "le", "lt", "min_length", "max_length", "expected") if k in context), "")
-    return key, Phrase(f"schema.{name}", limit=limit, found=repr(err.get("input"))[:60], kind=kind)
+    return Phrase(f"schema.{name}", limit=limit, found=repr(err.get("input"))[:60], kind=kind)
 
 
 def _validated(schema: Any, data: Any, path: Path) -> Any:

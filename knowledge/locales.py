@@ -112,7 +112,7 @@ class Catalogue:
             return "other"
         return self.cldr.plural_form(abs(count))
 
-    def text(self, key: str, **figures: Any) -> str:
+    def text(self, key: str, /, **figures: Any) -> str:
         template = self.raw(key)
         if is_plural(template):
             count = figures.get("count", figures.get("n"))

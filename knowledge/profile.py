@@ -132,12 +132,7 @@ def _expected(spec, kb: Knowledge) -> Phrase:
     return Phrase("kinds.list")
 
 
-def os_reason(exc: OSError) -> Phrase:
-    """Why the system refused, in the reader's words (the OS says it in English)."""
-    import errno
-    names = {errno.EACCES: "permission", errno.EPERM: "permission", errno.ENOENT: "missing",
-             errno.EISDIR: "directory", errno.ENOSPC: "full", errno.EROFS: "read_only"}
-    return Phrase(f"os.{names.get(exc.errno, 'other')}")
+from .errors import os_reason  # noqa: E402,F401 (where it was first; other modules import it from here)
 
 
 def check_value(key: str, value: Any, kb: Knowledge, *, file: str = "<profile>") -> None:

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping
 import orjson
 
 from pnman.engine.record import SCHEMA, canonical_json
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
 
 from .chain import entry_hash, new_id, pack, payload_bytes, timestamp, unpack
 from .entries import Entry, entry_of
@@ -55,7 +55,7 @@ def append(conn: sqlite3.Connection, path: Path, builders: list[Builder], *, pre
             prepared = (seq, head, *_build(builders[0], new_id(seq + 1), head, conn))
         begin_immediate(conn)
     except sqlite3.Error as exc:
-        raise InputError(f"cannot be written ({exc})", file=str(path)) from None
+        raise InputError(Phrase("registry.write_failed", reason=str(exc)), file=str(path)) from None
     try:
         seq, head = _head(conn)
         entries = []
@@ -78,7 +78,7 @@ def append(conn: sqlite3.Connection, path: Path, builders: list[Builder], *, pre
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         rollback(conn)
-        raise InputError(f"cannot be written ({exc})", file=str(path)) from None
+        raise InputError(Phrase("registry.write_failed", reason=str(exc)), file=str(path)) from None
     except BaseException:
         rollback(conn)
         raise
@@ -101,10 +101,10 @@ def _build(build: Builder, entry_id: str, head: str | None, conn) -> tuple:
 
 def checked_record(record: Mapping[str, Any]) -> dict:
     if not isinstance(record, Mapping) or record.get("schema") != SCHEMA:
-        raise InputError(f"expected an assessment record (schema '{SCHEMA}')", key="record")
+        raise InputError(Phrase("registry.record", schema=SCHEMA), key="record")
     for key, kind in (("profile", dict), ("fiches", list), ("plan", list)):
         if not isinstance(record.get(key), kind):
-            raise InputError(f"expected {kind.__name__}", key=f"record.{key}")
+            raise InputError(Phrase(f"audit.kinds.{kind.__name__}"), key=f"record.{key}")
     return dict(record)
 
 
@@ -132,7 +132,7 @@ def checked_source(source: Mapping[str, Any] | None) -> dict | None:
     portfolio, row = source.get("portfolio"), source.get("row")
     if not (isinstance(portfolio, str) and portfolio.startswith("sha256:") and len(portfolio) == 71) \
             or isinstance(row, bool) or not isinstance(row, int) or row < 1:
-        raise InputError("expected {portfolio: sha256:<64 hex>, row: a number from 1}", key="source")
+        raise InputError(Phrase("registry.source"), key="source")
     return {"portfolio": portfolio, "row": row}
 
 

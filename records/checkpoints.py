@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 
 from pnman.engine.record import canonical_json
-from pnman.knowledge.errors import InputError, Phrase
+from pnman.knowledge.errors import InputError, Phrase, os_reason
 
 from .append import append
 from .chain import timestamp, unpack
@@ -81,7 +81,7 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
     except FileExistsError:
         raise InputError(Phrase("keys.exists"), file=str(path)) from None
     except OSError as exc:
-        raise InputError(f"cannot be written ({exc.strerror})", file=str(path)) from None
+        raise InputError(Phrase("write.failed", reason=os_reason(exc)), file=str(path)) from None
     with os.fdopen(fd, "wb") as fp:
         fp.write(data)
         fp.flush()
@@ -128,7 +128,7 @@ def _read_key(path: str | os.PathLike) -> bytes:
     except IsADirectoryError:
         raise InputError(Phrase("keys.folder"), file=str(path)) from None
     except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", file=str(path)) from None
+        raise InputError(Phrase("unreadable", reason=os_reason(exc)), file=str(path)) from None
     if len(data) > 64 * 1024:
         raise InputError(Phrase("keys.too_large"), file=str(path))
     return data

@@ -135,14 +135,14 @@ def override_summary(conn: sqlite3.Connection, listed) -> dict:
 
 def _text(value: Any, key: str, limit: int) -> str:
     if not isinstance(value, str):
-        raise InputError(f"expected text, found {type(value).__name__}", key=key)
+        raise InputError(Phrase("override.text", found=type(value).__name__), key=key)
     value = value.strip()
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InputError("expected text (it holds a lone surrogate)", key=key) from None
+        raise InputError(Phrase("override.surrogate"), key=key) from None
     if any(not (ch.isprintable() or ch in "\n\t") for ch in value):
-        raise InputError("expected text without control characters", key=key)
+        raise InputError(Phrase("override.control"), key=key)
     if len(value) > limit:
-        raise InputError(f"expected at most {limit} characters, found {len(value)}", key=key)
+        raise InputError(Phrase("override.too_long", limit=limit, found=len(value)), key=key)
     return value

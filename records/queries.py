@@ -15,7 +15,7 @@ from typing import Iterator
 import orjson
 
 from pnman.engine.record import canonical_json
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
 
 from .chain import unpack
 from .entries import Entry, assessment_row, entry_of, row
@@ -77,8 +77,7 @@ def parse_when(text: str, *, end: bool = False, key: str = "--since") -> datetim
         else:
             when = datetime.fromisoformat(value)
     except ValueError:
-        raise InputError(f"expected a date (2025-03-01) or an ISO date and time (2025-03-01T14:30), found {value!r}",
-                         key=key) from None
+        raise InputError(Phrase("date_filter", found=repr(value)), key=key) from None
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Mapping
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase, os_reason
 
 from . import append, chain, checkpoints, overrides, queries
 from .chain import Problem, VerifyReport  # noqa: F401 (what verify returns)
@@ -60,7 +60,7 @@ class Registry:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise InputError(f"its folder cannot be created ({exc.strerror})", file=str(self.path)) from None
+                raise InputError(Phrase("folder_uncreatable", reason=os_reason(exc)), file=str(self.path)) from None
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, *, create: bool = True, durable: bool = True) -> Registry:

@@ -23,7 +23,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from pnman.knowledge.errors import InputError, Phrase, PnmanError
+from pnman.knowledge.errors import InputError, Phrase, PnmanError, os_reason
 
 from .chain import timestamp
 
@@ -119,7 +119,7 @@ def check_file(path: Path) -> bool:
     except FileNotFoundError:
         return False
     except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", file=str(path)) from None
+        raise InputError(Phrase("unreadable", reason=os_reason(exc)), file=str(path)) from None
     if magic != SQLITE_MAGIC:
         raise InputError(Phrase("registry.empty_file" if not magic else "registry.not_sqlite"), file=str(path))
     return True
@@ -135,7 +135,7 @@ def connect(path: Path, *, durable: bool, create: bool) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
-        raise InputError(f"cannot be opened as a registry ({exc})", file=str(path)) from None
+        raise InputError(Phrase("registry.unopenable", reason=str(exc)), file=str(path)) from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
         check_schema(conn, path)
@@ -145,7 +145,7 @@ def connect(path: Path, *, durable: bool, create: bool) -> sqlite3.Connection:
         raise
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise InputError(f"is not a pnman registry ({exc})", file=str(path)) from None
+        raise InputError(Phrase("registry.foreign", reason=str(exc)), file=str(path)) from None
     return conn
 
 
@@ -156,7 +156,7 @@ def _create_file(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"its folder cannot be created ({exc.strerror})", file=str(path)) from None
+        raise InputError(Phrase("folder_uncreatable", reason=os_reason(exc)), file=str(path)) from None
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{random.getrandbits(32):08x}.new")
     try:
         conn = sqlite3.connect(str(temporary), isolation_level=None)
@@ -175,9 +175,9 @@ def _create_file(path: Path) -> None:
         finally:
             os.close(fd)
     except sqlite3.Error as exc:
-        raise InputError(f"cannot be created ({exc})", file=str(path)) from None
+        raise InputError(Phrase("uncreatable", reason=str(exc)), file=str(path)) from None
     except OSError as exc:
-        raise InputError(f"cannot be created ({exc.strerror})", file=str(path)) from None
+        raise InputError(Phrase("uncreatable", reason=os_reason(exc)), file=str(path)) from None
     finally:
         for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
             leftover.unlink(missing_ok=True)

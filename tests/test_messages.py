@@ -195,3 +195,169 @@ def test_an_engine_refusal_speaks_the_chosen_language(tmp_path, capsys, monkeypa
     assert code == 2
     _check(lang, err.replace("durable-rules", "").replace("Python", "").replace("PNMAN_ENGINE", ""),
            "is not installed", tmp_path)
+
+
+# -- the refusals worded since: edition files, audit, --resume, workbooks, case files, strict
+# YAML, sessions, accounts, serve, the web API. The messages' language comes from $PNMAN_LANG
+# here (not every command has --lang); $PNMAN_EDITIONS names a folder of broken editions.
+def _edition_folder(tmp: Path, name: str, text: str) -> str:
+    folder = tmp / f"editions-{name}"
+    folder.mkdir()
+    (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return str(folder)
+
+
+def _workbook(path: Path, rows: list[list]) -> str:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    return str(path)
+
+
+def _more_cases(tmp: Path) -> dict:
+    """name -> (arguments, environment, an English fragment the refusal must say)."""
+    made = iter(range(1000))
+
+    def p(text: str, suffix: str = ".yaml") -> str:
+        return _profile(tmp, text, f"m{next(made)}{suffix}")
+    profile = str(ROOT / "examples/pe-internet.yaml")
+    edition = "edition: e1\ndate_in_force: 2020-01-01\nreference: x\nchanges:\n"
+    cases_file = p("name: c\nprofile: {employees: 12}\nexpect: {statuses: {99: eligible}}\n")
+    return {
+        "edition: name": (["fiches", "1"], {"PNMAN_EDITIONS": _edition_folder(tmp, "e0", edition.replace("e1", "zz")
+                                                                           + "  - {fiche: 1, size: PE, days: 3}\n")},
+                          "the file must be named after its edition"),
+        "edition: schema": (["fiches", "1"], {"PNMAN_EDITIONS": _edition_folder(tmp, "e2", edition.replace(
+            "e1", "e2").replace("2020-01-01", "soon") + "  - {fiche: 1, size: PE, days: 3}\n")}, "expected a date"),
+        "edition: no fiche": (["assess", profile, "--edition", "e3"], {"PNMAN_EDITIONS": _edition_folder(
+            tmp, "e3", edition.replace("e1", "e3") + "  - {fiche: 99, size: PE, total_da_ht: 1}\n")},
+                              "no fiche 99 in the guide"),
+        "edition: unknown": (["assess", profile, "--edition", "nope"], {}, "unknown edition 'nope'"),
+        "audit: not a result": (["audit", p("[]", ".json")], {}, "expected an assessment result"),
+        "audit: schema": (["audit", p('{"schema": "x"}', ".json")], {}, "expected schema"),
+        "resume: stdout": (["batch", _write(tmp / "r.csv", "employees\n3\n"), "-o", "-", "--resume"], {},
+                           "--resume needs an output file"),
+        "registry: date filter": (["registry", "list", "--registry", str(tmp / "none.sqlite3"), "--since", "hier"],
+                                  {}, "expected a date (2025-03-01)"),
+        "workbook: not a zip": (["batch", _write(tmp / "nz.xlsx", "not a zip"), "-o", str(tmp / "o.jsonl")], {},
+                                "is not an .xlsx workbook"),
+        "case file: shape": (["test", cases_file], {}, "expected a fiche number from 1 to"),
+        "YAML: duplicate key": (["assess", p("employees: 1\nemployees: 2\n")], {}, "duplicate key 'employees'"),
+        "YAML: alias": (["assess", p("employees: 12\ngoals: &g [erp]\nfiches: *g\n")], {}, "aliases"),
+        "YAML: base 60": (["assess", p("employees: 1:20\n")], {}, "base-60"),
+        "interview: no terminal": (["interview", "--session", "s"], {"PNMAN_HOME": str(tmp)}, "needs a terminal"),
+        "interview: headless": (["interview", "--answers", profile], {"PNMAN_HOME": str(tmp)},
+                                "headless mode needs both"),
+        "users: name": (["users", "--accounts", str(tmp / "acc.sqlite3"), "disable", "nobody"], {},
+                        "no account 'nobody'"),
+        "users: no password": (["users", "--accounts", str(tmp / "acc.sqlite3"), "add", "bob", "--role", "admin"],
+                               {}, "expected the password on one line"),
+        "serve: port": (["serve", "--port", "0"], {}, "expected a port from 1 to 65535"),
+        "serve: no account": (["serve", "--host", "0.0.0.0", "--accounts", str(tmp / "none.sqlite3")], {},
+                              "no account exists"),
+    }
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
+def test_the_other_refusals_speak_the_chosen_language(tmp_path, capsys, monkeypatch, lang):
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO(""))      # no terminal
+    for name, (args, env, fragment) in _more_cases(tmp_path).items():
+        with monkeypatch.context() as m:
+            m.setenv("PNMAN_LANG", lang)
+            for key, value in env.items():
+                m.setenv(key, value)
+            code, err = _run(capsys, args)
+        assert code == 2, (name, err)
+        _check(lang, err, fragment, tmp_path)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
+def test_resume_workbook_and_worker_words(tmp_path, capsys, monkeypatch, lang):
+    """A partial output written with other options, a workbook's bad cells (the rows' errors),
+    a worker's death (the row's error) and a short password: each in the chosen language."""
+    monkeypatch.setenv("PNMAN_LANG", lang)
+    source = _write(tmp_path / "in.csv", "name,employees\nA,3\nB,4\n")
+    out = tmp_path / "out.jsonl"
+    assert _run(capsys, ["batch", source, "-o", str(out)])[0] == 0
+    out.rename(tmp_path / "out.jsonl.partial")
+    code, err = _run(capsys, ["batch", source, "-o", str(out), "--resume", "--full"])
+    assert code == 2
+    _check(lang, err, "was written without --full", tmp_path)
+
+    book = _workbook(tmp_path / "p.xlsx", [["name", "employees", "pnman_member"], ["A", "=6*2", True],
+                                           ["B", "douze", 1], ["C", 12.5, True]])
+    code, err = _run(capsys, ["batch", book, "-o", str(tmp_path / "w.jsonl")])
+    assert code == 0, err
+    errors = [json.loads(line)["error"] for line in (tmp_path / "w.jsonl").read_text(encoding="utf-8").splitlines()
+              if "error" in json.loads(line)]
+    assert len(errors) == 3
+    for message, fragment in zip(errors, ("a formula", "expected a whole number", "found the number 12.5")):
+        _check(lang, message.replace("=6*2", "") + "\n", fragment, tmp_path)
+
+    from pnman.interview.cli.batch import assessing, workers
+    assessing.init_worker(messages=lang)
+    try:
+        _check(lang, workers._death(-9) + "\n", "died (signal 9, SIGKILL)", tmp_path)
+        _check(lang, workers._death(3) + "\n", "ended (exit code 3)", tmp_path)
+    finally:
+        assessing.init_worker()
+
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("short\n"))
+    code, err = _run(capsys, ["users", "--accounts", str(tmp_path / "a.sqlite3"), "add", "bob", "--role", "admin"])
+    assert code == 2
+    _check(lang, err, "at least 12 characters", tmp_path)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
+def test_damaged_and_locked_sessions_speak_the_chosen_language(tmp_path, monkeypatch, kb, lang):
+    from pnman.interview.questionnaire import session as sessions
+    from pnman.knowledge.errors import InputError
+    from pnman.knowledge.locales import catalogue
+    monkeypatch.setenv("PNMAN_HOME", str(tmp_path))
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    (folder / "s.json").write_text('{"schema": "pnman-session/1", "answers": [', encoding="utf-8")
+    with pytest.raises(InputError) as damaged:
+        sessions.open_session("s", kb, resume=True, lang="fr")
+    first = sessions.open_session("t", kb, resume=False, lang="fr")
+    try:
+        with pytest.raises(InputError) as locked:
+            sessions.open_session("t", kb, resume=True, lang="fr")
+    finally:
+        first.close()
+    cat = catalogue(lang)
+    text = damaged.value.render(cat)
+    _check(lang, re.sub(r"\(.*?line 1 column \d+ \(char \d+\)", "", text.replace("Expecting value:", "")) + "\n",
+           "kept aside", tmp_path)
+    _check(lang, locked.value.render(cat) + "\n", "already open in another interview", tmp_path)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
+def test_web_refusals_speak_the_servers_language(tmp_path, monkeypatch, lang):
+    """The JSON API's 400/401/404 messages, the dashboard's bad filter, the Host refusal: the
+    server's message language ($PNMAN_LANG), as the command line's."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+    from pnman.interview.web.app import Settings, create_app
+    from pnman.knowledge import default
+    monkeypatch.setenv("PNMAN_LANG", lang)
+    app = create_app(Settings(kb=default(), sessions=tmp_path, accounts=tmp_path / "acc.sqlite3"))
+    client = TestClient(app, base_url="http://127.0.0.1:8000")
+    json_type = {"Content-Type": "application/json"}
+    answers = {
+        "not JSON": (client.post("/api/assess", content=b"{", headers=json_type), 400, "the body is not JSON"),
+        "bad profile": (client.post("/api/assess", content=b'{"employes": 3}', headers=json_type), 400,
+                        "did you mean"),
+        "bad lang": (client.post("/api/interviews", content=b'{"lang": "de"}', headers=json_type), 400,
+                     "expected one of"),
+        "no interview": (client.get("/api/interviews/zzz"), 404, "no interview 'zzz'"),
+        "wrong type": (client.post("/api/assess", content=b"{}", headers={"Content-Type": "text/plain"}), 415,
+                       "expected a JSON body"),
+        "Host": (TestClient(app, base_url="http://evil.example").get("/healthz"), 400, "this server answers to"),
+    }
+    for name, (response, status, fragment) in answers.items():
+        assert response.status_code == status, (name, response.text)
+        _check(lang, response.json()["error"].replace("(Content-Type: application/json)", "") + "\n", fragment,
+               tmp_path)

@@ -9,7 +9,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
 
 _HASHER = PasswordHasher()          # argon2id
 
@@ -40,9 +40,9 @@ def read_password(prompt: str, again: str, stdin=None) -> str:
     if not stdin.isatty():
         line = stdin.readline()
         if not line:
-            raise InputError("expected the password on one line of standard input, found nothing", key="password")
+            raise InputError(Phrase("users.no_password"), key="password")
         return line.rstrip("\r\n")
     first = getpass.getpass(prompt)
     if getpass.getpass(again) != first:
-        raise InputError("the two passwords typed differ; nothing was changed", key="password")
+        raise InputError(Phrase("users.differ"), key="password")
     return first

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase, os_reason
 
 from .passwords import hash_password, password_matches
 from .roles import ADMIN, AUDITOR, DIAGNOSTICIAN, ROLES  # noqa: F401 (the store's callers import them from here)
@@ -125,7 +125,7 @@ class AccountStore:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))   # owner-only from the start
             except OSError as exc:
-                raise InputError(f"the accounts file cannot be created ({exc.strerror})", file=str(self.path)) from None
+                raise InputError(Phrase("users.uncreatable", reason=os_reason(exc)), file=str(self.path)) from None
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=True)
             conn.execute("PRAGMA busy_timeout=30000")
@@ -135,7 +135,7 @@ class AccountStore:
                     conn.execute(statement)
                 self._ready = True
         except sqlite3.DatabaseError as exc:
-            raise InputError(f"is not a pnman accounts file ({exc})", file=str(self.path)) from None
+            raise InputError(Phrase("users.foreign", reason=str(exc)), file=str(self.path)) from None
         self._local.conn = conn
         return conn
 
@@ -162,12 +162,11 @@ class AccountStore:
     def add(self, name: str, role: str, password: str) -> Account:
         check_name(name)
         if role not in ROLES:
-            raise InputError(f"expected one of {', '.join(ROLES)}, found {role!r}", key="--role")
+            raise InputError(Phrase("users.role", allowed=", ".join(ROLES), found=repr(role)), key="--role")
         check_password(password)
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM accounts WHERE name = ?", (name,)).fetchone():
-                raise InputError(f"an account '{name}' exists already (pnman users passwd {name} changes its "
-                                 "password)", key="NAME")
+                raise InputError(Phrase("users.exists", name=name), key="NAME")
             created = _iso(now())
             conn.execute("INSERT INTO accounts (name, role, password, created_at) VALUES (?, ?, ?, ?)",
                          (name, role, hash_password(password), created))
@@ -180,7 +179,7 @@ class AccountStore:
     def existing(self, name: str) -> Account:
         account = self.get(name)
         if account is None:
-            raise InputError(f"no account '{name}' (pnman users list shows them)", key="NAME")
+            raise InputError(Phrase("users.unknown", name=name), key="NAME")
         return account
 
     def list(self) -> list[Account]:
@@ -207,7 +206,7 @@ class AccountStore:
         """A new API token for the account, returned once; only its SHA-256 is kept."""
         account = self.existing(name)
         if not account.active:
-            raise InputError(f"the account '{name}' is disabled", key="NAME")
+            raise InputError(Phrase("users.is_disabled", name=name), key="NAME")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._write() as conn:
             conn.execute("INSERT INTO tokens (hash, name, created_at) VALUES (?, ?, ?)",
@@ -295,12 +294,11 @@ class AccountStore:
 
 def check_name(name: str) -> None:
     if not name or len(name) > 64 or not set(name) <= NAME_CHARS:
-        raise InputError("expected an account name of 1 to 64 letters, digits, '.', '_', '-' or '@', "
-                         f"found {name!r}", key="NAME")
+        raise InputError(Phrase("users.name", found=repr(name)), key="NAME")
 
 
 def check_password(password: str) -> None:
     if len(password) < 12:
-        raise InputError(f"a password needs at least 12 characters, found {len(password)}", key="password")
+        raise InputError(Phrase("users.short", found=len(password)), key="password")
     if len(password) > 1024:
-        raise InputError("a password has at most 1024 characters", key="password")
+        raise InputError(Phrase("users.long"), key="password")

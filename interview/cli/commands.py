@@ -66,7 +66,9 @@ def cmd_validate(args) -> int:
     try:
         w = Words(args.lang, default_kb())      # the printed guide: every edition is checked on it
     except KnowledgeError as exc:
-        print(f"pnman validate: the knowledge base is broken: {exc}", file=sys.stderr)
+        from pnman.knowledge.locales import catalogue
+        cat = catalogue(getattr(args, "messages", None) or "en")
+        print("pnman validate: " + cat.text("errors.tools.broken", problem=exc.render(cat)), file=sys.stderr)
         return 1
     report = validate(w.kb, args.guide)
     findings = [f.as_dict() for f in report.findings]

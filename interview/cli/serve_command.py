@@ -7,7 +7,8 @@ import os
 import socket
 import sys
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase, os_reason
+from pnman.knowledge.locales import catalogue
 
 
 def _check_address(host: str, port: int) -> None:
@@ -19,9 +20,9 @@ def _check_address(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise InputError(f"port {port} is already in use on {host}; choose another with --port",
-                                 key="--port") from None
-            raise InputError(f"cannot listen on {host}:{port} ({exc.strerror})", key="--host") from None
+                raise InputError(Phrase("serve.in_use", port=port, host=host), key="--port") from None
+            raise InputError(Phrase("serve.cannot_listen", host=host, port=port, reason=os_reason(exc)),
+                             key="--host") from None
 
 
 def _registry(args):
@@ -45,9 +46,7 @@ def _accounts(args):
     from ..accounts.store import AccountStore, default_path
     store = AccountStore(default_path(args.accounts))
     if args.host not in LOOPBACK and not store.has_accounts():
-        raise InputError(f"no account exists ({store.path}): serving on {args.host} would show every assessment "
-                         "to the network. Create one first: pnman users add NAME --role admin "
-                         "(or serve on 127.0.0.1)", key="--host")
+        raise InputError(Phrase("serve.no_account", path=store.path, host=args.host), key="--host")
     return store.path
 
 
@@ -58,31 +57,33 @@ def cmd_serve(args) -> int:
         from ..web.app import SETTINGS_ENV, Settings, create_app
         from ..web.links import normal_root
     except ImportError as exc:   # pragma: no cover - the web stack is a dependency
-        raise InputError(f"the web server needs {exc.name}: pip install pnman") from None
+        raise InputError(Phrase("serve.missing", name=exc.name)) from None
     from pnman.knowledge.editions import knowledge_for
     if not 0 < args.port < 65536:
-        raise InputError(f"expected a port from 1 to 65535, found {args.port}", key="--port")
+        raise InputError(Phrase("serve.port", found=args.port), key="--port")
     kb = knowledge_for(getattr(args, "edition", None))
     registry = _registry(args)
     accounts = _accounts(args)
     if not 1 <= args.workers <= 64:
-        raise InputError(f"expected 1 to 64 worker processes, found {args.workers}", key="--workers")
+        raise InputError(Phrase("serve.workers", found=args.workers), key="--workers")
     if args.idle_timeout < 1:
-        raise InputError(f"expected a number of minutes ≥ 1, found {args.idle_timeout}", key="--idle-timeout")
+        raise InputError(Phrase("serve.minutes", found=args.idle_timeout), key="--idle-timeout")
     root = normal_root(args.root_path)
     if root and not all(part and all(c.isalnum() or c in "-_.~" for c in part) for part in root[1:].split("/")):
-        raise InputError(f"expected a sub-path such as /pnman, found {args.root_path!r}", key="--root-path")
+        raise InputError(Phrase("serve.root_path", found=repr(args.root_path)), key="--root-path")
     _check_address(args.host, args.port)
     settings = Settings(kb=kb, lang=args.lang, host=args.host, port=args.port, registry=registry,
                         record=bool(args.record), allow_hosts=tuple(args.allow_host), accounts=accounts,
                         idle_minutes=args.idle_timeout, root_path=root)
     app = create_app(settings)
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"pnman serve: http://{shown}:{args.port}{root}/  (API: {root}/docs; Ctrl-C to stop)", file=sys.stderr,
-          flush=True)
+    cat = catalogue(getattr(args, "messages", None) or "en")
+    print("pnman serve: " + Phrase("serve.listening", url=f"http://{shown}:{args.port}{root}/", docs=f"{root}/docs")
+          .words(cat), file=sys.stderr, flush=True)
     if registry is not None:
-        state = "finished interviews are recorded" if args.record else "read only: add --record to record"
-        print(f"pnman serve: registry {registry} ({state})", file=sys.stderr, flush=True)
+        state = Phrase("serve.recorded" if args.record else "serve.read_only")
+        print("pnman serve: " + Phrase("serve.registry", path=registry, state=state).words(cat), file=sys.stderr,
+              flush=True)
     proxies = args.forwarded_allow_ips      # None: no proxy header is trusted (uvicorn would trust 127.0.0.1)
     options = dict(host=args.host, port=args.port, log_level="warning", access_log=False, timeout_keep_alive=30,
                    proxy_headers=bool(proxies), forwarded_allow_ips=proxies or "")

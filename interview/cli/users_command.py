@@ -8,7 +8,8 @@ import getpass
 import json
 import sys
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
+from pnman.knowledge.locales import catalogue
 
 CLI = "cli"
 
@@ -50,46 +51,49 @@ def cmd_users(args) -> int:
     from ..accounts.store import AccountStore, default_path
     store = AccountStore(default_path(args.accounts))
     action = args.action
+    cat = catalogue(getattr(args, "messages", None) or "en")
+
+    def say(code: str, **figures) -> str:
+        return Phrase(f"users.{code}", **figures).words(cat)
     if action in ("add", "passwd"):
         if action == "passwd":
             store.existing(args.name)
-        password = read_password(f"Password for {args.name}: ", "The same password again: ")
+        password = read_password(say("password", name=args.name), say("password_again"))
         if action == "add":
             account = store.add(args.name, args.role, password)
             store.log(_operator(), CLI, "account_added", f"{account.name} ({account.role})")
-            print(f"pnman users: account {account.name} added ({account.role}) in {store.path}", file=sys.stderr)
+            print("pnman users: " + say("added", name=account.name, role=account.role, path=store.path), file=sys.stderr)
         else:
             store.set_password(args.name, password)
             store.log(_operator(), CLI, "password_changed", args.name)
-            print(f"pnman users: password of {args.name} changed; its web sessions are closed", file=sys.stderr)
+            print("pnman users: " + say("changed", name=args.name), file=sys.stderr)
         return 0
     if action == "list":
         accounts = [a.as_dict() for a in store.list()]
         if args.format == "json":
             print(json.dumps(accounts, ensure_ascii=False, indent=2))
         elif not accounts:
-            print(f"No account in {store.path} (pnman users add NAME --role admin creates one).")
+            print(say("none", path=store.path))
         else:
             for a in accounts:
-                state = "active" if a["active"] else "disabled"
-                print(f"{a['name']}\t{a['role']}\t{state}\tcreated {a['created_at']}\t"
-                      f"last sign-in {a['last_login'] or 'never'}")
+                state = say("active" if a["active"] else "disabled")
+                print(f"{a['name']}\t{a['role']}\t{state}\t{say('created', at=a['created_at'])}\t"
+                      f"{say('last_login', at=a['last_login'] or say('never'))}")
         return 0
     if action == "disable":
         store.disable(args.name)
         store.log(_operator(), CLI, "account_disabled", args.name)
-        print(f"pnman users: account {args.name} disabled; its sessions and tokens are ended", file=sys.stderr)
+        print("pnman users: " + say("disabled_now", name=args.name), file=sys.stderr)
         return 0
     if action == "token":
         token = store.new_token(args.name)
         store.log(_operator(), CLI, "token_created", args.name)
         print(token)
-        print("pnman users: keep this token now, it is not shown again (programs send "
-              "Authorization: Bearer <token>)", file=sys.stderr)
+        print("pnman users: " + say("token"), file=sys.stderr)
         return 0
     if action == "log":
         if args.last is not None and args.last < 1:
-            raise InputError(f"expected a number of lines ≥ 1, found {args.last}", key="--last")
+            raise InputError(Phrase("users.last", found=args.last), key="--last")
         lines = store.log_lines(args.last)
         if args.format == "json":
             print(json.dumps([line.as_dict() for line in lines], ensure_ascii=False, indent=2))

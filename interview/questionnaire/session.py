@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pnman.knowledge.errors import InputError, Phrase, ProfileError
+from pnman.knowledge.errors import InputError, Phrase, ProfileError, os_reason
 from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.profile import check_profile
 
@@ -51,10 +51,9 @@ def data_dir(name: str) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"the {name} folder cannot be created ({exc.strerror}); set PNMAN_HOME to a "
-                         "writable folder", file=str(path)) from None
+        raise InputError(Phrase("session.home_uncreatable", name=name, reason=os_reason(exc)), file=str(path)) from None
     if not os.access(path, os.W_OK | os.X_OK):
-        raise InputError(f"the {name} folder is not writable; set PNMAN_HOME to a writable folder", file=str(path))
+        raise InputError(Phrase("session.home_read_only", name=name), file=str(path))
     return path
 
 
@@ -140,11 +139,11 @@ def _acquire(path: Path):
     try:   # never through a symbolic link: truncating its target would destroy someone's file
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
     except OSError as exc:
-        why = "it is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
-        raise InputError(f"the session's lock file cannot be opened ({why})", file=str(lock_path)) from None
+        why = Phrase("session.link") if exc.errno == errno.ELOOP else os_reason(exc)
+        raise InputError(Phrase("session.lock_unopenable", reason=why), file=str(lock_path)) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise InputError("the session's lock file is not a regular file", file=str(lock_path))
+        raise InputError(Phrase("session.lock_not_regular"), file=str(lock_path))
     handle = os.fdopen(fd, "a+", encoding="utf-8")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -152,8 +151,7 @@ def _acquire(path: Path):
         handle.seek(0)
         holder = handle.read().strip() or "?"
         handle.close()
-        raise InputError(f"this session is already open in another interview (process {holder}); "
-                         "finish it there, or use another --session name", file=str(path)) from None
+        raise InputError(Phrase("session.locked", process=holder), file=str(path)) from None
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))
@@ -208,11 +206,9 @@ def peek(name: str) -> dict | None:
             "status": data.get("status"), "updated": data.get("updated")}
 
 
-def _set_aside(path: Path, why: str) -> InputError:
+def _set_aside(path: Path, why: Phrase) -> InputError:
     aside = _aside(path, "damaged")
-    return InputError(f"the session file is damaged ({why}); it was kept aside as {aside.name} and "
-                      "nothing was overwritten. Start again with the same --session (without --resume) "
-                      "or another name", file=str(path))
+    return InputError(Phrase("session.damaged", why=why, aside=aside.name), file=str(path))
 
 
 def exists(name: str) -> bool:
@@ -246,24 +242,23 @@ def open_session(name: str, kb: Knowledge, *, resume: bool, lang: str) -> Sessio
 def _load(path: Path, kb: Knowledge) -> Session:
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
-            raise InputError("the session file is not a regular file (a link, pipe or device); nothing was read",
-                             file=str(path))
+            raise InputError(Phrase("session.not_regular"), file=str(path))
         raw = path.read_bytes()
     except PermissionError:
-        raise InputError("the session file cannot be read (permission denied)", file=str(path)) from None
+        raise InputError(Phrase("session.unreadable"), file=str(path)) from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _set_aside(path, f"not valid JSON: {exc}") from None
+        raise _set_aside(path, Phrase("session.not_json", problem=str(exc))) from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise _set_aside(path, f"expected a '{SCHEMA}' object")
+        raise _set_aside(path, Phrase("session.schema", schema=SCHEMA))
     answers, asked = data.get("answers"), data.get("asked")
     if not isinstance(answers, dict) or not isinstance(asked, list) or not all(isinstance(k, str) for k in asked):
-        raise _set_aside(path, "answers or asked have the wrong shape")
+        raise _set_aside(path, Phrase("session.shape"))
     try:
         check_profile({"employees": 0, **answers}, kb, file=str(path))
     except ProfileError as exc:
-        raise _set_aside(path, f"an answer is invalid: {exc.detail} ({exc.key})") from None
+        raise _set_aside(path, Phrase("session.answer", detail=exc.phrase or exc.detail, name=exc.key)) from None
     return Session(path.stem, path, lang=data.get("lang", "fr"), answers=answers, asked=asked,
                    status=data.get("status", "in_progress"), created=data.get("created", _now()),
                    updated=data.get("updated", _now()))

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from pnman.knowledge.errors import InputError, ProfileError
+from pnman.knowledge.errors import InputError, Phrase, ProfileError
 
 from ..files import console, is_stdout, to_json, write_atomic
 from ..render.l10n import Words
@@ -40,8 +40,7 @@ def run_interview(args) -> int:
     if args.answers or args.transcript:
         return _headless(args, kb, store)
     if not sys.stdin.isatty():
-        raise InputError("the interview needs a terminal; without one, run it headless with "
-                         "--answers PROFILE --transcript OUT.json")
+        raise InputError(Phrase("session.no_terminal"))
     return interactive(kb, session_name=args.session, resume=args.resume, lang=args.lang,
                        fmt=getattr(args, "format", None), output=getattr(args, "output", None), store=store)
 
@@ -59,9 +58,9 @@ def _check_output(output: str | None) -> None:
         return
     path = Path(output).expanduser()
     if path.is_dir():
-        raise InputError("is a directory, expected a file to write the report to", file=output)
+        raise InputError(Phrase("write.directory"), file=output)
     if not path.parent.is_dir():
-        raise InputError("its folder does not exist", file=output)
+        raise InputError(Phrase("write.no_folder"), file=output)
 
 
 def write_report(record: dict, w: Words, fmt: str | None, output: str) -> tuple[str, str]:
@@ -79,7 +78,7 @@ def write_report(record: dict, w: Words, fmt: str | None, output: str) -> tuple[
 
 def _headless(args, kb, store=None) -> int:
     if not (args.answers and args.transcript):
-        raise InputError("headless mode needs both --answers PROFILE and --transcript OUT.json")
+        raise InputError(Phrase("session.headless"))
     from pnman.knowledge.profile import load_profile
 
     from .headless import run_headless

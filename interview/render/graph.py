@@ -12,7 +12,7 @@ import textwrap
 import networkx as nx
 
 from pnman.engine.steps import step_label
-from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.errors import Phrase, PnmanError
 from pnman.knowledge.loader import Knowledge
 
 from .l10n import Words
@@ -124,9 +124,8 @@ def render_with_graphviz(dot_source: str, fmt: str) -> bytes:
     """svg/png through Graphviz's `dot`; a clear error when it is not installed."""
     exe = shutil.which("dot")
     if exe is None:
-        raise PnmanError(f"--format {fmt} needs Graphviz's 'dot' program, which is not installed "
-                         "(Debian: apt-get install graphviz); --format dot or mermaid work without it")
+        raise PnmanError(Phrase("tools.graphviz", format=fmt))
     done = subprocess.run([exe, f"-T{fmt}"], input=dot_source.encode("utf-8"), capture_output=True, timeout=60)
     if done.returncode != 0:
-        raise PnmanError(f"Graphviz failed: {done.stderr.decode('utf-8', 'replace').strip()[:300]}")
+        raise PnmanError(Phrase("tools.graphviz_failed", problem=done.stderr.decode("utf-8", "replace").strip()[:300]))
     return done.stdout

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, PackageLoader
 
-from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.errors import Phrase, PnmanError
 
 from .html import assessment_html
 from .l10n import Words
@@ -32,11 +32,10 @@ def weasyprint():
     try:
         import weasyprint as module
     except ImportError:
-        raise PnmanError(f"--format pdf needs WeasyPrint, an optional extra: install it with: {EXTRA}") from None
+        raise PnmanError(Phrase("tools.weasyprint", extra=EXTRA)) from None
     except OSError as exc:          # installed, but pango cannot be loaded
         first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise PnmanError(f"--format pdf: WeasyPrint cannot load its system libraries ({first}); install "
-                         "pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)") from None
+        raise PnmanError(Phrase("tools.pango", problem=first)) from None
     return module
 
 

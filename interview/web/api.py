@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from pnman.engine.facade import assess
-from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.errors import Phrase, PnmanError
 from pnman.knowledge.locales import catalogue, message_language
 from pnman.knowledge.export import knowledge_export
 from pnman.knowledge.profile import check_profile
@@ -24,9 +24,16 @@ REQUEST = "<request>"     # how an error names the source, as the CLI names a fi
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str):
+    """An API refusal: its status and its message, a Phrase worded in the server's message
+    language when it is answered (a str is said as it is)."""
+
+    def __init__(self, status: int, message: str | Phrase):
         self.status = status
-        self.message = message
+        self.phrase = message
+
+    @property
+    def message(self) -> str:
+        return self.phrase.words(messages()) if isinstance(self.phrase, Phrase) else self.phrase
 
 
 class InterviewStart(BaseModel):
@@ -53,11 +60,11 @@ def json_only(request: Request, raw: bytes = b"") -> None:
     "simple" request (a form, text/plain) is refused (415), as is any request a browser
     marks as sent by another site (403)."""
     if request.headers.get("sec-fetch-site") == "cross-site":
-        raise ApiError(403, "this API does not answer requests sent by another site's page")
+        raise ApiError(403, Phrase("api.cross_site"))
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json" or (not kind and not raw):
         return
-    raise ApiError(415, f"expected a JSON body (Content-Type: application/json), found {kind or 'none'}")
+    raise ApiError(415, Phrase("api.not_json_type", found=kind) if kind else Phrase("api.no_body"))
 
 
 async def json_body(request: Request, *, optional: bool = False) -> Any:
@@ -67,11 +74,11 @@ async def json_body(request: Request, *, optional: bool = False) -> Any:
     if not raw.strip() and optional:
         return {}
     if not raw.strip():
-        raise ApiError(415, "expected a JSON body (Content-Type: application/json), found none")
+        raise ApiError(415, Phrase("api.no_body"))
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise ApiError(400, f"{REQUEST}: the body is not JSON ({exc})")
+        raise ApiError(400, Phrase("api.request", detail=Phrase("api.not_json", problem=str(exc))))
 
 
 def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -> APIRouter:
@@ -82,7 +89,8 @@ def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -
         if value is None:
             return default_lang
         if value not in languages:
-            raise ApiError(400, f"{REQUEST}: key 'lang': expected one of {', '.join(languages)}, found {value!r}")
+            raise ApiError(400, Phrase("api.request", detail=Phrase("api.lang", allowed=", ".join(languages),
+                                                                     found=repr(value))))
         return value
 
     @api.get("/healthz", tags=["server"])
@@ -114,7 +122,7 @@ def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -
     async def start(request: Request):
         data = await json_body(request, optional=True)
         if not isinstance(data, dict):
-            raise ApiError(400, f"{REQUEST}: expected a JSON object such as {{\"lang\": \"fr\"}}")
+            raise ApiError(400, Phrase("api.request", detail=Phrase("api.start")))
         live = service.start(lang_of(data.get("lang")), PROGRAM)
         step = live.interview.next()
         return json_response({"id": live.state.id, "next": step.as_dict() if step else None,
@@ -126,7 +134,7 @@ def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -
     async def answer(session_id: str, request: Request):
         data = await json_body(request)
         if not isinstance(data, dict) or not isinstance(data.get("key"), str):
-            raise ApiError(400, f"{REQUEST}: expected {{\"key\": \"<profile key>\", \"value\": <value> | null}}")
+            raise ApiError(400, Phrase("api.request", detail=Phrase("api.answer")))
         return await run_in_threadpool(_step, session_id, lambda live: live.interview.answer(data["key"], data.get("value")))
 
     @api.post("/api/interviews/{session_id}/back", tags=["interview"], summary="Take back the last answer")
@@ -138,13 +146,13 @@ def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -
     def show(session_id: str):
         with service.use(session_id) as live:
             if live is None:
-                raise ApiError(404, f"no interview '{session_id[:40]}' on this server")
+                raise ApiError(404, Phrase("api.no_interview", id=session_id[:40]))
             return json_response(service.summary(live))
 
     def _step(session_id: str, act) -> Response:
         with service.use(session_id) as live:
             if live is None:
-                raise ApiError(404, f"no interview '{session_id[:40]}' on this server")
+                raise ApiError(404, Phrase("api.no_interview", id=session_id[:40]))
             try:
                 act(live)
             except PnmanError as exc:

@@ -16,6 +16,8 @@ from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.locales import available_languages
 
 from ..render.safe import plain
+from pnman.knowledge.errors import Phrase
+
 from . import api, pages
 from ..accounts.store import AccountStore, default_path as default_accounts
 from .links import StripRoot, normal_root, under_root
@@ -70,7 +72,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def invalid(_request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return JSONResponse({"error": f"{api.REQUEST}: key '{where}': {first.get('msg', 'invalid')}"}, status_code=400)
+        from pnman.knowledge.loader import schema_problem
+        detail = Phrase("line", where=Phrase("key", name=where), detail=schema_problem(first))
+        return JSONResponse({"error": Phrase("api.request", detail=detail).words(api.messages())}, status_code=400)
     app.add_exception_handler(RequestValidationError, invalid)
     env = templates()
 
@@ -86,16 +90,14 @@ def create_app(settings: Settings) -> FastAPI:
         """A full disk or a broken sessions database: said plainly (503), in JSON to programs."""
         api.log.warning("pnman serve: sessions unavailable: %s", exc)
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": "the server cannot save interviews now (its disk is full or its "
-                                          "sessions database cannot be written); try again later"}, status_code=503)
+            return JSONResponse({"error": Phrase("api.unavailable").words(api.messages())}, status_code=503)
         return message_page(request, 503, "web.unavailable.title", "web.unavailable.text")
     app.add_exception_handler(StoreUnavailable, unavailable)
 
     async def sign_in_first(request, _exc: SignIn):
         """No one signed in: a program is told 401, a person is sent to the sign-in page."""
         if wants_json(request):
-            return JSONResponse({"error": "sign in first: this needs a diagnostician's, auditor's or admin's "
-                                          "account (a browser session, or Authorization: Bearer <token>)"},
+            return JSONResponse({"error": Phrase("api.sign_in").words(api.messages())},
                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})
         asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"{root}/login?{urlencode({'next': asked})}", status_code=303)
@@ -103,13 +105,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def forbidden(request, exc: Forbidden):
         if exc.account is None:          # no account on this server, and the visitor is not on this machine
             if wants_json(request):
-                return JSONResponse({"error": "no account exists on this server: only its own machine may see "
-                                              "the assessments (create one: pnman users add NAME --role admin)"},
-                                    status_code=403)
+                return JSONResponse({"error": Phrase("api.no_account").words(api.messages())}, status_code=403)
             return message_page(request, 403, "web.login.no_account_title", "web.login.no_account")
         if wants_json(request):
-            return JSONResponse({"error": f"the account '{exc.account.name}' ({exc.account.role}) may not do this"},
-                                status_code=403)
+            return JSONResponse({"error": Phrase("api.forbidden", name=exc.account.name, role=exc.account.role)
+                                 .words(api.messages())}, status_code=403)
         return message_page(request, 403, "web.login.forbidden_title", "web.login.forbidden")
     app.add_exception_handler(SignIn, sign_in_first)
     app.add_exception_handler(Forbidden, forbidden)

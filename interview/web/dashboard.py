@@ -34,7 +34,15 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class FilterError(ValueError):
-    """A filter the dashboard cannot apply: its message names the parameter."""
+    """A filter the dashboard cannot apply: its Phrase names the parameter (str(): English)."""
+
+    def __init__(self, code: str, **figures: Any):
+        from pnman.knowledge.errors import Phrase
+        self.phrase = Phrase(f"dashboard_filter.{code}", **figures)
+        super().__init__(code)
+
+    def words(self, cat) -> str:
+        return self.phrase.words(cat)
 
 
 @dataclass(frozen=True)
@@ -71,19 +79,19 @@ def parse_filters(params, size_codes: tuple[str, ...], editions: tuple[str, ...]
     for key in ("since", "until"):
         value = (params.get(key) or "").strip()
         if value and not _DATE.match(value):
-            raise FilterError(f"'{key}': expected a date YYYY-MM-DD, found {value[:40]!r}")
+            raise FilterError("date", param=key, found=repr(value[:40]))
         found[key] = value or None
     if found["since"] and found["until"] and found["since"] > found["until"]:
-        raise FilterError(f"'since' ({found['since']}) is after 'until' ({found['until']})")
+        raise FilterError("order", since=found["since"], until=found["until"])
     sizes = [s for s in params.getlist("size") if s]
     allowed = (*size_codes, NO_SIZE)
     for size in sizes:
         if size not in allowed:
-            raise FilterError(f"'size': expected one of {', '.join(allowed)}, found {size[:40]!r}")
+            raise FilterError("size", allowed=", ".join(allowed), found=repr(size[:40]))
     for key, name in (("from", "before"), ("to", "after")):
         value = params.get(key) or None
         if value is not None and value not in editions:
-            raise FilterError(f"'{key}': expected an edition among {', '.join(editions)}, found {value[:40]!r}")
+            raise FilterError("edition", param=key, allowed=", ".join(editions), found=repr(value[:40]))
         found[name] = value
     if len(editions) > 1:
         found["before"] = found["before"] or editions[0]

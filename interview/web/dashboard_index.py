@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 
 from pnman.records.chain import unpack
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase
 
 VERSION = "1"
 NO_SIZE = "-"                 # the size class of a company outside the guide's classes
@@ -119,7 +119,7 @@ class DashboardIndex:
             conn.execute("SELECT seq FROM entries LIMIT 1")
             return conn
         except sqlite3.Error as exc:
-            raise InputError(f"cannot be read as a pnman registry ({exc})", file=str(self.registry)) from None
+            raise InputError(Phrase("registry.unreadable", reason=str(exc)), file=str(self.registry)) from None
 
     def _reset(self) -> None:
         for table in ("meta", "assessments", "fiche_status", "overrides"):
@@ -159,7 +159,7 @@ class DashboardIndex:
                         raise
                     read += len(rows)
         except sqlite3.Error as exc:
-            raise InputError(f"cannot be read as a pnman registry ({exc})", file=str(self.registry)) from None
+            raise InputError(Phrase("registry.unreadable", reason=str(exc)), file=str(self.registry)) from None
         finally:
             source.close()
 

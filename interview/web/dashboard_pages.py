@@ -12,15 +12,14 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.errors import Phrase, PnmanError
 from pnman.knowledge.model import SIZE_CODES
 
 from ..accounts.store import Account
-from ..accounts.store import Account
 from . import dashboard
+from .api import messages
 from .dashboard_index import DashboardIndex
 from .dashboard_view import page_context, write_entries
-from .roles import READERS, need
 from .roles import READERS, need
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,24 +56,23 @@ def add_routes(pages, render, lang_for, service, registry: Path | None) -> None:
             data = await run_in_threadpool(dashboard.figures, index, filters, knowledge_for)
         except dashboard.FilterError as exc:
             return render(request, "message.html", w, 400, title=w("dashboard.title"),
-                          message=w("dashboard.bad_filter", error=str(exc)))
+                          message=w("dashboard.bad_filter", error=exc.words(w.cat)))
         except PnmanError as exc:
-            return render(request, "message.html", w, 500, title=w("dashboard.title"), message=str(exc))
+            return render(request, "message.html", w, 500, title=w("dashboard.title"), message=exc.render(w.cat))
         return render(request, "dashboard.html", w,
                       **page_context(data, w, SIZE_CODES, editions, query_of(request, w.lang)))
 
     @pages.get("/dashboard.json")
     async def dashboard_json(request: Request, account: Account = Depends(need(*READERS))):
         if index is None:
-            return JSONResponse({"error": "this server reads no registry (pnman serve --registry PATH)"},
-                                status_code=404)
+            return JSONResponse({"error": Phrase("api.no_registry").words(messages())}, status_code=404)
         try:
             filters, _ = filters_of(request)
             data = await run_in_threadpool(dashboard.figures, index, filters, knowledge_for)
         except dashboard.FilterError as exc:
-            return JSONResponse({"error": f"query: {exc}"}, status_code=400)
+            return JSONResponse({"error": Phrase("api.query", detail=exc.phrase).words(messages())}, status_code=400)
         except PnmanError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=500)
+            return JSONResponse({"error": exc.render(messages())}, status_code=500)
         return JSONResponse(data)
 
     @pages.get("/dashboard.xlsx")
@@ -87,7 +85,7 @@ def add_routes(pages, render, lang_for, service, registry: Path | None) -> None:
             filters, _ = filters_of(request)
         except dashboard.FilterError as exc:
             return render(request, "message.html", w, 400, title=w("dashboard.title"),
-                          message=w("dashboard.bad_filter", error=str(exc)))
+                          message=w("dashboard.bad_filter", error=exc.words(w.cat)))
 
         def build() -> bytes:
             with tempfile.TemporaryFile() as spool:

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from pnman.knowledge.errors import PnmanError
+from pnman.knowledge.errors import Phrase, PnmanError
 
 from ..accounts.store import Account
 from . import views
-from .api import ApiError, json_body, json_response
+from .api import ApiError, json_body, json_response, messages
 from .roles import OVERRIDERS, READERS, VERIFIERS, client_address, need
 
 STATUSES = ("eligible", "conditional", "ineligible")
@@ -160,23 +160,23 @@ def routes(router: APIRouter, helpers, service, registry) -> None:
     def api_show(request: Request, entry_id: str, account: Account = Depends(need(*READERS))) -> Response:
         from pnman.records.registry import Registry
         if registry is None:
-            raise ApiError(404, "this server has no registry (serve --registry PATH)")
+            raise ApiError(404, Phrase("api.no_registry"))
         try:
             with Registry.open(registry, create=False) as opened:
                 return json_response(opened.show(entry_id).as_dict())
         except PnmanError:
-            raise ApiError(404, f"no registry entry '{entry_id[:40]}'") from None
+            raise ApiError(404, Phrase("api.no_entry", id=entry_id[:40])) from None
 
     @router.post("/api/assessments/{entry_id}/overrides", include_in_schema=True, tags=["registry"], status_code=201,
                  summary="Override one fiche's status; `by` is the token's account")
     async def api_override(request: Request, entry_id: str, account: Account = Depends(need(*OVERRIDERS))):
         data = await json_body(request)
         if not isinstance(data, dict):
-            raise ApiError(400, "<request>: expected {\"fiche\", \"status\", \"reason\", \"justification\"}")
+            raise ApiError(400, Phrase("api.request", detail=Phrase("api.override")))
         if registry is None:
-            raise ApiError(404, "this server has no registry (serve --registry PATH)")
+            raise ApiError(404, Phrase("api.no_registry"))
         try:
             override = await run_in_threadpool(add_override, request, registry, kb, entry_id, account, data)
         except PnmanError as exc:
-            raise ApiError(400, str(exc))
+            raise ApiError(400, exc.render(messages()))
         return json_response(override.as_dict(), status=201)

@@ -58,8 +58,14 @@ class _TooLarge(Exception):
     pass
 
 
-async def _refuse(send, status: int, message: bytes) -> None:
-    body = b'{"error": "' + message + b'"}'
+async def _refuse(send, status: int, code: str, **figures) -> None:
+    """A JSON refusal before the app runs, worded in the server's message language."""
+    import json
+
+    from pnman.knowledge.errors import Phrase
+    from pnman.knowledge.locales import catalogue, message_language
+    message = Phrase(f"api.{code}", **figures).words(catalogue(message_language([])))
+    body = json.dumps({"error": message}, ensure_ascii=False).encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())] + HEADERS})
@@ -81,13 +87,11 @@ class GuardMiddleware:
         if self.hosts is not None:
             host = headers.get(b"host", b"").decode("latin-1").lower()
             if host not in self.hosts:
-                await _refuse(send, 400, b"this server answers to " + ", ".join(sorted(self.hosts)).encode()
-                              + b" only (Host header refused)")
+                await _refuse(send, 400, "host", hosts=", ".join(sorted(self.hosts)))
                 return
         length = headers.get(b"content-length", b"0")
         if not length.isdigit() or int(length) > MAX_BODY:
-            await _refuse(send, 413, b"the request body is larger than %d kB: a profile or an answer is a few kB"
-                          % (MAX_BODY // 1024))
+            await _refuse(send, 413, "too_large", limit=MAX_BODY // 1024)
             return
         started = False
         received = 0
@@ -112,11 +116,11 @@ class GuardMiddleware:
             await self.app(scope, counted_receive, send_with_headers)
         except _TooLarge:
             if not started:
-                await _refuse(send, 413, b"the request body is larger than %d kB" % (MAX_BODY // 1024))
+                await _refuse(send, 413, "too_large", limit=MAX_BODY // 1024)
         except Exception:   # noqa: BLE001 - a defect: logged, answered with the headers every answer has
             log.exception("pnman serve: %s %s failed", scope.get("method"), scope.get("path"))
             if not started:
-                await _refuse(send, 500, b"the server could not answer this request; the failure is in its log")
+                await _refuse(send, 500, "failed")
 
 
 def new_token() -> str:

@@ -31,7 +31,7 @@ from typing import Any, Iterator
 
 import orjson
 
-from pnman.knowledge.errors import InputError
+from pnman.knowledge.errors import InputError, Phrase, os_reason
 
 from ..questionnaire.session import data_dir
 
@@ -107,7 +107,7 @@ class SessionStore:
             self.path = directory / DB_NAME
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))   # owner-only from its first byte
         except OSError as exc:
-            raise InputError(f"the web sessions database cannot be created ({exc.strerror})",
+            raise InputError(Phrase("web_sessions.uncreatable", reason=os_reason(exc)),
                              file=str(directory)) from None
         self.directory = directory
         self._stripes = directory / LOCKS_DIR
@@ -126,7 +126,7 @@ class SessionStore:
             conn = self._conn()
             conn.execute(TABLE)
         except sqlite3.DatabaseError as exc:
-            raise InputError(f"is not a pnman web sessions database ({exc})", file=str(self.path)) from None
+            raise InputError(Phrase("web_sessions.foreign", reason=str(exc)), file=str(self.path)) from None
         self._import_files()
 
     # -- the connection of this thread ------------------------------------------------------

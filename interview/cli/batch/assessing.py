@@ -73,6 +73,11 @@ def row_line(number: int, data: Any, record: CsvRecord | None, kb, make, message
         return {"row": number, "error": (messages or catalogue("en")).text("errors.cli.nested")}
 
 
+def row_messages():
+    """The catalogue rows' errors are worded with in this process (set by init_worker)."""
+    return _MESSAGES or catalogue("en")
+
+
 def _assess(number: int, data: Any) -> dict:
     return row_line(number, data, _RECORD, _KB, lambda profile: _assessed(profile, number), _MESSAGES)
 

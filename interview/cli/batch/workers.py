@@ -23,7 +23,7 @@ from typing import Any, Iterator
 from pnman.knowledge.errors import InputError, Phrase, PnmanError
 from pnman.knowledge.locales import catalogue
 
-from .assessing import Part, assess_rows, row_error_part
+from .assessing import Part, assess_rows, row_error_part, row_messages
 
 MAX_JOBS = 64
 JOBS_PER_CPU = 4
@@ -71,9 +71,8 @@ def _end(code: int | None) -> tuple[str, str]:
 def _death(code: int | None) -> str:
     """A worker's end, as the error of the row it was assessing, in the run's message language
     (the catalogue init_worker set in this process before the workers were forked)."""
-    from . import assessing
     kind, how = _end(code)
-    return Phrase(f"workers.row_{kind}", how=how).words(assessing._MESSAGES or catalogue("en"))
+    return Phrase(f"workers.row_{kind}", how=how).words(row_messages())
 
 
 def _work(conn, close: list, work=None) -> None:
