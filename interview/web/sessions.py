@@ -114,7 +114,7 @@ class SessionStore:
         try:
             self._stripes.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
-            raise InputError(f"the web sessions database cannot be created ({exc.strerror})",
+            raise InputError(Phrase("web_sessions.uncreatable", reason=os_reason(exc)),
                              file=str(directory)) from None
         self._stripe_files: dict[int, int] = {}    # stripe -> this process's open lock file
         self._local = threading.local()
