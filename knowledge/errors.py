@@ -78,8 +78,14 @@ class PnmanError(Exception):
 
     @property
     def detail(self) -> str:
-        """What was wrong, in English."""
-        return self._detail if self.phrase is None else self.phrase.words(_english())
+        """What was wrong, in English (its code and figures when the English catalogue itself
+        cannot be read: the refusal may be about that very file)."""
+        if self.phrase is None:
+            return self._detail
+        try:
+            return self.phrase.words(_english())
+        except PnmanError:
+            return f"{self.phrase.code} {self.phrase.figures}"
 
     def detail_in(self, cat=None) -> str:
         """What was wrong, in the language of `cat` (English without one)."""

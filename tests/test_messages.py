@@ -361,3 +361,63 @@ def test_web_refusals_speak_the_servers_language(tmp_path, monkeypatch, lang):
         assert response.status_code == status, (name, response.text)
         _check(lang, response.json()["error"].replace("(Content-Type: application/json)", "") + "\n", fragment,
                tmp_path)
+
+
+# -- the help: every command's line and description, every option's help, in the messages' language
+def _parsers(parser):
+    """The parser and every sub-parser under it, with its name."""
+    import argparse
+    found = [("pnman", parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                found.append((choice.dest, choice))
+            for name, sub in action.choices.items():
+                found.extend((f"{name} {n}", p) for n, p in _parsers(sub))
+    return found
+
+
+def _help_texts(lang: str) -> list[tuple[str, str]]:
+    from pnman.interview.cli import main as cli_main, words
+    from pnman.knowledge.locales import catalogue
+    before = words.current
+    words.current = catalogue(lang)
+    try:
+        parser = cli_main.build_parser()
+    finally:
+        words.current = before
+    texts = [("pnman", parser.description)]
+    for name, p in _parsers(parser):
+        if hasattr(p, "_actions"):
+            texts.append((name, p.description))
+            texts.extend((f"{name} {a.dest}", a.help) for a in p._actions if a.help and a.dest != "help")
+        elif getattr(p, "help", None):
+            texts.append((name, p.help))
+    return [(name, text) for name, text in texts if text]
+
+
+def test_every_help_text_is_in_the_chosen_language():
+    english = _help_texts("en")
+    for lang in ("fr", "ar"):
+        texts = _help_texts(lang)
+        assert [name for name, _ in texts] == [name for name, _ in english] and len(texts) > 100
+        for (name, text), (_, in_english) in zip(texts, english):
+            assert text != in_english, (lang, name, text)
+            if lang == "ar":
+                assert ARABIC.search(text), (name, text)
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+@pytest.mark.parametrize("argv", [["--help"], ["batch", "--help"], ["registry", "verify", "--help"], ["users", "--help"]])
+def test_help_speaks_the_chosen_language(capsys, monkeypatch, lang, argv):
+    monkeypatch.setenv("PNMAN_LANG", lang)
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    prose = re.sub(r"\{[^}]*\}|\[[^\]]*\]|--?[\w-]+|\$?[A-Z_]{2,}[\w.]*|[\w./-]+\.(?:yaml|json|jsonl|csv|xlsx|md|sqlite3|txt|key|pub)\b"
+                   r"|'[^']*'|« [^»]* »|\"[^\"]*\"|Authorization: Bearer|Content-Type|pnman \w+", " ", out)
+    prose = prose.replace("arguments:", "")          # French too (argparse's « positional arguments »)
+    assert not ENGLISH.search(prose), (lang, ENGLISH.search(prose).group(0), out)
+    if lang == "ar":
+        assert ARABIC.search(out)

@@ -15,30 +15,11 @@ from pnman.knowledge.sizes import SIZE_CODES
 
 from .edition_args import add_edition_option, add_impact_parser
 from .registry_args import add_record_options, add_registry_parsers
+from . import words
+from .words import say
 from .users_command import add_users_parser
 
 FORMATS_ASSESS = ("text", "json", "markdown", "html")
-BATCH_DESCRIPTION = """\
-Assess a portfolio of companies, one row each, with worker processes.
-
-CSV: the first line names the columns (profile keys). Columns are separated by ','
-or by ';' (French Excel), as the header line shows. A list cell separates its items
-with ';' in a ','-separated file (network;website) and with ',' in a ';'-separated
-file (network,website). An empty cell is unknown. UTF-8 with or without a BOM, LF
-or CRLF line ends. JSONL: one JSON object per line. XLSX: the first sheet of an Excel
-workbook, its first row the header (as in a CSV); TRUE/FALSE, numbers and text cells
-are read as values; a formula, a merged cell or a wrong value names its cell (C17).
-
-A bad row is reported with its row number (the line where it starts) and written as
-an error line; the other rows go on. Results are written, as they come, to
-OUTPUT.partial, renamed OUTPUT when the run ends (an OUTPUT ending in .xlsx is then
-written as a workbook: one row per company, a summary sheet, headers in --lang); the summary is printed and written
-beside it (results.jsonl: results.summary.json). A killed or interrupted run leaves
-OUTPUT.partial: the same command with --resume keeps its rows, assesses the rest,
-and the summary counts them all. Two runs cannot write the same OUTPUT at once
-(OUTPUT.lock). With -o - (or /dev/stdout) the results go to standard output, the
-summary to standard error, and no summary file is written.
-"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,121 +43,96 @@ def _fiche_number(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="pnman", description="PNMAN guide n°4 (TIC): eligibility, action plan, explanations, audit.")
-    parser.add_argument("--version", action=_VersionAction, help="show the program, knowledge and engine versions")
+    parser = _Parser(prog="pnman", description=say("description"))
+    parser.add_argument("--version", action=_VersionAction, help=say("version"))
     langs = available_languages()
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("interview", help="guided questionnaire (French first), saves the session, shows the plan")
-    p.add_argument("--lang", choices=langs, default=langs[0])
-    p.add_argument("--session", default="default", help="session name (default: %(default)s)")
-    p.add_argument("--resume", action="store_true", help="continue the saved session")
-    p.add_argument("--answers", help="headless: answer every question from this PROFILE")
-    p.add_argument("--transcript", help="headless: write the questions asked and the result to this JSON file")
-    p.add_argument("--format", choices=FORMATS_ASSESS, default=None,
-                   help="the report's format (default: from the extension of -o, else html)")
-    p.add_argument("-o", "--output",
-                   help="write the report to this file at the end (atomically; - prints it); without it, "
-                        "the interview offers a file. The session folder also keeps <session>.result.json "
-                        "and <session>.profile.yaml (the answers, for 'pnman assess')")
+    p = sub.add_parser("interview", help=say("interview.help"))
+    p.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
+    p.add_argument("--session", default="default", help=say("interview.session"))
+    p.add_argument("--resume", action="store_true", help=say("interview.resume"))
+    p.add_argument("--answers", help=say("interview.answers"))
+    p.add_argument("--transcript", help=say("interview.transcript"))
+    p.add_argument("--format", choices=FORMATS_ASSESS, default=None, help=say("interview.format"))
+    p.add_argument("-o", "--output", help=say("interview.output"))
     add_record_options(p)
     add_edition_option(p)
 
-    p = sub.add_parser("assess", help="eligibility of every fiche of the guide and the ordered plan for the profile's goals")
-    p.add_argument("profile", help="profile file (.yaml, .yml, .json) or - for stdin")
-    p.add_argument("--format", choices=FORMATS_ASSESS + ("pdf",), default="text",
-                   help="pdf: the HTML report as a PDF, with -o FILE (needs the extra: pip install 'pnman[pdf]')")
-    p.add_argument("-o", "--output", help="write to this file instead of stdout")
-    p.add_argument("--lang", choices=langs, default=langs[0])
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="also show the ids behind each reason (conditions, rules, warning codes), as in the JSON record")
+    p = sub.add_parser("assess", help=say("assess.help"))
+    p.add_argument("profile", help=say("assess.profile"))
+    p.add_argument("--format", choices=FORMATS_ASSESS + ("pdf",), default="text", help=say("assess.format"))
+    p.add_argument("-o", "--output", help=say("output_stdout"))
+    p.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
+    p.add_argument("-v", "--verbose", action="store_true", help=say("verbose"))
     add_record_options(p)
     add_edition_option(p)
 
-    p = sub.add_parser("check", help="one fiche: every condition met / not met / unknown, with citations")
-    p.add_argument("profile")
+    p = sub.add_parser("check", help=say("check.help"))
+    p.add_argument("profile", help=say("assess.profile"))
     p.add_argument("--fiche", type=_fiche_number, required=True)
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--lang", choices=langs, default=langs[0])
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="also show the ids behind each reason (conditions, rules, warning codes), as in the JSON record")
+    p.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
+    p.add_argument("-v", "--verbose", action="store_true", help=say("verbose"))
     add_edition_option(p)
 
-    p = sub.add_parser("explain", help="why fiche N is (or is not) in the plan, rule by rule")
-    p.add_argument("result", help="a result file written by 'pnman assess --format json -o'")
+    p = sub.add_parser("explain", help=say("explain.help"))
+    p.add_argument("result", help=say("explain.result"))
     p.add_argument("--fiche", type=_fiche_number, required=True)
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--lang", choices=langs, default=langs[0])
+    p.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
 
-    p = sub.add_parser("audit", help="replay an assessment from its recorded inputs and compare")
-    p.add_argument("result")
+    p = sub.add_parser("audit", help=say("audit.help"))
+    p.add_argument("result", help=say("explain.result"))
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--lang", choices=langs, default=langs[0])
+    p.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
 
-    p = sub.add_parser("fiches", help="browse the knowledge base")
+    p = sub.add_parser("fiches", help=say("fiches.help"))
     p.add_argument("number", nargs="?", type=_fiche_number)
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--size", choices=SIZE_CODES)
     add_edition_option(p)
-    p.add_argument("--lang", choices=langs, default=langs[0])
+    p.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
 
-    p = sub.add_parser("graph", help="the dependency graph (whole guide, or the profile's plan)")
-    p.add_argument("profile", nargs="?")
+    p = sub.add_parser("graph", help=say("graph.help"))
+    p.add_argument("profile", nargs="?", help=say("assess.profile"))
     p.add_argument("--format", choices=("dot", "svg", "png", "mermaid"), default="dot")
-    p.add_argument("-o", "--output")
-    p.add_argument("--lang", choices=langs, default=langs[0])
+    p.add_argument("-o", "--output", help=say("output_stdout"))
+    p.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
 
-    p = sub.add_parser("validate", help="check the knowledge base and report the guide's own inconsistencies")
-    p.add_argument("--guide", help="path to guide-pnman-tic.txt (default: $PNMAN_GUIDE or ../shared/seed)")
+    p = sub.add_parser("validate", help=say("validate.help"))
+    p.add_argument("--guide", help=say("validate.guide"))
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--lang", choices=langs, default=langs[0])
+    p.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
 
-    p = sub.add_parser("batch", help="assess many profiles (CSV or JSONL) with worker processes",
-                       description=BATCH_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("input", help="a .csv file (columns = profile keys, see above), a .jsonl file (one JSON profile a line) "
-                        "or an .xlsx workbook (first sheet, header row as in a CSV)")
-    p.add_argument("-o", "--output", required=True,
-                   help="results, one JSON object per line (.jsonl), in input order, or an Excel workbook (.xlsx); "
-                        "- for standard output")
-    p.add_argument("--jobs", type=int, default=1,
-                   help="worker processes (default: %(default)s; more than 4 per CPU, or 64, is capped with a notice)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run: keep the rows already in OUTPUT.partial, assess the rest")
-    p.add_argument("--full", action="store_true",
-                   help="write each company's full audit record (trace, citations, digest) instead of the summary line")
-    p.add_argument("--lang", choices=langs, default=langs[0])
+    p = sub.add_parser("batch", help=say("batch.help"), description=say("batch.description"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", help=say("batch.input"))
+    p.add_argument("-o", "--output", required=True, help=say("batch.output"))
+    p.add_argument("--jobs", type=int, default=1, help=say("batch.jobs"))
+    p.add_argument("--resume", action="store_true", help=say("batch.resume"))
+    p.add_argument("--full", action="store_true", help=say("batch.full"))
+    p.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
     add_record_options(p)
     add_edition_option(p)
 
-    p = sub.add_parser("serve", help="the interview and the results in a browser, and the JSON API (contract §7)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
-    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
-                   help="a name the browser may use for this server besides its address (a DNS name behind "
-                        "--host 0.0.0.0, say); repeatable. Other Host headers are refused (400)")
-    p.add_argument("--lang", choices=langs, default=langs[0], help="the pages' language until a visitor picks one")
-    p.add_argument("--record", action="store_true",
-                   help="append every finished interview's result to the assessment registry")
-    p.add_argument("--registry", metavar="PATH",
-                   help="the registry the assessments page reads and --record appends to (default: $PNMAN_REGISTRY, "
-                        "else registry.sqlite3 in $PNMAN_HOME or the platform's data folder)")
+    p = sub.add_parser("serve", help=say("serve.help"))
+    p.add_argument("--host", default="127.0.0.1", help=say("serve.host"))
+    p.add_argument("--port", type=int, default=8000, help=say("serve.port"))
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME", help=say("serve.allow_host"))
+    p.add_argument("--lang", choices=langs, default=langs[0], help=say("serve.lang"))
+    p.add_argument("--record", action="store_true", help=say("serve.record"))
+    p.add_argument("--registry", metavar="PATH", help=say("serve.registry"))
 
-    p.add_argument("--accounts", metavar="PATH",
-                   help="the accounts file (default: $PNMAN_ACCOUNTS, else accounts.sqlite3 in $PNMAN_HOME or the "
-                        "platform's data folder); with no account, only this machine sees the assessments")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="worker processes (default: %(default)s); they share the sessions, accounts and registry")
-    p.add_argument("--idle-timeout", type=int, default=30, metavar="MINUTES",
-                   help="a signed-in session ends after this many minutes unused (default: %(default)s)")
-    p.add_argument("--root-path", default="", metavar="/PREFIX",
-                   help="serve every page and link under this sub-path, behind a reverse proxy (docs/deploy.md)")
-    p.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
-                   help="the proxy addresses (comma-separated) whose X-Forwarded-Proto and X-Forwarded-For are "
-                        "trusted (default: none)")
+    p.add_argument("--accounts", metavar="PATH", help=say("serve.accounts"))
+    p.add_argument("--workers", type=int, default=1, metavar="N", help=say("serve.workers"))
+    p.add_argument("--idle-timeout", type=int, default=30, metavar="MINUTES", help=say("serve.idle_timeout"))
+    p.add_argument("--root-path", default="", metavar="/PREFIX", help=say("serve.root_path"))
+    p.add_argument("--forwarded-allow-ips", default=None, metavar="IPS", help=say("serve.forwarded_allow_ips"))
     add_edition_option(p)
 
-    p = sub.add_parser("test", help="run scenario case files (YAML: a profile and what it must give; docs/cases.md)")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="case files, or folders of them")
+    p = sub.add_parser("test", help=say("test.help"))
+    p.add_argument("paths", nargs="+", metavar="PATH", help=say("test.paths"))
     p.add_argument("--format", choices=("text", "json"), default="text")
     add_edition_option(p)
 
@@ -231,7 +187,7 @@ def _speak_argparse(messages) -> None:
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     lang = message_language(arguments)         # --lang, else $PNMAN_LANG, else $LANG: before parsing
-    messages = _Parser.messages = catalogue(lang)
+    messages = _Parser.messages = words.current = catalogue(lang)
     _speak_argparse(messages)
     parser = build_parser()
     args = parser.parse_args(arguments)

@@ -16,27 +16,24 @@ CLI = "cli"
 
 def add_users_parser(sub) -> None:
     from ..accounts.roles import ROLES
-    p = sub.add_parser("users", help="accounts of pnman serve: diagnosticians, auditors, admins (contract §11)",
-                       description="Accounts live in accounts.sqlite3 in the data folder ($PNMAN_HOME), or "
-                                   "--accounts PATH / $PNMAN_ACCOUNTS. Managers answering an interview need none.")
-    p.add_argument("--accounts", metavar="PATH", help="the accounts file (default: $PNMAN_ACCOUNTS, else "
-                                                      "accounts.sqlite3 in $PNMAN_HOME or the platform's data folder)")
+    from .words import say
+    p = sub.add_parser("users", help=say("users.help"), description=say("users.description"))
+    p.add_argument("--accounts", metavar="PATH", help=say("users.accounts"))
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    a = actions.add_parser("add", help="a new account; its password is read twice from the terminal "
-                                       "(or one line of standard input), at least 12 characters")
+    a = actions.add_parser("add", help=say("users.add"))
     a.add_argument("name")
     a.add_argument("--role", required=True, choices=ROLES)
-    a = actions.add_parser("list", help="the accounts: name, role, active, created, last sign-in")
+    a = actions.add_parser("list", help=say("users.list"))
     a.add_argument("--format", choices=("text", "json"), default="text")
-    a = actions.add_parser("disable", help="the account can no longer sign in; its sessions and tokens end")
+    a = actions.add_parser("disable", help=say("users.disable"))
     a.add_argument("name")
-    a = actions.add_parser("passwd", help="a new password (read as for add); the account's sessions end")
+    a = actions.add_parser("passwd", help=say("users.passwd"))
     a.add_argument("name")
-    a = actions.add_parser("token", help="a new API token for programs (Authorization: Bearer …), printed once")
+    a = actions.add_parser("token", help=say("users.token"))
     a.add_argument("name")
-    a = actions.add_parser("log", help="who did what: sign-ins (failed too), sign-outs, overrides, account changes")
+    a = actions.add_parser("log", help=say("users.log"))
     a.add_argument("--format", choices=("text", "json"), default="text")
-    a.add_argument("--last", type=int, metavar="N", help="only the last N lines")
+    a.add_argument("--last", type=int, metavar="N", help=say("users.last"))
 
 
 def _operator() -> str:
