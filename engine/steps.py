@@ -30,13 +30,33 @@ class StepId:
     fact: str | None = None
     check: bool = False
 
+    def __hash__(self) -> int:
+        """Kept once computed: the planner hashes step ids by the million in an interview's
+        « what if » trials, and the generated hash went through the Enum's Python `__hash__`."""
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = hash((self.kind.value, self.fiche, self.part, self.fact, self.check))
+            object.__setattr__(self, "_hash", value)
+            return value
+
+    def __reduce__(self):
+        """Pickled by its fields, never with the kept hash (another process hashes strings otherwise)."""
+        return (StepId, (self.kind, self.fiche, self.part, self.fact, self.check))
+
     @classmethod
     def of_fiche(cls, number: int, part: str | None = None) -> StepId:
-        return cls(StepKind.FICHE, fiche=number, part=part)
+        found = _FICHE_IDS.get((number, part))
+        if found is None:
+            found = _FICHE_IDS[(number, part)] = cls(StepKind.FICHE, fiche=number, part=part)
+        return found
 
     @classmethod
     def action(cls, fact: str, check: bool = False) -> StepId:
-        return cls(StepKind.COMPANY_ACTION, fact=fact, check=check)
+        found = _ACTION_IDS.get((fact, check))
+        if found is None:
+            found = _ACTION_IDS[(fact, check)] = cls(StepKind.COMPANY_ACTION, fact=fact, check=check)
+        return found
 
     @classmethod
     def of_record(cls, step: Mapping[str, Any]) -> StepId:
@@ -61,6 +81,12 @@ class StepId:
     def rule_name(self) -> str:
         """How a plan rule id names the step (`plan.optional.for.f9.preparation`): dots only."""
         return self.label.replace(":", ".")
+
+
+# One object per step id, its hash computed once. A knowledge base has a few hundred:
+# the planner makes them from its fiches, parts and facts only.
+_FICHE_IDS: dict[tuple, StepId] = {}
+_ACTION_IDS: dict[tuple, StepId] = {}
 
 
 def step_label(step: Mapping[str, Any]) -> str:

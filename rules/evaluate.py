@@ -237,21 +237,39 @@ def _test_rules(kb: Knowledge) -> tuple[tuple[Test, str, str, str], ...]:
     return tuple((test, fact_name(test), f"{test.id}.met", f"{test.id}.failed") for test in kb.tests())
 
 
+@lru_cache(maxsize=4)
+def _rule_tests(kb: Knowledge) -> dict[str, tuple[Test, str, str]]:
+    """A test rule's id -> (its test, the outcome it decides, the fact it reads)."""
+    table = {}
+    for test, name, met, failed in _test_rules(kb):
+        table[met] = (test, "met", name)
+        table[failed] = (test, "failed", name)
+    return table
+
+
 def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[Firing],
                    shared: _Shared) -> dict[str, TestOutcome]:
-    fired = {(firing.rule, firing.fact) for firing in firings}
-    outcomes = {}
+    """Each test's outcome: decided by the test rule that fired on the fact in force (an
+    implied value the profile overrides fires too, and decides nothing); unknown when the
+    fact is. Read from the firings, a few dozen, rather than by looking each of the
+    guide's tests up among them."""
+    rule_tests = _rule_tests(kb)
     intern = shared.test
-    for test, name, met, failed in _test_rules(kb):
-        source = facts.get(name)
-        if source is None:
-            outcomes[test.id] = intern(test, "unknown", None, None)
-        elif (met, source.fact_id) in fired:
-            outcomes[test.id] = intern(test, "met", met, source.fact_id)
-        elif (failed, source.fact_id) in fired:
-            outcomes[test.id] = intern(test, "failed", failed, source.fact_id)
-        else:  # pragma: no cover - every known fact fires one of the two rules
-            raise RuntimeError(f"no rule decided {test.id} for {source.fact_id}")
+    decided = {}
+    for firing in firings:
+        found = rule_tests.get(firing.rule)
+        if found is not None:
+            source = facts.get(found[2])
+            if source is not None and source.fact_id == firing.fact:
+                decided[found[0].id] = intern(found[0], found[1], firing.rule, firing.fact)
+    outcomes = {}
+    for test, name, _, _ in _test_rules(kb):
+        outcome = decided.get(test.id)
+        if outcome is None:
+            if name in facts:  # pragma: no cover - every known fact fires one of the two rules
+                raise RuntimeError(f"no rule decided {test.id} for {facts[name].fact_id}")
+            outcome = intern(test, "unknown", None, None)
+        outcomes[test.id] = outcome
     return outcomes
 
 
