@@ -167,6 +167,7 @@ _CONDITIONS: dict[int, tuple] = {}     # id(condition outcome) -> (outcome, entr
 _REASONS: dict[tuple, tuple] = {}      # (id(condition outcome), values read) -> (outcome, reason, JSON)
 _STATUS_PARTS: dict[tuple, tuple] = {}  # (status rule, unknown facts) -> (origin, unknown facts, end of the JSON)
 _TRACE_ENTRIES: dict[tuple, tuple] = {}    # (id(kb), firing) -> (kb, entry, JSON)
+_FICHE_PARTS: dict[int, tuple] = {}        # id(fiche status) -> (status, what its entry takes from it alone)
 _SERIALISED: dict[int, tuple] = {}         # id(a record's part) -> (the part, its canonical JSON)
 
 
@@ -209,23 +210,38 @@ def _varying_tests(kb: Knowledge) -> dict[str, tuple]:
 
 def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: dict) -> tuple[dict, bytes]:
     """The fiche's entry, made of kept condition lines and reasons, and its canonical JSON
-    assembled from theirs (keys in sorted order, as orjson's OPT_SORT_KEYS writes them)."""
-    conditions, reasons, conditions_json, reasons_json = [], [], [], []
+    assembled from theirs (keys in sorted order, as orjson's OPT_SORT_KEYS writes them).
+    What depends on the (shared) status alone is kept with it; only the reasons, which
+    show the values read, are looked up for each record."""
+    parts = _FICHE_PARTS.get(id(status))
+    if parts is None or parts[0] is not status:
+        parts = _new_fiche_parts(status)
+    _, conditions, start, pending, origin, unknown, end = parts
+    reasons, reasons_json = [], []
+    for outcome in pending:
+        entry, data = _shared_reason(outcome, evaluation, varying)
+        reasons.append(entry)
+        reasons_json.append(data)
+    entry = {"fiche": status.fiche, "status": status.status, "rule": status.rule, "rule_origin": origin,
+             "reasons": reasons, "unknown_facts": unknown, "conditions": conditions}
+    return entry, b"".join((start, b",".join(reasons_json), end))
+
+
+def _new_fiche_parts(status: FicheStatus) -> tuple:
+    """(status, its condition lines, its JSON up to the reasons, the outcomes its reasons
+    tell, rule origin, unknown facts, its JSON after the reasons)."""
+    conditions, conditions_json = [], []
     for outcome in status.conditions:
-        found = _CONDITIONS.get(id(outcome)) or _new_condition(outcome)     # inline: 222 a record
+        found = _CONDITIONS.get(id(outcome)) or _new_condition(outcome)
         conditions.append(found[1])
         conditions_json.append(found[2])
-        if outcome.outcome != "met":
-            entry, data = _shared_reason(outcome, evaluation, varying)
-            reasons.append(entry)
-            reasons_json.append(data)
     key = (status.rule, status.unknown_facts)
-    found = _STATUS_PARTS.get(key) or _new_status_parts(key, status)
-    entry = {"fiche": status.fiche, "status": status.status, "rule": status.rule, "rule_origin": found[0],
-             "reasons": reasons, "unknown_facts": found[1], "conditions": conditions}
-    data = b"".join((b'{"conditions":[', b",".join(conditions_json), b'],"fiche":', b"%d" % status.fiche,
-                     b',"reasons":[', b",".join(reasons_json), found[2]))
-    return entry, data
+    origin, unknown, end = _STATUS_PARTS.get(key) or _new_status_parts(key, status)
+    start = b"".join((b'{"conditions":[', b",".join(conditions_json), b'],"fiche":', b"%d" % status.fiche,
+                      b',"reasons":['))
+    pending = tuple(outcome for outcome in status.conditions if outcome.outcome != "met")
+    parts = _room(_FICHE_PARTS, ENTRIES_KEPT)[id(status)] = (status, conditions, start, pending, origin, unknown, end)
+    return parts
 
 
 def _new_status_parts(key: tuple, status: FicheStatus) -> tuple:
