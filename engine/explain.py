@@ -27,7 +27,7 @@ from typing import Any
 from pnman.knowledge.conditions import Condition
 from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.profile import check_profile
-from pnman.rules.evaluate import Evaluation, FicheStatus, TestOutcome, evaluate
+from pnman.rules.evaluate import Contradiction, Evaluation, FicheStatus, TestOutcome, evaluate
 
 from .audit import record_knowledge
 from .facade import assess
@@ -113,7 +113,7 @@ def _apply(profile: dict, changes: dict) -> dict:
 def _contradicted(evaluation: Evaluation) -> set[str]:
     """The facts the profile contradicts itself on (a stated fact an implication denies, or
     two implications that disagree)."""
-    return {c["fact"] for c in evaluation.contradictions}
+    return {c.fact for c in evaluation.contradictions}
 
 
 class _Checker:
@@ -135,8 +135,8 @@ class _Checker:
             found = self._seen[key] = evaluate(_apply(self.profile, changes), self.kb)
         return found
 
-    def new_contradictions(self, evaluation: Evaluation) -> list[dict]:
-        return [c for c in evaluation.contradictions if c["fact"] not in self.base]
+    def new_contradictions(self, evaluation: Evaluation) -> list[Contradiction]:
+        return [c for c in evaluation.contradictions if c.fact not in self.base]
 
     def fits(self, changes: dict, consistent: bool = True) -> bool:
         evaluation = self(changes)
@@ -156,17 +156,17 @@ def _set(changes: dict, fact: str, value: Any, because: str, check: _Checker) ->
     return True
 
 
-def _consistent(changes: dict, contradictions: list[dict], check: _Checker) -> dict | None:
+def _consistent(changes: dict, contradictions: list[Contradiction], check: _Checker) -> dict | None:
     """The changes, with what keeps the profile from contradicting itself: a stated fact
     goes along with what a change implies (a network is an IT infrastructure), and a change
     that an implication of the profile denies takes that implication's premise with it (an
     infrastructure means using IT). None when the changes cannot agree."""
     more = {fact: dict(change) for fact, change in changes.items()}
     for found in contradictions:
-        fact, rules = found["fact"], found["rule"].split(",")
-        if found["stated"] is None:            # two implications disagree on a fact no one states
+        fact, rules = found.fact, found.rules
+        if found.stated is None:               # two implications disagree on a fact no one states
             before = check.original.fact(fact)
-            values = [v for v in found["implied"] if v != before] or found["implied"]
+            values = [v for v in found.implied if v != before] or list(found.implied)
             ok = _set(more, fact, values[0], rules[0], check)
         elif fact in changes:                   # an implication of the profile denies a change
             ok = True
@@ -174,7 +174,7 @@ def _consistent(changes: dict, contradictions: list[dict], check: _Checker) -> d
                 premise, value = check.kb.implication[rule].premise
                 ok = ok and _set(more, premise, not value, rule, check)
         else:                                   # a change implies what the profile denies
-            ok = _set(more, fact, found["implied"], found["rule"], check)
+            ok = _set(more, fact, found.implied, rules[0], check)    # a stated fact: one rule denies it
         if not ok:
             return None
     return more

@@ -34,7 +34,7 @@ from pnman.knowledge.loader import Knowledge
 from pnman.rules.evaluate import ConditionOutcome, Evaluation
 
 from .budget import step_budget
-from .plan_warnings import PlanWarning
+from .plan_warnings import PlanWarning, contradiction_warning
 from .reasons import Reason, Rule
 from .steps import PlanStep, StepId, StepKind
 
@@ -518,7 +518,7 @@ def build_plan(evaluation: Evaluation, kb: Knowledge) -> Plan:
                               runs_alongside=alongside))
     warnings.extend(_limit_warnings(steps, evaluation, kb))
     for contradiction in evaluation.contradictions:
-        warnings.append(PlanWarning("contradictory_facts", None, dict(contradiction)))
+        warnings.append(contradiction_warning(contradiction))
     unique, seen = [], set()
     for w in warnings:
         if w.identity not in seen:

@@ -29,6 +29,7 @@ import orjson
 
 from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.locales import LOCALISED
+from pnman.rules.compile import fact_name, rule_tests
 from pnman.rules.evaluate import ConditionOutcome, Evaluation, FicheStatus
 
 from . import __version__
@@ -74,8 +75,10 @@ def reason(outcome: ConditionOutcome, evaluation: Evaluation) -> dict:
         entry["facts"] = [{"fact": t.test.fact, "expected": _expected(t.test), "actual": evaluation.actual(t.test),
                            "outcome": t.outcome, "rule": t.rule} for t in outcome.tests]
         entry["any_of"] = condition.any_of
-    if first.fact_id and first.fact_id.startswith("implied:"):
-        entry["derived_by"] = first.fact_id.split(":", 2)[2]
+    if first.fact_id is not None:
+        source = evaluation.facts[fact_name(first.test)].source    # the implication's id, or "profile"
+        if source != "profile":
+            entry["derived_by"] = source
     if condition.interpretation:
         entry["interpretation"] = condition.interpretation
     return entry
@@ -114,8 +117,7 @@ def _trace_entry(firing, kb: Knowledge) -> dict:
         if firing.suppressed:
             entry["suppressed"] = "the profile states this fact: its value is kept"
     else:
-        test_id = firing.rule.rsplit(".", 1)[0]
-        conditions, cited = kb.test_citations().get(test_id, ([], []))
+        conditions, cited = kb.test_citations().get(rule_tests(kb)[firing.rule].id, ([], []))
         entry["conditions"] = conditions
         entry["citations"] = cited
     return entry

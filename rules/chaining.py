@@ -20,7 +20,7 @@ from typing import Any, Callable
 from pnman.knowledge.conditions import Test
 from pnman.knowledge.loader import Knowledge
 
-from .compile import fact_name
+from .compile import fact_name, outcome_rule
 
 
 class Fired(NamedTuple):
@@ -52,7 +52,7 @@ def _rules(kb: Knowledge):
     """By fact name: its tests (predicate and rule ids), and the implications whose premise it is."""
     tests: dict[str, list[tuple[Callable[[Any], bool], str, str]]] = {}
     for test in kb.tests():
-        tests.setdefault(fact_name(test), []).append((_predicate(test), f"{test.id}.met", f"{test.id}.failed"))
+        tests.setdefault(fact_name(test), []).append((_predicate(test), outcome_rule(test, "met"), outcome_rule(test, "failed")))
     implications: dict[str, list[tuple[Any, str, str, Any]]] = {}
     for rule in kb.implications:
         (premise, expected), (target, value) = rule.premise, rule.conclusion

@@ -83,8 +83,8 @@ def constructs(kb: Knowledge) -> tuple[list[str], list[str]]:
             f"(value {literal(conclusion)}))))")
     for test in kb.tests():
         name = literal(rules_compile.fact_name(test))
-        for outcome, constraint in zip(("met", "failed"), _test_constraints(test)):
-            patterns[f"{test.id}.{outcome}"] = (f"({TEMPLATE} (id ?id) (name {name}) (value {constraint}))", "")
+        for outcome, constraint in zip(rules_compile.OUTCOMES, _test_constraints(test)):
+            patterns[rules_compile.outcome_rule(test, outcome)] = (f"({TEMPLATE} (id ?id) (name {name}) (value {constraint}))", "")
     built = [f"(deftemplate {TEMPLATE} (slot id) (slot name) (slot value))", f'(defglobal ?*{LOG}* = "")']
     for position, rule in enumerate(ordered):
         pattern, then = patterns[rule]

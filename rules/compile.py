@@ -11,12 +11,28 @@ different from "false".
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pnman.knowledge.conditions import Test
 from pnman.knowledge.errors import KnowledgeError
 from pnman.knowledge.loader import Knowledge
 
 BEGIN = "__begin__"
 SINK = "__sink__"
+OUTCOMES = ("met", "failed")       # the two rules of a fact test
+
+
+def outcome_rule(test: Test, outcome: str) -> str:
+    """The id of the rule that decides `test` with `outcome` (`met` or `failed`): the one
+    place that spells it; `rule_tests` says which test a rule id decides."""
+    return f"{test.id}.{outcome}"
+
+
+@lru_cache(maxsize=4)
+def rule_tests(kb: Knowledge) -> dict[str, Test]:
+    """Each fact test rule's id → the test it decides (a trace reads a firing's test here,
+    never from the rule's name). Implications are not in it: kb.implication has them."""
+    return {outcome_rule(test, outcome): test for test in kb.tests() for outcome in OUTCOMES}
 
 
 def fact_name(test: Test) -> str:
@@ -56,8 +72,8 @@ def definition(kb: Knowledge) -> dict:
         rules[rule.id] = {"all": [{"m": {"$and": [{"name": premise}, {"value": value}]}}], "pri": 1}
     for test in kb.tests():
         met, failed = _test_patterns(test)
-        rules[f"{test.id}.met"] = {"all": [{"m": met}], "pri": 2}
-        rules[f"{test.id}.failed"] = {"all": [{"m": failed}], "pri": 2}
+        rules[outcome_rule(test, "met")] = {"all": [{"m": met}], "pri": 2}
+        rules[outcome_rule(test, "failed")] = {"all": [{"m": failed}], "pri": 2}
     return rules
 
 

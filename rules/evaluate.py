@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 from pnman.knowledge.conditions import Condition, Test
 from pnman.knowledge.loader import Knowledge
 
-from .compile import fact_name
+from .compile import fact_name, outcome_rule
 from .actions import Firing
 from .engines import chosen, engine_for
 
@@ -34,6 +34,18 @@ class FactValue:
     value: Any
     source: str                 # "profile" or the implication rule id
     fact_id: str
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """Where the profile contradicts itself: a stated fact that an implication denies (one
+    rule), or implications that disagree on a fact nobody states (`stated` None, the implied
+    values and the rules sorted). The rules stay a tuple of ids; the record spells them
+    (engine/plan_warnings.contradiction_warning)."""
+    fact: str
+    stated: Any
+    implied: Any                # the implied value, or a tuple of the values that disagree
+    rules: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -96,7 +108,7 @@ class Evaluation:
     facts: Mapping[str, FactValue]
     statuses: Mapping[int, FicheStatus]
     firings: tuple[Firing, ...]
-    contradictions: tuple[dict, ...] = field(default=())
+    contradictions: tuple[Contradiction, ...] = field(default=())
     engine: str = ""            # which engine decided ("durable" or "clips"): the same either way
 
     def status(self, fiche: int) -> str:
@@ -221,10 +233,10 @@ def _resolve(asserted: list[dict], firings: list[Firing], kb: Knowledge):
             stated = facts[target].value
             for value, rule, _ in options:
                 if value != stated:
-                    contradictions.append({"fact": target, "stated": stated, "implied": value, "rule": rule})
+                    contradictions.append(Contradiction(target, stated, value, (rule,)))
             continue
         if len(values) > 1:
-            contradictions.append({"fact": target, "stated": None, "implied": sorted(values), "rule": ",".join(sorted(r for _, r, _ in options))})
+            contradictions.append(Contradiction(target, None, tuple(sorted(values)), tuple(sorted(r for _, r, _ in options))))
             continue
         value, rule, fact_id = sorted(options, key=lambda o: o[1])[0]
         facts[target] = FactValue(value, rule, fact_id)
@@ -234,7 +246,7 @@ def _resolve(asserted: list[dict], firings: list[Firing], kb: Knowledge):
 @lru_cache(maxsize=4)
 def _test_rules(kb: Knowledge) -> tuple[tuple[Test, str, str, str], ...]:
     """Each test with the fact it reads and its two rules' ids, made once per knowledge."""
-    return tuple((test, fact_name(test), f"{test.id}.met", f"{test.id}.failed") for test in kb.tests())
+    return tuple((test, fact_name(test), outcome_rule(test, "met"), outcome_rule(test, "failed")) for test in kb.tests())
 
 
 @lru_cache(maxsize=4)

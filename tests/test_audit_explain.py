@@ -235,7 +235,7 @@ def _blocked_tests(status):
 
 def _contradictions(evaluation):
     """The facts the profile contradicts itself on."""
-    return {c["fact"] for c in evaluation.contradictions}
+    return {c.fact for c in evaluation.contradictions}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,6 +14,7 @@ from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
+from pnman.engine.plan_warnings import contradiction_rules
 from pnman.engine.record import seal
 from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.locales import Catalogue, catalogue
@@ -264,7 +265,7 @@ def _warning_fields(w: Words, code: str, f: dict) -> dict:
         implied = w.join(w.fact_value(fact, v) for v in implied) if isinstance(implied, list) \
             else w.fact_value(fact, implied)
         return {"fact": w.fact(fact), "stated": w.fact_value(fact, f["stated"]), "implied": implied,
-                "rule": w.join(implied_words(w, rule) for rule in str(f["rule"]).split(","))}
+                "rule": w.join(implied_words(w, rule) for rule in contradiction_rules(f))}
     return f
 
 
