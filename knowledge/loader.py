@@ -69,6 +69,12 @@ class Knowledge:
     def implication(self) -> dict[str, Implication]:
         return {rule.id: rule for rule in self.guide.implications}
 
+    @cached_property
+    def condition(self) -> dict[str, Condition]:
+        """Every condition of the fiches by its id (`f18.prerequisite.local_network`): what a
+        stored record's condition line names, read as a Condition (its clause, its kind)."""
+        return {c.id: c for conditions in self.conditions.values() for c in conditions}
+
     def tests(self) -> list[Test]:
         """Every distinct fact test used by a condition, in a stable order (computed once)."""
         return self._tests

@@ -106,7 +106,33 @@ def add_override(conn: sqlite3.Connection, path: Path, entry_id: str, *, fiche: 
     return _override(entry.id, entry.created_at, entry.hash, entry.payload)
 
 
-def override_summary(conn: sqlite3.Connection, listed) -> dict:
+@dataclass(frozen=True)
+class FicheOverrides:
+    """The overrides in force on one fiche over the listed assessments."""
+    fiche: int
+    overridden: int                             # assessments with an override in force on it
+    rate: float                                 # overridden / assessments listed
+    reasons: tuple[tuple[str, int], ...]        # (reason code, count), most common first
+    changes: tuple[tuple[str, str, int], ...]   # (engine status, override status, count), most common first
+
+    def as_dict(self) -> dict:
+        """As `registry list --summary --format json` prints it: a change is keyed
+        `engine>override` (the one place that spells it)."""
+        return {"fiche": self.fiche, "overridden": self.overridden, "rate": self.rate,
+                "reasons": dict(self.reasons),
+                "changes": {f"{engine}>{status}": count for engine, status, count in self.changes}}
+
+
+@dataclass(frozen=True)
+class OverrideSummary:
+    assessments: int                            # assessments listed
+    fiches: tuple[FicheOverrides, ...]          # by fiche number, only fiches with an override in force
+
+    def as_dict(self) -> dict:
+        return {"assessments": self.assessments, "fiches": [item.as_dict() for item in self.fiches]}
+
+
+def override_summary(conn: sqlite3.Connection, listed) -> OverrideSummary:
     """Per fiche, over the listed assessments (queries.Summary): how many have an override in
     force on it, the rate, and the reasons and status changes behind them."""
     listed = list(listed)
@@ -116,21 +142,21 @@ def override_summary(conn: sqlite3.Connection, listed) -> dict:
         data = orjson.loads(unpack(blob))
         if data.get("entry") in ids:
             latest[(data["entry"], data["fiche"])] = data
-    fiches: dict[int, dict] = {}
+    counted: dict[int, tuple[Counter, Counter]] = {}
     for (_, number), data in sorted(latest.items(), key=lambda kv: kv[0][1]):
         if data["status"] == data["engine_status"]:
             continue
-        item = fiches.setdefault(number, {"fiche": number, "overridden": 0, "reasons": Counter(),
-                                          "changes": Counter()})
-        item["overridden"] += 1
-        item["reasons"][data["reason"]] += 1
-        item["changes"][f"{data['engine_status']}>{data['status']}"] += 1
+        reasons, changes = counted.setdefault(number, (Counter(), Counter()))
+        reasons[data["reason"]] += 1
+        changes[(data["engine_status"], data["status"])] += 1
     total = len(listed)
-    return {"assessments": total,
-            "fiches": [dict(item, rate=item["overridden"] / total if total else 0.0,
-                            reasons=dict(item["reasons"].most_common()),
-                            changes=dict(item["changes"].most_common()))
-                       for _, item in sorted(fiches.items())]}
+    fiches = []
+    for number, (reasons, changes) in sorted(counted.items()):
+        overridden = sum(reasons.values())
+        fiches.append(FicheOverrides(number, overridden, overridden / total if total else 0.0,
+                                     tuple(reasons.most_common()),
+                                     tuple((engine, status, count) for (engine, status), count in changes.most_common())))
+    return OverrideSummary(total, tuple(fiches))
 
 
 def _text(value: Any, key: str, limit: int) -> str:

@@ -171,7 +171,7 @@ class Registry:
         return queries.listing(self._conn(), name=name, size_class=size_class, fiche=fiche, since=since,
                                until=until, limit=limit)
 
-    def override_summary(self, listed: Iterable[Summary] | None = None) -> dict:
+    def override_summary(self, listed: Iterable[Summary] | None = None) -> overrides.OverrideSummary:
         """Per fiche, over the listed assessments (all by default): overrides in force, rates, reasons."""
         return overrides.override_summary(self._conn(), self.list() if listed is None else listed)
 

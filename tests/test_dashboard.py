@@ -138,7 +138,7 @@ def test_figures_equal_those_computed_from_the_export(capsys, registry, tmp_path
 def test_the_override_figures_are_the_registrys_own(capsys, registry, tmp_path):
     from pnman.records.registry import Registry
     with Registry.open(registry, create=False) as opened:
-        summary = opened.override_summary()
+        summary = opened.override_summary().as_dict()
     data = client(registry, tmp_path).get("/dashboard.json").json()
     assert [(o["fiche"], o["overridden"]) for o in data["overrides"]] == \
         [(f["fiche"], f["overridden"]) for f in summary["fiches"]]

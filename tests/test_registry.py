@@ -370,6 +370,40 @@ def test_override_summary_gives_a_rate_per_fiche(capsys, reg):
     assert "fiche 2 (Acquisition GPAO) : 1 sur 3 (33 %)" in out
 
 
+def test_override_summary_is_typed_and_its_words_name_each_change(capsys, reg, kb):
+    from pnman.interview.render.l10n import Words
+    from pnman.records.registry import Registry
+    a, b, c = record(capsys, reg, PME), record(capsys, reg, PME), record(capsys, reg, PME)
+    assert override(capsys, reg, a, fiche="2")[0] == 0                                  # conditional → eligible
+    assert override(capsys, reg, b, fiche="2")[0] == 0
+    assert override(capsys, reg, c, fiche="2", status="ineligible", reason="other")[0] == 0   # conditional → ineligible
+    with Registry.open(reg, create=False) as opened:
+        summary = opened.override_summary()
+    assert summary.assessments == 3 and [f.fiche for f in summary.fiches] == [2]
+    assert summary.fiches[0].changes == (("conditional", "eligible", 2), ("conditional", "ineligible", 1))
+    assert summary.fiches[0].reasons == (("document_evidence", 2), ("other", 1))
+    assert summary.as_dict()["fiches"][0]["changes"] == {"conditional>eligible": 2, "conditional>ineligible": 1}
+    for lang in ("fr", "en", "ar"):
+        w = Words(lang, kb)
+        code, out, _ = run(capsys, "registry", "list", "--registry", reg, "--summary", "--lang", lang)
+        assert code == 0
+        for engine, status, count in summary.fiches[0].changes:
+            assert w("registry.summary.change", engine=w.status(engine), override=w.status(status), count=count) in out
+
+
+def test_verify_says_the_chain_in_the_same_sentences_on_the_cli_and_the_web(capsys, reg, kb):
+    from pnman.interview.render.l10n import Words
+    from pnman.interview.render.registry import verify_lines
+    from pnman.records.registry import Registry
+    record(capsys, reg, PME)
+    with Registry.open(reg, create=False) as opened:
+        report, path = opened.verify(), opened.path
+    for lang in ("fr", "en", "ar"):
+        code, out, _ = run(capsys, "registry", "verify", "--registry", reg, "--lang", lang)
+        lines = verify_lines(report, path, Words(lang, kb))
+        assert code == 0 and lines and out.splitlines()[:len(lines)] == lines
+
+
 # -- the engine's replan ----------------------------------------------------------------------------------
 
 def test_replan_forces_statuses_the_way_the_contract_defines_them(kb):

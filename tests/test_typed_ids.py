@@ -84,3 +84,18 @@ def test_the_warning_names_every_disagreeing_implication(kb, lang):
     for rule in ("implies.network.infrastructure", "implies.no_it.no_infrastructure"):
         assert implied_words(words, rule) in message
         assert rule not in message
+
+
+def test_a_full_records_blocking_conditions_are_the_knowledges_clauses(kb):
+    from pnman.engine.facade import assess
+    from pnman.interview.cli.batch.assessing import compact
+    from pnman.interview.cli.batch.summary import summary_fields
+    profile = check_profile({"employees": 400, "uses_it": False}, kb)   # too big: size fails
+    assessment = assess(profile, kb)
+    full = summary_fields({"record": assessment.record(timestamp="t")}, kb)
+    short = summary_fields(compact(assessment.evaluation, assessment.plan, kb), kb)
+    assert full == short and full["blocking"]
+    assert all(clause in {c.clause for c in kb.condition.values()} for clause in full["blocking"])
+    edited = {"record": {"fiches": [{"fiche": 1, "status": "ineligible", "conditions": [
+        {"id": "f1.not.a.known.condition", "kind": "eligibility", "outcome": "failed"}]}], "totals": {}}}
+    assert summary_fields(edited, kb)["blocking"] == ["f1.not.a.known.condition"]

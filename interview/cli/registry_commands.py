@@ -12,7 +12,7 @@ from ..files import is_stdout, to_json, write_atomic
 from ..recording import record_store, save  # noqa: F401 (the faces' --record)
 from ..render.l10n import Words, localise
 from ..render.registry import (SHOWN, override_rows, reason_words, replanned_with_overrides, show_html,  # noqa: F401
-                               show_markdown, show_text, when, short_hash, fiche_label)
+                               show_markdown, show_text, when, short_hash, fiche_label, verify_lines)
 from ..render.safe import plain
 from .output import emit
 
@@ -69,7 +69,7 @@ def _list(args) -> int:
     if args.format == "json":
         data: Any = [e.as_dict() for e in entries]
         if summary is not None:
-            data = {"entries": data, "summary": summary}
+            data = {"entries": data, "summary": summary.as_dict()}
         emit(to_json(data), None)
         return 0
     from rich import box
@@ -99,20 +99,20 @@ def _list(args) -> int:
     return 0
 
 
-def _summary_lines(con, summary: dict, w: Words) -> None:
-    if not summary["fiches"]:
-        con.print(w("registry.summary.none", count=summary["assessments"]))
+def _summary_lines(con, summary, w: Words) -> None:
+    """The override summary (records.overrides.OverrideSummary) in words, read field by field."""
+    if not summary.fiches:
+        con.print(w("registry.summary.none", count=summary.assessments))
         return
-    con.print(w("registry.summary.heading", count=summary["assessments"]))
-    for item in summary["fiches"]:
-        changes = w.join(w("registry.summary.change", engine=w.status(change.split(">")[0]),
-                           override=w.status(change.split(">")[1]), count=count)
-                         for change, count in item["changes"].items())
+    con.print(w("registry.summary.heading", count=summary.assessments))
+    for item in summary.fiches:
+        changes = w.join(w("registry.summary.change", engine=w.status(engine), override=w.status(status), count=count)
+                         for engine, status, count in item.changes)
         reasons = w.join(w("registry.summary.count", what=reason_words(w, code), count=count)
-                         for code, count in item["reasons"].items())
-        con.print("  " + w("registry.summary.fiche", fiche=item["fiche"], title=fiche_label(w, item["fiche"]),
-                           overridden=item["overridden"], count=summary["assessments"],
-                           rate=w("registry.summary.rate", percent=round(100 * item["rate"])),
+                         for code, count in item.reasons)
+        con.print("  " + w("registry.summary.fiche", fiche=item.fiche, title=fiche_label(w, item.fiche),
+                           overridden=item.overridden, count=summary.assessments,
+                           rate=w("registry.summary.rate", percent=round(100 * item.rate)),
                            changes=changes, reasons=reasons))
 
 
@@ -141,17 +141,7 @@ def _verify(args) -> int:
         data["ok"] = ok
         emit(to_json(data), None)
         return 0 if ok else 1
-    lines = []
-    if report.problem is not None:
-        problem_ = report.problem
-        lines.append(w("registry.verify.broken", entry=problem_.id, seq=problem_.seq, checked=report.checked,
-                       problem=w(f"registry.verify.problems.{problem_.code}", detail=problem_.detail)))
-    elif report.entries == 0:
-        lines.append(w("registry.verify.empty", path=registry.path))
-    else:
-        lines.append(w("registry.verify.ok", count=report.entries, head=report.head, path=registry.path))
-    if report.triggers_missing:
-        lines.append(w("registry.verify.triggers", names=w.join(report.triggers_missing)))
+    lines = verify_lines(report, registry.path, w)
     if public_key is not None:
         if problem is None:
             last = signed[-1]

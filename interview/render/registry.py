@@ -27,6 +27,23 @@ def fiche_label(w: Words, number: int) -> str:
     return w.fiche_title(number) if number in w.kb.fiches else str(number)
 
 
+def verify_lines(report, path, w: Words) -> list[str]:
+    """What `registry verify` found in the chain (records.chain.VerifyReport), in sentences:
+    `pnman registry verify` and the auditor's pages say it alike."""
+    lines = []
+    if report.problem is not None:
+        problem = report.problem
+        lines.append(w("registry.verify.broken", entry=problem.id, seq=problem.seq, checked=report.checked,
+                       problem=w(f"registry.verify.problems.{problem.code}", detail=problem.detail)))
+    elif report.entries == 0:
+        lines.append(w("registry.verify.empty", path=path))
+    else:
+        lines.append(w("registry.verify.ok", count=report.entries, head=report.head, path=path))
+    if report.triggers_missing:
+        lines.append(w("registry.verify.triggers", names=w.join(report.triggers_missing)))
+    return lines
+
+
 def replanned_with_overrides(shown, effective: dict, w: Words) -> dict:
     """The plan with the overrides in force, localised like a record (labels, messages); when
     the record can no longer be planned (its edition or a profile key gone from the

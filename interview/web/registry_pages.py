@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from pnman.knowledge.errors import Phrase, PnmanError
 
 from ..accounts.store import Account
+from ..render.registry import verify_lines
 from . import views
 from .api import ApiError, json_body, json_response, messages
 from .roles import OVERRIDERS, READERS, VERIFIERS, client_address, need
@@ -49,22 +50,6 @@ def add_override(request: Request, registry, kb, entry_id: str, account: Account
                                    f"entry {entry_id} fiche {override.fiche}: {override.engine_status} → "
                                    f"{override.status} ({override.reason}); override {override.id}")
     return override
-
-
-def verify_lines(report, path, w) -> list[str]:
-    """`pnman registry verify`'s sentences for the auditor's page."""
-    lines = []
-    if report.problem is not None:
-        problem = report.problem
-        lines.append(w("registry.verify.broken", entry=problem.id, seq=problem.seq, checked=report.checked,
-                       problem=w(f"registry.verify.problems.{problem.code}", detail=problem.detail)))
-    elif report.entries == 0:
-        lines.append(w("registry.verify.empty", path=path))
-    else:
-        lines.append(w("registry.verify.ok", count=report.entries, head=report.head, path=path))
-    if report.triggers_missing:
-        lines.append(w("registry.verify.triggers", names=w.join(report.triggers_missing)))
-    return lines
 
 
 def routes(router: APIRouter, helpers, service, registry) -> None:

@@ -84,7 +84,7 @@ def run_batch(args) -> int:
                                      file=target.name) from None
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
                     raise InputError(Phrase("resume.not_regular", partial=target.partial.name), file=target.name)
-                done, good = read_partial(fd, target, args.full, args.lang, kb.edition)
+                done, good = read_partial(fd, target, args.full, args.lang, kb)
             elif resume:
                 notices.append("pnman batch: " + Phrase("resume.nothing", output=target.name,
                                                         partial=target.partial.name).words(messages))

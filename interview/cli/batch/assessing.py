@@ -115,7 +115,7 @@ def assess_row(item: tuple[int, Any]) -> tuple[int, bytes, dict | None, str | No
         if "error" in line:
             line["error"] = json_safe(str(line["error"]))
             return number, orjson.dumps(line) + b"\n", None, line["error"]
-        fields = summary_fields(line)
+        fields = summary_fields(line, _KB)
         return number, orjson.dumps(line) + b"\n", fields, None
     except (Exception, SystemExit) as exc:   # noqa: BLE001 - one row's failure never stops the run
         kind = "workers.not_json" if isinstance(exc, TypeError) and "UTF-8" in str(exc) else "workers.failed"

@@ -173,9 +173,10 @@ class Done:
     summary: Summary = field(default_factory=Summary)
 
 
-def read_partial(fd: int, target: Target, full: bool, lang: str, edition: str | None = None) -> tuple[Done, int]:
+def read_partial(fd: int, target: Target, full: bool, lang: str, kb) -> tuple[Done, int]:
     """The complete lines of a partial output, and the offset after the last of them (a line
-    cut by a kill, or any unreadable line, ends what is kept)."""
+    cut by a kill, or any unreadable line, ends what is kept); `kb`: the run's knowledge."""
+    edition = kb.edition
     done = Done()
     good = 0
     with open(fd, "rb", closefd=False) as handle:
@@ -187,7 +188,7 @@ def read_partial(fd: int, target: Target, full: bool, lang: str, edition: str | 
                 row = line["row"]
                 if not isinstance(row, int) or row <= done.last_row:
                     break
-                fields = None if "error" in line else summary_fields(line)
+                fields = None if "error" in line else summary_fields(line, kb)
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
                 break
             if fields is not None and ("record" in line) != full:

@@ -8,16 +8,24 @@ from __future__ import annotations
 from collections import Counter
 
 
-def summary_fields(line: dict) -> dict:
+def summary_fields(line: dict, kb) -> dict:
     """What the portfolio summary needs from one assessed output line, compact or full: the same
-    figures whether the line was just assessed or read back from a partial output (--resume)."""
+    figures whether the line was just assessed or read back from a partial output (--resume).
+    A full record names its failing conditions by id: the knowledge gives their clause."""
     if "record" in line:
         record = line["record"]
         return {"statuses": {str(f["fiche"]): f["status"] for f in record["fiches"]},
                 "totals": record["totals"],
-                "blocking": sorted({c["id"].split(".", 1)[1] for f in record["fiches"] for c in f["conditions"]
+                "blocking": sorted({_clause(c["id"], kb) for f in record["fiches"] for c in f["conditions"]
                                     if c["outcome"] == "failed" and c["kind"] == "eligibility"})}
     return {"statuses": line["statuses"], "totals": line["totals"], "blocking": line["blocking"]}
+
+
+def _clause(condition_id: str, kb) -> str:
+    """A recorded condition's clause (`population.size`), the same for every fiche; an id the
+    knowledge does not know (an edited file) is kept whole."""
+    condition = kb.condition.get(condition_id)
+    return condition_id if condition is None else condition.clause
 
 
 class Summary:
