@@ -49,7 +49,9 @@ def labelled_knowledge_graph(kb: Knowledge, w: Words) -> nx.DiGraph:
 
 def plan_graph(steps: list[dict], w: Words) -> tuple[nx.DiGraph, list[list[str]]]:
     """A plan (the steps of a localised record) as a graph, and its generations: the steps
-    on one rank can run in parallel."""
+    on one rank can run in parallel. A coaching that goes on during its acquisition (the
+    step's `runs_alongside`) is kept apart, in `g.graph["alongside"]` as (coaching, acquisition,
+    words): it is drawn, and orders nothing."""
     g = nx.DiGraph()
     main_key: dict[int, str] = {}
     after_parts = {s["part"] for s in steps if s["kind"] == "fiche" and s.get("part")
@@ -71,6 +73,9 @@ def plan_graph(steps: list[dict], w: Words) -> tuple[nx.DiGraph, list[list[str]]
         else:
             for needer in step["needed_by"]:
                 g.add_edge(step_label(step), main_key[needer])
+    g.graph["alongside"] = [(step_label(step), main_key[step["runs_alongside"]], w("graph.alongside"))
+                            for step in steps if step["kind"] == "fiche"
+                            and step.get("runs_alongside") in main_key]
     ranks = [sorted(gen) for gen in nx.topological_generations(g)]
     return g, ranks
 
@@ -102,6 +107,10 @@ def to_dot(g: nx.DiGraph, title: str, ranks: list[list[str]] | None = None, rank
         lines.append(f"  {{ rank=same; {members} }}")
     for a, b in sorted(g.edges()):
         lines.append(f'  "{_dot_escape(a)}" -> "{_dot_escape(b)}";')
+    for a, b, words in g.graph.get("alongside", ()):
+        # dashed, no arrow, and no constraint: the two run at once, neither orders the other
+        lines.append(f'  "{_dot_escape(a)}" -> "{_dot_escape(b)}" [style=dashed, dir=none, constraint=false, fontname="Helvetica", '
+                     f'color="#5f6368", fontcolor="#3c4043", fontsize={fontsize - 1}, label="{_label_escape(words)}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -117,6 +126,8 @@ def to_mermaid(g: nx.DiGraph) -> str:
             lines.append(f'  {ids[node]}("{label}")')
     for a, b in sorted(g.edges()):
         lines.append(f"  {ids[a]} --> {ids[b]}")
+    for a, b, words in g.graph.get("alongside", ()):
+        lines.append(f'  {ids[a]} -.-|"{plain(words).replace(chr(34), chr(39))}"| {ids[b]}')
     return "\n".join(lines) + "\n"
 
 
