@@ -40,6 +40,15 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Described:
+    """What an expectation wanted, or a case found, when it is said of the record rather than
+    a value of it (« including ["f13"] », « no such step »): a code the faces word from the
+    catalogues (`cases.described.<code>`), with the items it is about."""
+    code: str           # including | none_of | a_step | a_planned_step | no_such_step | no_such_warning | unknown
+    items: Any = None
+
+
+@dataclass(frozen=True)
 class Difference:
     """One expectation that does not hold: where in `expect`, what it wanted, what was found."""
     key: str
@@ -248,7 +257,7 @@ def _check_all_statuses(expected, record, kb):
 
 def _subset(key: str, expected: list, found: list) -> list[Difference]:
     missing = [x for x in expected if x not in found]
-    return [Difference(key, f"including {missing}", found)] if missing else []
+    return [Difference(key, Described("including", missing), found)] if missing else []
 
 
 def _check_reasons(expected, record, kb):
@@ -279,7 +288,7 @@ def _check_present(expected, record, kb):
 def _check_absent(expected, record, kb):
     labels = _labels(record)
     there = [x for x in expected if x in labels]
-    return [Difference("absent", f"none of {there}", labels)] if there else []
+    return [Difference("absent", Described("none_of", there), labels)] if there else []
 
 
 def _check_order(expected, record, kb):
@@ -294,7 +303,7 @@ def _check_needed_by(expected, record, kb):
         step = _step(record, action)
         found = step.get("needed_by") if step else None
         if found != needers:
-            out.append(Difference(f"needed_by.{action}", needers, found if step else "no such step"))
+            out.append(Difference(f"needed_by.{action}", needers, found if step else Described("no_such_step")))
     return out
 
 
@@ -303,7 +312,7 @@ def _check_steps(expected, record, kb):
     for label, fields in expected.items():
         step = _step(record, label)
         if step is None:
-            out.append(Difference(f"steps.{label}", "a step", _labels(record)))
+            out.append(Difference(f"steps.{label}", Described("a_step"), _labels(record)))
             continue
         for key, value in fields.items():
             if key == "because":        # the ids listed are among the step's
@@ -319,7 +328,7 @@ def _check_budgets(expected, record, kb):
         step = _step(record, which) if isinstance(which, str) else next(
             (s for s in record["plan"] if s["kind"] == "fiche" and s["fiche"] == which), None)
         if step is None:
-            out.append(Difference(f"budgets.{which}", "a planned step", _labels(record)))
+            out.append(Difference(f"budgets.{which}", Described("a_planned_step"), _labels(record)))
             continue
         for key, value in budget.items():
             if step["budget"].get(key) != value:
@@ -342,7 +351,7 @@ def _check_warnings(expected, record, kb):
 
 def _check_no_warnings(expected, record, kb):
     there = [c for c in expected if c in _codes(record)]
-    return [Difference("no_warnings", f"none of {there}", _codes(record))] if there else []
+    return [Difference("no_warnings", Described("none_of", there), _codes(record))] if there else []
 
 
 def _check_warning_figures(expected, record, kb):
@@ -351,7 +360,7 @@ def _check_warning_figures(expected, record, kb):
         for code, wanted in by_code.items():
             found = [w.get("figures") or {} for w in record["warnings"] if w["code"] == code and w["fiche"] == number]
             if not any(all(f.get(k) == v for k, v in wanted.items()) for f in found):
-                out.append(Difference(f"warning_figures.{number}.{code}", wanted, found or "no such warning"))
+                out.append(Difference(f"warning_figures.{number}.{code}", wanted, found or Described("no_such_warning")))
     return out
 
 
@@ -360,13 +369,13 @@ def _check_facts(expected, record, kb):
     for fact, value in expected.items():
         found = record["facts"].get(fact, {}).get("value")
         if fact not in record["facts"] or found != value:
-            out.append(Difference(f"facts.{fact}", value, found if fact in record["facts"] else "unknown"))
+            out.append(Difference(f"facts.{fact}", value, found if fact in record["facts"] else Described("unknown")))
     return out
 
 
 def _check_absent_facts(expected, record, kb):
     there = {f: record["facts"][f]["value"] for f in expected if f in record["facts"]}
-    return [Difference("absent_facts", "unknown", there)] if there else []
+    return [Difference("absent_facts", Described("unknown"), there)] if there else []
 
 
 # name -> (shape check, checker); docs/cases.md lists them in this order.

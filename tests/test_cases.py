@@ -10,6 +10,7 @@ from conftest import one_clean_line, run
 from pnman import knowledge
 from pnman.engine.cases import EXPECTATIONS, load_cases, run_case
 from pnman.interview.cli.test_command import outcome_lines
+from pnman.interview.render.l10n import Words
 
 CASES = Path(__file__).parent / "cases"
 ALL = load_cases([CASES], knowledge.default())
@@ -22,7 +23,7 @@ def test_there_are_enough_cases():
 @pytest.mark.parametrize("case", ALL, ids=lambda c: c.name)
 def test_case(case, kb):
     outcome = run_case(case, kb)
-    assert outcome.passed, "\n".join(outcome_lines(outcome))
+    assert outcome.passed, "\n".join(outcome_lines(outcome, Words("en", kb)))
 
 
 def test_every_expectation_key_is_used_by_a_project_case():
@@ -117,3 +118,74 @@ def test_json_output_lists_every_difference(capsys, tmp_path):
 def test_a_missing_path_is_exit_2(capsys, tmp_path):
     code, out, err = run(capsys, "test", str(tmp_path / "none.yaml"))
     assert code == 2 and one_clean_line(err) and "none.yaml" in err
+
+
+# -- pnman test in the user's language ---------------------------------------------------------
+FAILING = NETWORK + "expect:\n  plan: [f15, f16]\n  absent: [f16]\n  steps: {f99: {part: null}}\n"
+ENGLISH_WORDS = ("PASS", "FAIL", "passed", "failed", "expected", "found", "including", "none of", "a step", "unknown")
+
+
+@pytest.mark.parametrize("lang, verdict, expected, found, summary, none_of", [
+    ("fr", "ÉCHEC", "attendu", "trouvé", "1 réussi, 1 échoué", 'aucun de ["f16"]'),
+    ("ar", "فاشلة", "المتوقَّع", "الموجود", "حالة واحدة ناجحة، حالة واحدة فاشلة", 'لا شيء من ["f16"]'),
+    ("en", "FAIL", "expected", "found", "1 passed, 1 failed", 'none of ["f16"]'),
+])
+def test_pnman_test_speaks_the_language_asked(capsys, tmp_path, lang, verdict, expected, found, summary, none_of):
+    _write(tmp_path, "net.yaml", FAILING)
+    _write(tmp_path, "size.yaml", "base: member_pe_it\nprofile: {goals: [network]}\nexpect: {size_class: PE}\n")
+    code, out, err = run(capsys, "test", "--lang", lang, str(tmp_path))
+    lines = out.splitlines()
+    assert code == 1, err
+    assert lines[0] == f"{verdict}  {tmp_path / 'net.yaml'}" and lines[-1] == summary
+    assert any(line.strip() == f'expect.plan: {expected} ["f15", "f16"]' for line in lines)
+    assert any(line.strip().startswith(found) and '["f16"]' in line for line in lines)
+    assert any(line.strip() == f"expect.absent: {expected} {none_of}" for line in lines)
+    if lang != "en":
+        words = out.replace(str(tmp_path), "")
+        assert not [word for word in ENGLISH_WORDS if word in words], out
+
+
+def test_the_differences_are_aligned_in_every_language(capsys, tmp_path, kb):
+    """What was found sits under what was wanted: the two words padded to one width."""
+    _write(tmp_path, "net.yaml", FAILING)
+    for lang in ("fr", "en", "ar"):
+        w = Words(lang, kb)
+        expected, found = w("cases.expected"), w("cases.found")
+        width = max(len(expected), len(found))
+        code, out, _ = run(capsys, "test", "--lang", lang, str(tmp_path / "net.yaml"))
+        pairs = [line for line in out.splitlines() if line.startswith("      ")]
+        assert code == 1 and len(pairs) == 6
+        for wanted, got in zip(pairs[::2], pairs[1::2]):
+            start = wanted.index(": " + expected) + 2
+            assert got.index(found) == start and got[start + width] == " " and got[start + width + 1] != " "
+            assert wanted[start + width] == " " and wanted[start + width + 1] != " "
+
+
+def test_without_lang_pnman_lang_chooses_else_the_contracts_english(capsys, tmp_path, monkeypatch):
+    _write(tmp_path, "size.yaml", "base: member_pe_it\nprofile: {goals: [network]}\nexpect: {size_class: PE}\n")
+    monkeypatch.setenv("PNMAN_LANG", "fr")
+    assert run(capsys, "test", str(tmp_path))[1].splitlines()[-1] == "1 réussi, 0 échoué"
+    monkeypatch.delenv("PNMAN_LANG")
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")       # the system's language alone keeps the contract's line
+    assert run(capsys, "test", str(tmp_path))[1].splitlines()[-1] == "1 passed, 0 failed"
+    assert run(capsys, "test", "--lang", "ar", str(tmp_path))[1].splitlines()[-1] == "حالة واحدة ناجحة، 0 حالة فاشلة"
+
+
+@pytest.mark.parametrize("lang, counts", [
+    ("fr", {(0, 0): "0 réussi, 0 échoué", (2, 1): "2 réussis, 1 échoué", (11, 100): "11 réussis, 100 échoués"}),
+    ("en", {(0, 0): "0 passed, 0 failed", (1, 2): "1 passed, 2 failed", (1000, 3): "1,000 passed, 3 failed"}),
+    ("ar", {(2, 3): "حالتان ناجحتان، 3 حالات فاشلة", (11, 100): "11 حالةً ناجحة، 100 حالة فاشلة"}),
+])
+def test_the_summary_counts_take_the_languages_plural_forms(kb, lang, counts):
+    from pnman.interview.cli.test_command import summary_line
+    w = Words(lang, kb)
+    assert {pair: summary_line(*pair, w) for pair in counts} == counts
+
+
+def test_json_differences_say_descriptions_in_english(capsys, tmp_path):
+    import json
+    _write(tmp_path, "net.yaml", FAILING)
+    code, out, _ = run(capsys, "test", "--format", "json", "--lang", "fr", str(tmp_path))
+    differences = {d["key"]: d for d in json.loads(out)["cases"][0]["differences"]}
+    assert differences["absent"]["expected"] == 'none of ["f16"]'
+    assert differences["steps.f99"]["expected"] == "a step"
