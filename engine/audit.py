@@ -61,17 +61,20 @@ def read_result(source: str) -> dict:
     return data
 
 
-def _key_for(path: str, index: int, item: Any) -> str:
+def _key_for(path: str, index: int, item: Any, name: str | None) -> str:
+    """An item's path: `fiches[N]` and `plan[K]` by their fiche and step, else its index
+    (`name`: the key of the list in its parent, as diff walked it)."""
     if isinstance(item, dict):
-        if path.endswith("fiches") and "fiche" in item:
+        if name == "fiches" and "fiche" in item:
             return f"{path}[{item['fiche']}]"
-        if path.endswith("plan") and "step" in item:
+        if name == "plan" and "step" in item:
             return f"{path}[{item['step']}]"
     return f"{path}[{index}]"
 
 
-def diff(recorded: Any, recomputed: Any, path: str = "") -> list[dict]:
-    """Every difference between two JSON-like values, by path."""
+def diff(recorded: Any, recomputed: Any, path: str = "", name: str | None = None) -> list[dict]:
+    """Every difference between two JSON-like values, by path (`name`: the key of this value
+    in its parent mapping)."""
     if isinstance(recorded, dict) and isinstance(recomputed, dict):
         out = []
         for key in list(recorded) + [k for k in recomputed if k not in recorded]:
@@ -81,19 +84,19 @@ def diff(recorded: Any, recomputed: Any, path: str = "") -> list[dict]:
             elif key not in recorded:
                 out.append({"path": sub, "recorded": None, "recomputed": recomputed[key], "note": "missing from the record"})
             else:
-                out.extend(diff(recorded[key], recomputed[key], sub))
+                out.extend(diff(recorded[key], recomputed[key], sub, key))
         return out
     if isinstance(recorded, list) and isinstance(recomputed, list):
         out = []
         for index in range(max(len(recorded), len(recomputed))):
             if index >= len(recorded):
-                out.append({"path": _key_for(path, index, recomputed[index]), "recorded": None,
+                out.append({"path": _key_for(path, index, recomputed[index], name), "recorded": None,
                             "recomputed": recomputed[index], "note": "missing from the record"})
             elif index >= len(recomputed):
-                out.append({"path": _key_for(path, index, recorded[index]), "recorded": recorded[index],
+                out.append({"path": _key_for(path, index, recorded[index], name), "recorded": recorded[index],
                             "recomputed": None, "note": "only in the record"})
             else:
-                out.extend(diff(recorded[index], recomputed[index], _key_for(path, index, recorded[index])))
+                out.extend(diff(recorded[index], recomputed[index], _key_for(path, index, recorded[index], name)))
         return out
     if recorded != recomputed or type(recorded) is not type(recomputed):
         return [{"path": path, "recorded": recorded, "recomputed": recomputed}]

@@ -118,7 +118,7 @@ def validate(kb: Knowledge, guide_path: str | None = None) -> Report:
     for number, conditions in kb.conditions.items():
         grouped: dict[str, list[str]] = {}
         for condition in conditions:
-            if condition.interpretation and not condition.id.endswith(("general.general_conditions", "general.size_class")):
+            if condition.interpretation and condition.clause not in ("general.general_conditions", "general.size_class"):
                 grouped.setdefault(condition.interpretation, []).append(condition.id)
         for text, ids in grouped.items():
             report.interpretations.append((", ".join(ids), text))

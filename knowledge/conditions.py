@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from .errors import KnowledgeError
 from .model import Entry, FactSpec, Fiche, Guide
@@ -63,10 +63,20 @@ class Condition:
         return tuple(t.id for t in self.tests)
 
 
-def size_range(guide: Guide) -> str:
-    """The headcounts the guide's size classes cover, as `min-max`."""
+class SizeRange(NamedTuple):
+    """The headcounts the guide's size classes cover: a `size` test's value. It is spelled
+    `min-max` in the test's id and a record's `expected` (str), and read by its fields."""
+    low: int
+    high: int
+
+    def __str__(self) -> str:
+        return f"{self.low}-{self.high}"
+
+
+def size_range(guide: Guide) -> SizeRange:
+    """The headcounts the guide's size classes cover."""
     classes = guide.size_classes.classes
-    return f"{min(c.min for c in classes)}-{max(c.max for c in classes)}"
+    return SizeRange(min(c.min for c in classes), max(c.max for c in classes))
 
 
 def fact_tests(requires: dict, facts: dict[str, FactSpec], where: str) -> list[Test]:

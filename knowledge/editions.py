@@ -47,6 +47,8 @@ GROUPS = {
     "workstations": (("workstations",), ("size",)),
 }
 ADDRESSES = ("size", "line", "option", "day_option")
+# The figures that are amounts (DA excl. tax); the others are counts (days, experts, workstations).
+AMOUNTS = frozenset(("amount_da_ht", "total_da_ht", "min_da_ht", "max_da_ht"))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The dependency graph of the guide, built once at load and checked acyclic.
 
-Nodes `fiche:N` and `fact:X`; edges fact → fiche (the fiche needs it as a
+Nodes are fiches and facts (`Node`, drawn `fiche:N` and `fact:X`); edges fact → fiche (the fiche needs it as a
 prerequisite), fiche → fact (the fiche brings it about), preparation fiche →
 acquisition fiche. Its fiche-to-fiche projection says which fiche can come before
 which; the planner, the questioning and `pnman graph` all read it from here.
@@ -13,11 +13,30 @@ from __future__ import annotations
 
 from functools import cached_property
 from graphlib import CycleError, TopologicalSorter
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from .conditions import Condition
 from .errors import KnowledgeError
 from .model import Fiche
+
+
+class Node(NamedTuple):
+    """A node of the graph: a fiche (its number) or a fact (its name); `id` spells it for a
+    drawing (`fiche:16`, `fact:local_network`), never read back."""
+    kind: str               # "fiche" | "fact"
+    name: int | str
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def fiche_node(number: int) -> Node:
+    return Node("fiche", number)
+
+
+def fact_node(fact: str) -> Node:
+    return Node("fact", fact)
 
 
 class DependencyGraph:
@@ -25,31 +44,31 @@ class DependencyGraph:
                  provider_preference: Mapping[str, list[int]]):
         self._fiches = fiches
         # (source, target, rule) for every edge of the full graph, in a stable order.
-        edges: list[tuple[str, str, str]] = []
+        edges: list[tuple[Node, Node, str]] = []
         for number, fiche in fiches.items():
             for condition in conditions[number]:
                 if condition.kind == "prerequisite":
-                    edges.extend((f"fact:{fact}", f"fiche:{number}", condition.id) for fact in condition.facts)
-            edges.extend((f"fiche:{number}", f"fact:{fact}", f"f{number}.provides.{fact}") for fact in fiche.provides)
+                    edges.extend((fact_node(fact), fiche_node(number), condition.id) for fact in condition.facts)
+            edges.extend((fiche_node(number), fact_node(fact), f"f{number}.provides.{fact}") for fact in fiche.provides)
             if fiche.pair and "acquisition" in fiche.pair:
-                edges.append((f"fiche:{number}", f"fiche:{fiche.pair['acquisition']}", f"f{number}.pair.preparation"))
+                edges.append((fiche_node(number), fiche_node(fiche.pair["acquisition"]), f"f{number}.pair.preparation"))
         self.edges = tuple(edges)
         needers: dict[str, list[int]] = {}
         bringers: dict[str, list[int]] = {}
         for source, target, _ in edges:
-            if source.startswith("fact:"):
-                needers.setdefault(source[5:], []).append(int(target[6:]))
-            elif target.startswith("fact:"):
-                bringers.setdefault(target[5:], []).append(int(source[6:]))
+            if source.kind == "fact":
+                needers.setdefault(source.name, []).append(target.name)
+            elif target.kind == "fact":
+                bringers.setdefault(target.name, []).append(source.name)
         # A → B when A brings about something B needs, or prepares B.
         before: dict[int, dict[int, str]] = {n: {} for n in fiches}
         for source, target, rule in edges:
-            if source.startswith("fiche:") and target.startswith("fiche:"):
-                before[int(target[6:])][int(source[6:])] = rule
-            elif source.startswith("fiche:") and target.startswith("fact:"):
-                for needer in needers.get(target[5:], []):
-                    if needer != int(source[6:]):
-                        before[needer].setdefault(int(source[6:]), f"{rule}→fiche:{needer}")
+            if source.kind == "fiche" and target.kind == "fiche":
+                before[target.name][source.name] = rule
+            elif source.kind == "fiche" and target.kind == "fact":
+                for needer in needers.get(target.name, []):
+                    if needer != source.name:
+                        before[needer].setdefault(source.name, f"{rule}→{fiche_node(needer).id}")
         self._before = before
         self._providers = {fact: self._preferred(sorted(set(found)), provider_preference.get(fact, []))
                            for fact, found in bringers.items()}
@@ -92,12 +111,12 @@ class DependencyGraph:
         import networkx as nx
         g = nx.DiGraph()
         for number in self._fiches:
-            g.add_node(f"fiche:{number}", kind="fiche", fiche=number)
+            g.add_node(fiche_node(number).id, kind="fiche", fiche=number)
         for source, target, rule in self.edges:
             for node in (source, target):
-                if node.startswith("fact:"):
-                    g.add_node(node, kind="fact", fact=node[5:])
-            g.add_edge(source, target, rule=rule)
+                if node.kind == "fact":
+                    g.add_node(node.id, kind="fact", fact=node.name)
+            g.add_edge(source.id, target.id, rule=rule)
         return g
 
     @cached_property

@@ -54,7 +54,7 @@ class Actions:
                 firings.append(Firing(rule_id, fact["id"]))
             return record
         target, value = implication.conclusion
-        derived_id = f"implied:{target}:{rule_id}"
+        derived_id = rules_compile.implied_fact_id(target, rule_id)
 
         def imply(fact):
             if target in stated:   # the profile's own value wins: record, assert nothing

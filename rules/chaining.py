@@ -20,7 +20,7 @@ from typing import Any, Callable
 from pnman.knowledge.conditions import Test
 from pnman.knowledge.loader import Knowledge
 
-from .compile import fact_name, outcome_rule
+from .compile import fact_name, implied_fact_id, outcome_rule
 
 
 class Fired(NamedTuple):
@@ -42,7 +42,7 @@ def _predicate(test: Test) -> Callable[[Any], bool]:
     if test.op == "max":
         return lambda value, ceiling=test.value: value <= ceiling
     if test.op == "size":
-        low, high = (int(x) for x in str(test.value).split("-"))
+        low, high = test.value       # a knowledge.conditions.SizeRange
         return lambda value: low <= value <= high
     raise ValueError(f"unknown test op {test.op}")   # pragma: no cover - the loader only builds the ops above
 
@@ -74,7 +74,7 @@ def chain(facts: list[dict], kb: Knowledge) -> list[Fired]:
         for expected, rule_id, target, conclusion in implications.get(name, ()):
             if value != expected or value.__class__ is not expected.__class__:
                 continue
-            derived_id = f"implied:{target}:{rule_id}"
+            derived_id = implied_fact_id(target, rule_id)
             if target in stated:       # the profile's own value wins: recorded, nothing asserted
                 firings.append(Fired(rule_id, fact_id, derived_id, suppressed=True))
                 continue

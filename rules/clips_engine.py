@@ -53,7 +53,7 @@ def _test_constraints(test: Test) -> tuple[str, str]:
         bound = int(test.value)
         return (f"?v&:(and (numberp ?v) (<= ?v {bound}))", f"?v&:(and (numberp ?v) (> ?v {bound}))")
     if test.op == "size":
-        low, high = (int(x) for x in str(test.value).split("-"))
+        low, high = test.value       # a knowledge.conditions.SizeRange
         return (f"?v&:(and (numberp ?v) (>= ?v {low}) (<= ?v {high}))",
                 f"?v&:(and (numberp ?v) (or (< ?v {low}) (> ?v {high})))")
     raise ValueError(f"unknown test op {test.op}")   # pragma: no cover - the loader only builds the ops above
@@ -76,7 +76,7 @@ def constructs(kb: Knowledge) -> tuple[list[str], list[str]]:
         target, conclusion = implication.conclusion
         stated = (f'(any-factp ((?s {TEMPLATE})) (and (eq ?s:name {literal(target)}) '
                   f'(eq (sub-string 1 {len(STATED)} ?s:id) {literal(STATED)})))')
-        derived = literal(f"implied:{target}:{implication.id}")
+        derived = literal(rules_compile.implied_fact_id(target, implication.id))
         patterns[implication.id] = (
             f"({TEMPLATE} (id ?id) (name {literal(premise)}) (value {literal(value)}))",
             f"(if (not {stated}) then (assert ({TEMPLATE} (id {derived}) (name {literal(target)}) "

@@ -28,6 +28,12 @@ def outcome_rule(test: Test, outcome: str) -> str:
     return f"{test.id}.{outcome}"
 
 
+def implied_fact_id(target: str, rule_id: str) -> str:
+    """The id of the fact an implication asserts (`implied:<fact>:<rule>`): spelled here only;
+    what it says is read from the Firing and the FactValue, never from the id."""
+    return f"implied:{target}:{rule_id}"
+
+
 @lru_cache(maxsize=4)
 def rule_tests(kb: Knowledge) -> dict[str, Test]:
     """Each fact test rule's id → the test it decides (a trace reads a firing's test here,
@@ -52,7 +58,7 @@ def _test_patterns(test: Test) -> tuple[dict, dict]:
         met = {"$and": [name, {"$lte": {"value": test.value}}]}
         failed = {"$and": [name, {"$gt": {"value": test.value}}]}
     elif test.op == "size":
-        low, high = (int(x) for x in str(test.value).split("-"))
+        low, high = test.value       # a knowledge.conditions.SizeRange
         met = {"$and": [name, {"$gte": {"value": low}}, {"$lte": {"value": high}}]}
         failed = {"$and": [name, {"$or": [{"$lt": {"value": low}}, {"$gt": {"value": high}}]}]}
     else:  # pragma: no cover - the loader only builds the ops above
@@ -85,7 +91,7 @@ def fact_ids(kb: Knowledge) -> list[str]:
             ids.update(f"attr:{fact}.{code}" for code in spec.choices)
         ids.add(f"attr:{fact}")
     for rule in kb.implications:
-        ids.add(f"implied:{rule.conclusion[0]}:{rule.id}")
+        ids.add(implied_fact_id(rule.conclusion[0], rule.id))
     return sorted(ids)
 
 

@@ -99,3 +99,48 @@ def test_a_full_records_blocking_conditions_are_the_knowledges_clauses(kb):
     edited = {"record": {"fiches": [{"fiche": 1, "status": "ineligible", "conditions": [
         {"id": "f1.not.a.known.condition", "kind": "eligibility", "outcome": "failed"}]}], "totals": {}}}
     assert summary_fields(edited, kb)["blocking"] == ["f1.not.a.known.condition"]
+
+
+def test_the_dependency_graph_reads_typed_nodes(kb):
+    from pnman.knowledge.graph import Node
+    assert kb.graph.edges and all(isinstance(a, Node) and isinstance(b, Node) for a, b, _ in kb.graph.edges)
+    assert {a.kind for a, _, _ in kb.graph.edges} == {"fact", "fiche"}
+    assert all(isinstance(n.name, int) for a, b, _ in kb.graph.edges for n in (a, b) if n.kind == "fiche")
+    drawn = kb.graph.full
+    assert set(drawn.nodes) == {n.id for a, b, _ in kb.graph.edges for n in (a, b)} | {f"fiche:{n}" for n in kb.fiches}
+    assert drawn.has_edge("fiche:16", "fact:local_network") and kb.graph.providers("local_network") == [13, 16]
+
+
+def test_a_size_test_reads_its_range_as_fields(kb):
+    from pnman.knowledge.conditions import SizeRange
+    size_tests = [t for t in kb.tests() if t.op == "size"]
+    assert size_tests and all(isinstance(t.value, SizeRange) for t in size_tests)
+    test = size_tests[0]
+    low, high = min(c.min for c in kb.size_classes), max(c.max for c in kb.size_classes)
+    assert test.value == (low, high) and test.id == f"test.employees.size.{low}-{high}"
+    met = rules_compile.definition(kb)[rules_compile.outcome_rule(test, "met")]["all"][0]["m"]["$and"]
+    assert {"$gte": {"value": low}} in met and {"$lte": {"value": high}} in met
+    record = record_of(check_profile({"employees": high + 1}, kb), kb)
+    assert any(r["op"] == "size" and r["expected"] == f"{low}-{high}" for f in record["fiches"] for r in f["reasons"])
+
+
+def test_amounts_are_named_by_the_knowledge_not_by_a_suffix():
+    from pnman.knowledge.editions import AMOUNTS, GROUPS
+    names = {name for fields, _ in GROUPS.values() for name in fields}
+    assert AMOUNTS <= names and {n for n in names if n.endswith("_da_ht")} == AMOUNTS
+
+
+def test_a_justification_in_stars_is_not_made_bold_in_markdown(kb, monkeypatch):
+    from types import SimpleNamespace
+    from pnman.interview.render import registry as shown_words
+    from pnman.interview.render.l10n import Words
+    row = {"fiche": 2, "title": "Acquisition GPAO", "engine": "conditional", "status": "eligible", "by": "A. Diag",
+           "at": "2026-01-01", "reason": "other", "justification": "**written by the diagnostician**",
+           "state": "in force", "id": "x"}
+    monkeypatch.setattr(shown_words, "override_rows", lambda shown, w: [row])
+    record = record_of(check_profile({"employees": 20}, kb), kb, lang="en")
+    entry = SimpleNamespace(id="1-abcdef", seq=1, created_at="2026-01-01T00:00:00+00:00", hash="h",
+                            prev_hash=None, payload={})
+    text = shown_words.show_markdown(SimpleNamespace(entry=entry), record, None, Words("en", kb))
+    line = next(x for x in text.splitlines() if "written by the diagnostician" in x)
+    assert "\\*\\*written by the diagnostician\\*\\*" in line and "| **eligible** |" in line

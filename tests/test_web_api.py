@@ -256,8 +256,10 @@ def test_a_person_goes_through_the_forms_to_a_result_and_downloads_it(tmp_path):
     report = web.get(f"{link}/report.html")
     assert report.headers["content-disposition"].startswith("attachment;")
     assert "'sha256-" in report.headers["content-security-policy"] and "Menuiserie Benali" in report.text
-    explained = web.get(f"{link}/fiche/{record['plan'][-1].get('fiche') or 13}")
+    number = record['plan'][-1].get('fiche') or 13
+    explained = web.get(f"{link}/fiche/{number}")
     assert explained.status_code == 200 and "Ce qu’il faudrait" in explained.text
+    assert f'href="{link}/result#fiche-{number}"' in explained.text          # back to the interview's result
     listing = web.get("/assessments").text
     assert "Menuiserie Benali" in listing and f"{link}/result" in listing
 
@@ -369,7 +371,8 @@ def test_the_assessments_page_reads_the_registry_and_shows_overrides_beside_the_
     assert "A. Diagnosticienne" in page and "financé par un autre programme" in page
     assert "Statut du moteur" in page and "inéligible" in page
     assert web.get(f"/assessments/{entry}/result.json").json()["registry"]["entry"] == entry
-    assert web.get(f"/assessments/{entry}/fiche/18").status_code == 200
+    explained = web.get(f"/assessments/{entry}/fiche/18")
+    assert explained.status_code == 200 and f'href="/assessments/{entry}#fiche-18"' in explained.text
     assert web.get("/assessments/0-000000").status_code == 404
 
 

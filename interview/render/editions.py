@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from pnman.knowledge.editions import describe
+from pnman.knowledge.editions import AMOUNTS, describe
 from pnman.knowledge.figures import BY_SIZE, OPTIONS, Amendment, Figure
 from pnman.knowledge.loader import BASE_EDITION, Knowledge
 
@@ -25,7 +25,7 @@ def figure_words(w: Words, name: str, label: str | None = None, post_erp: bool =
 def figure_value(w: Words, name: str, value: Any) -> str:
     if value is None:
         return "—"
-    return w.da(value) if name.endswith("_da_ht") else w.number(value)
+    return w.da(value) if name in AMOUNTS else w.number(value)
 
 
 def _label(kb: Knowledge, fiche: int, figure: Figure) -> str | None:

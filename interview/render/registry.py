@@ -155,10 +155,10 @@ def show_markdown(shown, record: dict, replanned: dict | None, w: Words) -> str:
         out.append("| " + " | ".join(w(f"registry.show.columns.{k}") for k in keys) + " |")
         out.append("|" + "---|" * len(keys))
         for r in rows:
-            cells = [f"{r['fiche']} – {r['title']}", r["engine"], f"**{r['status']}**", r["by"], r["at"],
-                     r["reason"], r["justification"], r["state"]]
-            out.append("| " + " | ".join(md(str(c)) if not str(c).startswith("**") else "**" + md(str(c)[2:-2]) + "**"
-                                         for c in cells) + " |")
+            cells = [md(str(c)) for c in (f"{r['fiche']} – {r['title']}", r["engine"], r["status"], r["by"], r["at"],
+                                          r["reason"], r["justification"], r["state"])]
+            cells[2] = f"**{cells[2]}**"        # the override's status, in bold
+            out.append("| " + " | ".join(cells) + " |")
     if replanned is not None:
         out += ["", f"## {w('registry.show.replan_title')}", "", f"*{md(w('registry.show.replan'))}*", ""]
         out += [f"- {md(line)}" for line in replan_lines(replanned, w)]

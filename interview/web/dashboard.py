@@ -170,16 +170,14 @@ def _overrides(conn, filters: Filters, total: int) -> list[dict]:
     return [{"fiche": fiche, "overridden": n, "rate": n / total if total else 0.0} for fiche, n in rows]
 
 
-def _priced(steps: list[str], size: str | None, kb) -> tuple[dict, dict]:
-    """The budget figures of each step and the plan's totals under one edition's Knowledge."""
-    figures_by_step: dict[str, dict] = {}
+def _priced(steps: list[list], size: str | None, kb) -> tuple[dict, dict]:
+    """The budget figures of each step ((fiche, part) → figures) and the plan's totals under
+    one edition's Knowledge; `steps` as the index keeps them (dashboard_index.step_entry)."""
+    figures_by_step: dict[tuple[int, str | None], dict] = {}
     inv, days = [0, 0], [0, 0]
-    for key in steps:
-        optional = key.endswith("?")
-        name = key.rstrip("?")
-        number, _, part = name[1:].partition(":")
-        cost = step_budget(kb.fiche(int(number)), size, part or None, kb.amendments.get(int(number), ()))
-        figures_by_step[name] = budget_figures(cost.budget)
+    for number, part, optional in steps:
+        cost = step_budget(kb.fiche(number), size, part, kb.amendments.get(number, ()))
+        figures_by_step[(number, part)] = budget_figures(cost.budget)
         if not optional:
             inv[0] += cost.investment[0]
             days[0] += cost.days[0]
@@ -201,8 +199,7 @@ def _impact(conn, filters: Filters, where: str, params: list, knowledge_for) -> 
         figures_before, totals_before = _priced(steps, size_class, before)
         figures_after, totals_after = _priced(steps, size_class, after)
         if figures_before != figures_after or totals_before != totals_after:
-            fiches = sorted({int(k[1:].split(":")[0]) for k in figures_before
-                             if figures_before[k] != figures_after.get(k)})
+            fiches = sorted({key[0] for key, figures in figures_before.items() if figures != figures_after.get(key)})
             changed_groups[(size, steps_json)] = {"fiches": fiches, "totals": {"from": totals_before,
                                                                                "to": totals_after}}
             changed += n

@@ -28,7 +28,7 @@ import orjson
 from pnman.records.chain import unpack
 from pnman.knowledge.errors import InputError, Phrase
 
-VERSION = "1"
+VERSION = "2"      # 2: a plan's steps kept as [fiche, part, optional], no longer as text
 NO_SIZE = "-"                 # the size class of a company outside the guide's classes
 BATCH = 2000                  # registry entries read per transaction of the index
 SCHEMA = (
@@ -53,11 +53,11 @@ def index_path(registry: Path) -> Path:
     return registry.with_name(registry.stem + ".dashboard.sqlite3")
 
 
-def step_key(step: dict) -> str:
-    """A fiche step of a plan as the index keeps it: `f16`, `f9:post_erp`, and `?` after an
-    optional one (left out of the minimum totals): what its budget under an edition needs."""
-    return (f"f{step['fiche']}" + (f":{step['part']}" if step.get("part") else "")
-            + ("?" if step.get("optional") else ""))
+def step_entry(step: dict) -> list:
+    """A fiche step of a plan as the index keeps it, `[fiche, part or null, optional]` (an
+    optional step is left out of the minimum totals): what its budget under an edition needs,
+    read back by position, never parsed."""
+    return [step["fiche"], step.get("part") or None, bool(step.get("optional"))]
 
 
 class DashboardIndex:
@@ -178,7 +178,7 @@ class DashboardIndex:
     def _assessment(self, seq: int, entry_id: str, created_at: str, record: dict) -> None:
         day = created_at[:10]
         size = record.get("size_class") or NO_SIZE
-        steps = [step_key(s) for s in record.get("plan", ()) if s["kind"] == "fiche"]
+        steps = [step_entry(s) for s in record.get("plan", ()) if s["kind"] == "fiche"]
         planned = {s["fiche"] for s in record.get("plan", ()) if s["kind"] == "fiche"}
         statuses = {str(f["fiche"]): f["status"] for f in record.get("fiches", ())}
         totals = record.get("totals") or {}

@@ -97,7 +97,7 @@ def write_entries(rows: Iterable[dict[str, Any]], w: Words, handle) -> None:
     for row in rows:
         statuses = row["statuses"]
         totals = row["totals"]
-        plan = ", ".join(_step_text(key, w) for key in row["steps"])
+        plan = ", ".join(_step_text(step, w) for step in row["steps"])
         sheet.append([row["id"], row["created_at"][:19].replace("T", " "), row["name"], row["size_class"],
                       row["edition"]]
                      + [w.status(statuses[str(n)]) if str(n) in statuses else None for n in fiches]
@@ -106,7 +106,7 @@ def write_entries(rows: Iterable[dict[str, Any]], w: Words, handle) -> None:
     book.write_to(handle)
 
 
-def _step_text(key: str, w: Words) -> str:
-    """`f9:post_erp?` as « 9 (Post-ERP) »."""
-    number, _, part = key.rstrip("?")[1:].partition(":")
-    return f"{number} ({w.part(part)})" if part else number
+def _step_text(step: list, w: Words) -> str:
+    """A step as the index keeps it, `[9, "post_erp", true]`, as « 9 (Post-ERP) »."""
+    number, part, _ = step
+    return f"{number} ({w.part(part)})" if part else str(number)

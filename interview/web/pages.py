@@ -204,7 +204,7 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
                 return missing(request, service.words(lang_for(request)))
             w = live.interview.words
             record = service.result(live)
-        return fiche_page(request, w, record, number, f"/i/{session_id}", s=live.state)
+        return fiche_page(request, w, record, number, f"/i/{session_id}", f"/i/{session_id}/result", s=live.state)
 
     @pages.get("/i/{session_id}/answer")
     def answer_address(session_id: str):
@@ -223,10 +223,12 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
             record = service.result(live)
         return download_response(request, w, record, download)
 
-    def fiche_page(request: Request, w: Words, record: dict, number: int, base: str, s=None) -> HTMLResponse:
+    def fiche_page(request: Request, w: Words, record: dict, number: int, base: str, back: str,
+                   s=None) -> HTMLResponse:
+        """A fiche's explanation under `base` (an interview's or a registry entry's pages);
+        `back`: the page it was opened from."""
         context = views.explanation_context(record, number, w)
         partial = request.headers.get("hx-request") and request.headers.get("hx-target")
-        back = f"{base}/result" if base.startswith("/i/") else base
         return render(request, "fiche_part.html" if partial else "fiche.html", w, base=base, back=back, s=s,
                       **context)
 
@@ -277,7 +279,7 @@ def router(service: Interviews, templates, default_lang: str, languages: tuple[s
         w, shown = entry(request, entry_id)
         if shown is None or number not in service.kb.fiches:
             return missing(request, w or service.words(lang_for(request)))
-        return fiche_page(request, w, shown["record"], number, f"/assessments/{entry_id}")
+        return fiche_page(request, w, shown["record"], number, f"/assessments/{entry_id}", f"/assessments/{entry_id}")
 
     @pages.get("/assessments/{entry_id}/{download}")
     def entry_download(request: Request, entry_id: str, download: str, account: Account = Depends(need(*READERS))):
