@@ -41,11 +41,13 @@ def outcome_lines(outcome, w) -> list[str]:
     case = outcome.case
     named = case.file if Path(case.file).stem == case.name else f"{case.file}::{case.name}"
     lines = [f"{w('cases.pass') if outcome.passed else w('cases.fail')}  {named}"]
+    from rich.cells import cell_len       # columns a word takes (an Arabic shadda takes none)
     expected, found = w("cases.expected"), w("cases.found")
-    width = max(len(expected), len(found))
+    width = max(cell_len(expected), cell_len(found))
+    expected, found = (word + " " * (width - cell_len(word)) for word in (expected, found))
     for d in outcome.differences:
-        lines.append(f"      expect.{d.key}: {expected.ljust(width)} {_value(d.expected, w)}")
-        lines.append(f"      {' ' * len('expect.' + d.key)}  {found.ljust(width)} {_value(d.found, w)}")
+        lines.append(f"      expect.{d.key}: {expected} {_value(d.expected, w)}")
+        lines.append(f"      {' ' * len('expect.' + d.key)}  {found} {_value(d.found, w)}")
     return lines
 
 
