@@ -26,7 +26,6 @@ from .actions import Actions, Firing
 TEMPLATE = "f"
 TEMPLATE_BYTES = TEMPLATE.encode()
 LOG = "log"
-STATED = "attr:"         # the id prefix of a fact the profile states (rules/evaluate.py)
 SALIENCE_TOP = 9000      # CLIPS accepts -10000..10000
 
 
@@ -65,7 +64,7 @@ def constructs(kb: Knowledge) -> tuple[list[str], list[str]]:
     A firing appends `position fact-id;` to the global ?*log*, read once after the run
     (a call back into Python per firing cost four times durable's whole session). An
     implication asserts its conclusion unless the profile states that fact (a fact whose
-    id is `attr:…`); asserting the same implied fact twice is a no-op in CLIPS."""
+    `stated` slot is TRUE: every fact asserted from Python); asserting the same implied fact twice is a no-op in CLIPS."""
     definition = rules_compile.definition(kb)
     index = {rule: i for i, rule in enumerate(definition)}
     ordered = sorted((rule for rule in definition if rule not in (rules_compile.BEGIN, rules_compile.SINK)),
@@ -75,17 +74,20 @@ def constructs(kb: Knowledge) -> tuple[list[str], list[str]]:
         premise, value = implication.premise
         target, conclusion = implication.conclusion
         stated = (f'(any-factp ((?s {TEMPLATE})) (and (eq ?s:name {literal(target)}) '
-                  f'(eq (sub-string 1 {len(STATED)} ?s:id) {literal(STATED)})))')
+                  f'(eq ?s:stated TRUE)))')
         derived = literal(rules_compile.implied_fact_id(target, implication.id))
         patterns[implication.id] = (
             f"({TEMPLATE} (id ?id) (name {literal(premise)}) (value {literal(value)}))",
             f"(if (not {stated}) then (assert ({TEMPLATE} (id {derived}) (name {literal(target)}) "
-            f"(value {literal(conclusion)}))))")
+            f"(value {literal(conclusion)}) (stated FALSE))))")
     for test in kb.tests():
         name = literal(rules_compile.fact_name(test))
         for outcome, constraint in zip(rules_compile.OUTCOMES, _test_constraints(test)):
             patterns[rules_compile.outcome_rule(test, outcome)] = (f"({TEMPLATE} (id ?id) (name {name}) (value {constraint}))", "")
-    built = [f"(deftemplate {TEMPLATE} (slot id) (slot name) (slot value))", f'(defglobal ?*{LOG}* = "")']
+    # `stated`: a fact the profile states (asserted from Python, the default) or one an
+    # implication derived (asserted by its rule with FALSE) — a slot, not a prefix of its id.
+    built = [f"(deftemplate {TEMPLATE} (slot id) (slot name) (slot value) (slot stated (default TRUE)))",
+             f'(defglobal ?*{LOG}* = "")']
     for position, rule in enumerate(ordered):
         pattern, then = patterns[rule]
         log = f'(bind ?*{LOG}* (str-cat ?*{LOG}* {position} " " ?id ";"))'

@@ -144,3 +144,18 @@ def test_a_justification_in_stars_is_not_made_bold_in_markdown(kb, monkeypatch):
     text = shown_words.show_markdown(SimpleNamespace(entry=entry), record, None, Words("en", kb))
     line = next(x for x in text.splitlines() if "written by the diagnostician" in x)
     assert "\\*\\*written by the diagnostician\\*\\*" in line and "| **eligible** |" in line
+
+
+def test_clips_tells_a_stated_fact_by_a_slot_not_by_its_id(kb):
+    pytest.importorskip("clips")
+    from pnman.rules.clips_engine import ClipsEngine, constructs
+    from pnman.rules.evaluate import profile_facts
+    built, _ = constructs(kb)
+    assert not any("attr:" in construct or "sub-string" in construct for construct in built)
+    assert "(slot stated (default TRUE))" in built[0]
+    # a stated local_network: false wins over implies.server.network, which fires suppressed
+    facts = profile_facts(check_profile({"employees": 20, "local_server": True, "local_network": False}, kb), kb)
+    firings = ClipsEngine(kb).run(facts)
+    assert any(f.rule == "implies.server.network" and f.suppressed for f in firings)
+    assert not any(f.rule == "implies.server.network" and not f.suppressed for f in firings)
+    assert not any(f.rule == "implies.network.infrastructure" for f in firings)     # nothing chains from it
