@@ -159,3 +159,16 @@ def test_clips_tells_a_stated_fact_by_a_slot_not_by_its_id(kb):
     assert any(f.rule == "implies.server.network" and f.suppressed for f in firings)
     assert not any(f.rule == "implies.server.network" and not f.suppressed for f in firings)
     assert not any(f.rule == "implies.network.infrastructure" for f in firings)     # nothing chains from it
+
+
+@pytest.mark.parametrize("argv, command", [
+    (["keys", "new"], "pnman keys new"), (["users", "add"], "pnman users add"),
+    (["registry", "list", "--since"], "pnman registry list"), (["assess"], "pnman assess"),
+])
+def test_a_refusal_names_the_whole_command_it_came_from(capsys, argv, command):
+    from pnman.interview.cli.main import main
+    from tests.conftest import one_clean_line
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and one_clean_line(err) and f"see '{command} --help'" in err, err

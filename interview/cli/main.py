@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
     messages = None         # the Catalogue of the messages' language (main sets it)
 
     def error(self, message):  # pragma: no cover - exercised through the CLI tests
-        command = f"pnman {self.prog.split()[-1]}" if " " in self.prog else "pnman"
+        command = getattr(self, "command", "pnman")       # named by _name_commands
         cat = _Parser.messages or catalogue("en")
         self.exit(2, "pnman: " + cat.text("errors.cli.usage_hint", message=message, command=command) + "\n")
 
@@ -142,7 +142,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_registry_parsers(sub, langs, _fiche_number, SIZE_CODES)
     add_impact_parser(sub, langs)
     add_users_parser(sub)
+    _name_commands(parser)
     return parser
+
+
+def _name_commands(parser: argparse.ArgumentParser, command: str = "pnman") -> None:
+    """Each parser knows the command it parses (« pnman users add »), named from the tree of
+    sub-commands, for the hint of its refusals (never read back from argparse's `prog`)."""
+    parser.command = command
+    for action in parser._actions:        # argparse keeps no public list of a parser's actions
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                _name_commands(child, f"{command} {name}")
 
 
 class _VersionAction(argparse.Action):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-from pnman.knowledge.locales import catalogue as _catalogue
 
 from .words import say
 
@@ -28,17 +27,7 @@ def _registry_option(parser: argparse.ArgumentParser) -> None:
 def add_registry_parsers(sub, langs: tuple[str, ...], fiche_number, sizes: tuple[str, ...]) -> None:
     """`pnman registry ACTION …` (a sub-command per action) and `pnman override`."""
     p = sub.add_parser("registry", help=say("registry.help"), description=say("registry.description"))
-    base = type(p)
-
-    class _ActionParser(base):
-        def error(self, message):  # pragma: no cover - exercised through the CLI tests
-            from . import words
-            command = f"pnman {' '.join(self.prog.split()[1:])}"
-            cat = words.current or _catalogue("en")
-            self.exit(2, "pnman: " + cat.text("errors.cli.usage_hint", message=message, command=command)
-                      + "\n")
-
-    actions = p.add_subparsers(dest="action", required=True, parser_class=_ActionParser)
+    actions = p.add_subparsers(dest="action", required=True)    # refusals: the CLI's parser (cli.main._Parser)
 
     a = actions.add_parser("list", help=say("registry.list.help"))
     a.add_argument("--format", choices=("text", "json"), default="text")
@@ -77,7 +66,7 @@ def add_registry_parsers(sub, langs: tuple[str, ...], fiche_number, sizes: tuple
     _registry_option(a)
 
     p = sub.add_parser("keys", help=say("keys.help"))
-    keys = p.add_subparsers(dest="action", required=True, parser_class=_ActionParser)
+    keys = p.add_subparsers(dest="action", required=True)
     a = keys.add_parser("new", help=say("keys.new.help"))
     a.add_argument("-o", "--output", metavar="NAME.key", required=True, help=say("keys.new.output"))
     a.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
