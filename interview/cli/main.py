@@ -134,9 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test", help=say("test.help"))
     p.add_argument("paths", nargs="+", metavar="PATH", help=say("test.paths"))
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--lang", choices=langs, default=None,
-                   help="the language of the lines (default: $PNMAN_LANG, else English, as contract §14 writes "
-                        "'N passed, N failed')")
+    p.add_argument("--lang", choices=langs, default=None, help=say("test.lang"))
     add_edition_option(p)
 
     add_registry_parsers(sub, langs, _fiche_number, SIZE_CODES)
