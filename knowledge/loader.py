@@ -88,6 +88,25 @@ class Knowledge:
                     seen.setdefault(test.id, test)
         return [seen[k] for k in sorted(seen)]
 
+    @cached_property
+    def interpretation_sources(self) -> dict[str, tuple[str, ...]]:
+        """Each interpretation note's French text -> the ids that carry it: conditions
+        (`f4.population.pnman_member`), implications (`implies.no_it.no_network`) and fiche
+        notes (`f9.note2`). A catalogue words a note under any one of its ids
+        (`interpretations.<id>`): the knowledge stays the source, in French."""
+        found: dict[str, list[str]] = {}
+        for conditions in self.conditions.values():
+            for condition in conditions:
+                if condition.interpretation:
+                    found.setdefault(condition.interpretation, []).append(condition.id)
+        for rule in self.guide.implications:
+            if rule.interpretation:
+                found.setdefault(rule.interpretation, []).append(rule.id)
+        for number, fiche in self.fiches.items():
+            for index, note in enumerate(fiche.interpretations, start=1):
+                found.setdefault(note, []).append(f"f{number}.note{index}")
+        return {text: tuple(ids) for text, ids in found.items()}
+
     def test_citations(self) -> dict[str, tuple[list[str], list[dict]]]:
         """For each test id: the conditions that use it and their citations (computed once)."""
         return self._test_citations

@@ -88,7 +88,7 @@ def cmd_validate(args) -> int:
     lines.append(w("validate.findings", count=len(findings)))
     lines += [f"  • [{f['code']}] {w.finding(f)}" for f in findings]
     lines.append(w("validate.interpretations", count=len(report.interpretations)))
-    lines += [f"  • {i} : {t}" for i, t in report.interpretations]
+    lines += [f"  • {i} : {w.interpretation(t)}" for i, t in report.interpretations]
     lines += validate_lines(report.editions, w)
     emit("\n".join(lines) + "\n", None)
     return 0 if report.ok else 1

@@ -45,7 +45,7 @@ def _reason_lines(reason: dict, w: Words) -> list[str]:
         lines.append(w("explain.derived", rule=reason["derived_by"]))
     lines.append("      " + w.citation(reason["citation"]))
     if reason.get("interpretation"):
-        lines.append(w("explain.interpretation", text=reason["interpretation"]))
+        lines.append(w("explain.interpretation", text=w.interpretation(reason["interpretation"])))
     return lines
 
 

@@ -146,6 +146,17 @@ class Words:
     def goal(self, code: str) -> str:
         return self(f"goals.{code}")
 
+    def interpretation(self, text: str | None) -> str | None:
+        """An interpretation note of the knowledge (French) in this language: the catalogue's
+        words under one of the ids that carry it (`interpretations.<id>`), else the French."""
+        if not text or not self.cat.translation:
+            return text
+        for source in self.kb.interpretation_sources.get(text, ()):
+            words = self.cat.get(f"interpretations.{source}")
+            if words:
+                return words
+        return text
+
     def fiche_title(self, number: int) -> str:
         """A fiche's short title with its tool (« Préparation GPAO », « اقتناء نظام GPAO »): ours,
         in the reader's language, for tables and graphs; the guide's own French title is quoted

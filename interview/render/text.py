@@ -291,7 +291,7 @@ def check_text(record: dict, fiche_number: int, w: Words, verbose: bool = False,
             out.append("    " + line)
         out.append("    " + w.citation(condition.citation.as_dict()))
         if condition.interpretation:
-            out.append("    " + w("check.interpretation", text=condition.interpretation))
+            out.append("    " + w("check.interpretation", text=w.interpretation(condition.interpretation)))
     for citation in kb.intents[fiche_number]:
         out.append(w("check.intent", text=citation.text))
     lines = [wrapped for line in out for wrapped in _wrap(keep(line), width)]
@@ -367,7 +367,7 @@ def fiche_text(kb: Knowledge, number: int, w: Words, size: str | None = None, wi
     if f.interpretations:
         out.append("")
         out.append(w("fiche_text.interpretations"))
-        out.extend(f"  • {note}" for note in f.interpretations)
+        out.extend(f"  • {w.interpretation(note)}" for note in f.interpretations)
     width = width or console_width()
     return "\n".join(wrapped for line in out for wrapped in _wrap(keep(line), width)).replace(GLUE, " ") + "\n"
 

@@ -88,7 +88,7 @@ def explanation_context(record: dict, number: int, w: Words) -> dict:
     the guide's sentences, and what it would take."""
     x = localise_explanation(explain(dict(record, _source="<web>"), number, w.kb), w, verbose=False)
     reasons = [{"text": reason_words(r, w), "citation": r["citation"],
-                "interpretation": r.get("interpretation")} for r in x["why_not"]]
+                "interpretation": w.interpretation(r.get("interpretation"))} for r in x["why_not"]]
     unknown = list(dict.fromkeys(w.fact(r["fact"]) for r in x["unknown"]))
     return {"x": x, "number": number, "title": w.fiche_title(number), "guide_title": w.kb.fiche(number).title,
             "reasons": reasons, "unknown": unknown, "take": x["what_would_it_take"],
