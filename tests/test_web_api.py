@@ -546,3 +546,25 @@ def test_the_goals_question_offers_no_i_dont_know(tmp_path):
         page = web.get(link).text
     assert key_of(page) == "goals"
     assert 'value="unknown"' not in page
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
+def test_the_api_page_speaks_each_language(tmp_path, lang):
+    """/docs in the language of ?lang=: its words and every operation's summary come from the
+    catalogue (an operation without words would show FastAPI's English summary)."""
+    from pnman.knowledge.locales import catalogue
+    cat = catalogue(lang)
+    page = client(tmp_path).get(f"/docs?lang={lang}").text
+    assert f'<html lang="{lang}" dir="{cat.direction}">' in page
+    assert cat.text("docs.title") in page and cat.text("docs.responses") in page
+    import html
+    summaries = [html.unescape(s) for s in re.findall(r"<p><strong>(.*?)</strong></p>", page)]
+    assert len(summaries) >= 7
+    operations = {k for k in cat.keys if k.startswith("docs.operations.")}
+    assert set(summaries) <= {cat.text(k) for k in operations}
+    if lang != "en":
+        english = catalogue("en")
+        for key in ("docs.machine", "docs.errors", "docs.body", "docs.status.200"):
+            assert english.text(key) not in page, key
+    assert "Successful Response" not in page and "Validation Error" not in page and "422" not in page
+

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -117,10 +117,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router(service, env, settings.lang, settings.languages, settings.registry, root))
 
     @app.get("/docs", include_in_schema=False)
-    def docs():
+    def docs(request: Request):
         """The API's page: every operation of the OpenAPI document, as plain HTML (no script,
-        readable by keyboard and screen reader; /openapi.json is the document itself)."""
-        return HTMLResponse(under_root(env.get_template("docs.html").render(**api_page(app.openapi())), root))
+        readable by keyboard and screen reader; /openapi.json is the document itself), in
+        the language of ?lang=, else the server's."""
+        lang = request.query_params.get("lang")
+        w = service.words(lang if lang in settings.languages else settings.lang)
+        page = env.get_template("docs.html").render(
+            t=w, w=w, lang=w.lang, dir=w.cat.direction, csrf="", csrf_field="", path="/docs",
+            languages=[(code, service.words(code)("meta.name")) for code in settings.languages],
+            translation=w.cat.translation, **api_page(app.openapi(), w))
+        return HTMLResponse(under_root(page, root))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     hosts = allowed_hosts(settings.host, settings.port, settings.allow_hosts) if settings.check_host else None
     app.add_middleware(GuardMiddleware, hosts=hosts)
@@ -147,19 +154,21 @@ def from_environment() -> FastAPI:
                                idle_minutes=data["idle_minutes"], root_path=data["root_path"], **paths))
 
 
-def api_page(spec: dict) -> dict:
+def api_page(spec: dict, w) -> dict:
     """What the API page shows of an OpenAPI document: its operations in order, each with
-    its summary, description, request body schema and responses."""
+    its summary, request body schema and responses, in the words of `w` (the catalogue's
+    `docs.operations."METHOD /path"` and `docs.status.<code>`; a refused request is answered
+    400, not pydantic's 422)."""
     import json
     operations = []
     for path, methods in spec.get("paths", {}).items():
         for method, op in methods.items():
             body = ((op.get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema")
+            codes = ["400" if code == "422" else code for code in (op.get("responses") or {})]
             operations.append({
-                "method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                "description": op.get("description", ""),
+                "method": method.upper(), "path": path,
+                "summary": w.cat.get(f"docs.operations.{method.upper()} {path}", op.get("summary", "")),
                 "body": json.dumps(body, indent=2, ensure_ascii=False) if body else "",
-                "responses": [(code, r.get("description", "")) for code, r in (op.get("responses") or {}).items()]})
-    info = spec.get("info", {})
-    return {"title": info.get("title", "pnman"), "version": info.get("version", ""),
-            "description": info.get("description", ""), "openapi": spec.get("openapi", ""), "operations": operations}
+                "responses": [(code, w.cat.get(f"docs.status.{code}", "")) for code in codes]})
+    return {"version": spec.get("info", {}).get("version", ""), "openapi": spec.get("openapi", ""),
+            "operations": operations}
