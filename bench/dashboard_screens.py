@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -15,12 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
+from browser import CHROMIUM, chromium  # noqa: E402
 from pnman.knowledge.locales import available_languages  # noqa: E402
 from web_server import serving  # noqa: E402
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
 def main() -> int:
@@ -33,13 +29,11 @@ def main() -> int:
     os.environ.setdefault("PNMAN_EDITIONS", str(ROOT / "tests" / "editions"))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    chromium = shutil.which("chromium")
-    if chromium is None:
+    if CHROMIUM is None:
         print("no chromium on this machine (apt-get install chromium)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as home, \
-            serving(Path(home) / "sessions", registry=Path(args.registry)) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=ARGS)
+            serving(Path(home) / "sessions", registry=Path(args.registry)) as base, chromium() as browser:
         for lang in args.lang.split(","):
             for width in (1280, 390):
                 page = browser.new_page(viewport={"width": width, "height": 900})
@@ -48,7 +42,6 @@ def main() -> int:
                 page.screenshot(path=str(path), full_page=True)
                 print(path)
                 page.close()
-        browser.close()
     return 0
 
 

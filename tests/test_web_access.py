@@ -5,14 +5,13 @@ Arabic, at 1280 and 390 px; no page scrolls sideways at 390 px; the language swi
 presses a question (the focus lands on the new question's field)."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+from browser import CHROMIUM, PROFILE, answer_all, chromium, current_key as _key, start_interview  # noqa: E402
+
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's)")]
 
@@ -20,18 +19,13 @@ from web_server import serving  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / "tests/vendor/axe-core/axe.min.js"
-PROFILE = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 DIRECTION = {"fr": "ltr", "en": "ltr", "ar": "rtl"}
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
@@ -40,41 +34,10 @@ def server(tmp_path_factory):
         yield base
 
 
-def _answer(page, key: str, value) -> None:
-    page.evaluate("() => document.querySelector('main').insertAdjacentHTML('beforeend', '<i id=\"stale\"></i>')")
-    if value is None:
-        page.click("button[value=unknown]")
-    elif isinstance(value, bool):
-        page.check(f"input[name=value][value={'true' if value else 'false'}]")
-        page.click("button[value=answer]")
-    elif isinstance(value, list):
-        for item in value:
-            page.check(f"input[name=value][value='{item}']")
-        page.click("button[value=answer]")
-    else:
-        page.fill("input[name=value]", str(value))
-        page.click("button[value=answer]")
-    page.wait_for_selector("#stale", state="detached", timeout=10_000)
-
-
-def _key(page) -> str | None:
-    field = page.query_selector("form.question input[name=key]")
-    return field.get_attribute("value") if field else None
-
-
 def _finished_session(browser, base: str, lang: str) -> str:
     page = browser.new_page()
-    page.goto(f"{base}/?lang={lang}")
-    page.fill("#company", PROFILE["name"])
-    page.click("button.primary")
-    page.wait_for_selector("form.question")
-    for _ in range(60):
-        key = _key(page)
-        if key is None:
-            break
-        _answer(page, key, PROFILE.get(key))
-    page.wait_for_selector("ol.plan")
-    session = page.url.rstrip("/").rsplit("/", 2)[-2]
+    start_interview(page, base, lang)
+    session = answer_all(page)
     page.close()
     return session
 

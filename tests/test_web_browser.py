@@ -4,42 +4,30 @@ swaps the pages) and off (plain forms that post and redirect)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+from browser import CHROMIUM, PROFILE, chromium, current_key  # noqa: E402
+
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's)")]
 
 from web_server import serving  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-PROFILE = yaml.safe_load((ROOT / "examples/tpe-demarrage.yaml").read_text(encoding="utf-8"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture()
 def server(tmp_path):
     with serving(tmp_path / "sessions") as base:
         yield base
-
-
-def current_key(page) -> str | None:
-    field = page.query_selector("form.question input[name=key]")
-    return field.get_attribute("value") if field else None
 
 
 def mark(page) -> None:
