@@ -158,14 +158,6 @@ class _Shared:
             found = self._room(self.tests, "tests")[key] = TestOutcome(test, outcome, rule, fact_id)
         return found
 
-    def condition(self, condition: Condition, tests: dict[str, TestOutcome]) -> ConditionOutcome:
-        results = tuple(map(tests.__getitem__, condition.test_ids))
-        key = (condition.id, *map(id, results))
-        found = self.conditions.get(key)
-        if found is None:
-            found = self._room(self.conditions, "conditions")[key] = _condition_outcome(condition, results)
-        return found
-
     def status(self, number: int, conditions: tuple[Condition, ...], read: Callable[[dict], tuple],
                tests: dict[str, TestOutcome]) -> FicheStatus:
         """The fiche's status from the outcomes of the tests its conditions use (`read` picks
@@ -173,12 +165,28 @@ class _Shared:
         key = (number, *map(id, read(tests)))
         found = self.statuses.get(key)
         if found is None:
-            outcomes = tuple(self.condition(c, tests) for c in conditions)
-            status = fiche_status(number, outcomes)
-            excluded_by = tuple(c for c in outcomes if c.outcome == "failed" and c.condition.kind == "eligibility")
-            found = FicheStatus(number, status, f"status.f{number}.{status}", outcomes, excluded_by)
-            self._room(self.statuses, "statuses")[key] = found
+            found = self._room(self.statuses, "statuses")[key] = self._new_status(number, conditions, tests)
         return found
+
+    def _new_status(self, number: int, conditions: tuple[Condition, ...], tests: dict[str, TestOutcome]) -> FicheStatus:
+        """A combination not seen before (most are, in a varied portfolio): the condition
+        outcomes looked up in one loop, and the status found on the way (fiche_status's rule)."""
+        table, room = self.conditions, self._room
+        outcomes = []
+        found = set()
+        for condition in conditions:
+            results = tuple(map(tests.__getitem__, condition.test_ids))
+            key = (condition.id, *map(id, results))
+            outcome = table.get(key)
+            if outcome is None:
+                outcome = room(table, "conditions")[key] = _condition_outcome(condition, results)
+            outcomes.append(outcome)
+            if outcome.outcome != "met":
+                found.add((condition.kind, outcome.outcome))
+        status = _status_of(found)
+        excluded_by = tuple(c for c in outcomes if c.outcome == "failed" and c.condition.kind == "eligibility") \
+            if ("eligibility", "failed") in found else ()
+        return FicheStatus(number, status, _STATUS_RULES[number, status], tuple(outcomes), excluded_by)
 
 
 @lru_cache(maxsize=4)
@@ -303,11 +311,28 @@ _STATUS_ORDER = ((("eligibility", "failed"), "ineligible"), (("eligibility", "un
 
 
 def fiche_status(fiche: int, outcomes: tuple[ConditionOutcome, ...]) -> str:
-    found = {(c.condition.kind, c.outcome) for c in outcomes}
+    return _status_of({(c.condition.kind, c.outcome) for c in outcomes})
+
+
+def _status_of(found: set[tuple[str, str]]) -> str:
+    """The status the strongest (condition kind, outcome) pair found leads to."""
     for pair, status in _STATUS_ORDER:
         if pair in found:
             return status
     return "eligible"
+
+
+class _StatusRules(dict):
+    """`status.f<fiche>.<status>`, each spelled once."""
+
+    def __missing__(self, key: tuple[int, str]) -> str:
+        if len(self) >= 1_000:      # 27 fiches × 4 statuses in the guide: a bound all the same
+            self.clear()
+        rule = self[key] = f"status.f{key[0]}.{key[1]}"
+        return rule
+
+
+_STATUS_RULES = _StatusRules()
 
 
 def evaluate(profile: Mapping[str, Any], kb: Knowledge) -> Evaluation:

@@ -80,3 +80,11 @@ def test_an_lru_cache_filled_past_its_bound_stays_within_it(kb):
         planner._implied(kb, "employees", value)
         assert planner._implied.cache_info().currsize <= bound
     assert planner._implied.cache_info().currsize == bound
+
+
+def test_the_status_rule_names_stay_within_their_bound():
+    names = evaluation._STATUS_RULES
+    for number in range(1, 1_200):
+        assert names[number, "eligible"] == f"status.f{number}.eligible"
+        assert len(names) <= 1_000
+    assert names[9, "unknown"] == "status.f9.unknown"
