@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 from pnman.knowledge.conditions import Condition, Test
 from pnman.knowledge.loader import Knowledge
 
-from .compile import fact_name, outcome_rule
+from .compile import fact_name, outcome_rule, rule_tests
 from .actions import Firing
 from .engines import chosen, engine_for
 
@@ -259,12 +259,10 @@ def _test_rules(kb: Knowledge) -> tuple[tuple[Test, str, str, str], ...]:
 
 @lru_cache(maxsize=4)
 def _rule_tests(kb: Knowledge) -> dict[str, tuple[Test, str, str]]:
-    """A test rule's id -> (its test, the outcome it decides, the fact it reads)."""
-    table = {}
-    for test, name, met, failed in _test_rules(kb):
-        table[met] = (test, "met", name)
-        table[failed] = (test, "failed", name)
-    return table
+    """The compile step's rule → test table, with what an evaluation reads beside each
+    test: the outcome the rule decides and the fact the test reads."""
+    return {rule: (test, "met" if rule == outcome_rule(test, "met") else "failed", fact_name(test))
+            for rule, test in rule_tests(kb).items()}
 
 
 def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[Firing],
