@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pnman.knowledge.errors import InputError, KnowledgeError, Phrase
+from pnman.knowledge.errors import InputError, KnowledgeError, Phrase, ValueOutOfRange
 from pnman.knowledge.guidetext import GuideText, find_guide
 from pnman.knowledge.loader import Knowledge
 from pnman.rules.compile import check_fact_ids, fact_ids
@@ -137,12 +137,16 @@ def edition_checks(kb: Knowledge) -> list[dict]:
     it: what its figures make of the guide's arithmetic. A table an edition leaves not adding
     up (a line changed, not its total) is an error; another new oddity (ranges that overlap)
     is a finding; what the printed guide itself gets wrong is the base's, not the edition's.
-    A file that cannot be read or applied is `broken` (its message names file and key)."""
+    A file that cannot be read or applied is `broken` (its message names file and key); one
+    with a value out of range (a figure above 10¹²) is bad input: ValueOutOfRange goes up
+    (exit 2, as in `fiches` and `assess`)."""
     from pnman.knowledge.editions import available, knowledge_for
     base = kb.base or kb
     printed = {w.identity for w in guide_anomalies(base.fiches)}
     try:
         editions = available(base)
+    except ValueOutOfRange:
+        raise
     except KnowledgeError as exc:
         return [{"edition": None, "broken": str(exc), "errors": [], "findings": [], "figures": 0}]
     out = []
@@ -154,6 +158,8 @@ def edition_checks(kb: Knowledge) -> list[dict]:
                  "errors": [], "findings": [], "figures": 0}
         try:
             edited = knowledge_for(edition.id, base)
+        except ValueOutOfRange:
+            raise
         except KnowledgeError as exc:
             entry["broken"] = str(exc)
         else:

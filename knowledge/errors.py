@@ -121,6 +121,12 @@ class KnowledgeError(PnmanError):
     """The knowledge base is broken (schema, reference, cycle)."""
 
 
+class ValueOutOfRange(KnowledgeError):
+    """A knowledge or edition file holds a value beyond what its key allows (an edition
+    figure above 10¹², say): bad input (exit 2), even for `pnman validate`, which lists the
+    other faults of an edition among its findings."""
+
+
 class ProfileError(PnmanError):
     """A user-supplied profile (or session, result, batch row) is not acceptable."""
 

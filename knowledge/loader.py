@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .conditions import Citation, Condition, Test, derive_conditions
-from .errors import KnowledgeError, Phrase
+from .errors import KnowledgeError, Phrase, ValueOutOfRange
 from .figures import Amendment
 from .fingerprint import version_of
 from .graph import DependencyGraph
@@ -142,6 +142,9 @@ SCHEMA_PROBLEMS = {"extra_forbidden": "unknown_key", "missing": "missing", "int"
                    "too_short": "too_short", "too_long": "too_long"}
 
 
+OUT_OF_RANGE = frozenset({"less_than_equal", "greater_than_equal", "less_than", "greater_than"})
+
+
 def _format_validation(exc: ValidationError) -> tuple[str, Phrase]:
     """The first problem pydantic found: the key (dotted path) and what was wrong, as a Phrase."""
     err = exc.errors()[0]
@@ -168,7 +171,8 @@ def _validated(schema: Any, data: Any, path: Path) -> Any:
         return TypeAdapter(schema).validate_python(data, strict=True)
     except ValidationError as exc:
         key, message = _format_validation(exc)
-        raise KnowledgeError(message, file=str(path), key=key) from None
+        kind = ValueOutOfRange if exc.errors()[0]["type"] in OUT_OF_RANGE else KnowledgeError
+        raise kind(message, file=str(path), key=key) from None
 
 
 def _check_fiches(fiches: dict[int, Fiche], facts: dict[str, FactSpec], files: dict[int, str], folder: Path) -> None:

@@ -18,11 +18,12 @@ EXAMPLE = ROOT / "examples" / "tpe-demarrage.yaml"
 
 
 @pytest.mark.parametrize("figure", ["1000000000000000000000000000000", "-1000000000000000000000000000000"])
-@pytest.mark.parametrize("argv", [["fiches", "16", "--edition", "big"], ["validate"],
+@pytest.mark.parametrize("argv", [["fiches", "16", "--edition", "big"], ["validate"], ["validate", "--format", "json"],
                                   ["assess", str(EXAMPLE), "--edition", "big"]])
 def test_an_edition_figure_of_ten_to_the_thirty_is_refused_naming_file_and_key(tmp_path, figure, argv):
-    """exit 2; `validate` lists an edition it cannot apply among its findings (exit 1), as for
-    any broken edition — never an internal error (exit 70)."""
+    """exit 2 with one line naming file and key — `validate` too (a value out of range is bad
+    input, contract: exit 2), though it lists an edition it cannot apply among its findings
+    (exit 1) — never an internal error (exit 70)."""
     editions = tmp_path / "editions"
     editions.mkdir()
     (editions / "big.yaml").write_text(
@@ -30,11 +31,8 @@ def test_an_edition_figure_of_ten_to_the_thirty_is_refused_naming_file_and_key(t
         f"  - {{fiche: 16, size: PE, line: 1, amount_da_ht: {figure}}}\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "pnman", *argv], cwd=ROOT, capture_output=True, text=True,
                           env=dict(os.environ, PNMAN_EDITIONS=str(editions)), timeout=120)
-    if argv == ["validate"]:
-        assert proc.returncode == 1 and not proc.stderr, proc.stderr
-        assert "big.yaml" in proc.stdout and "changes.0.amount_da_ht" in proc.stdout
-        return
     assert proc.returncode == 2, proc.stderr
+    assert not proc.stdout          # refused before any report, validate's included
     assert one_clean_line(proc.stderr) and "big.yaml" in proc.stderr and "changes.0.amount_da_ht" in proc.stderr
 
 
