@@ -113,15 +113,19 @@ class VerifyReport:
                 "triggers_missing": list(self.triggers_missing), "seconds": round(self.seconds, 3)}
 
 
-def verify(conn: sqlite3.Connection, columns: str, triggers: tuple[str, ...], kinds: tuple[str, ...]) -> VerifyReport:
+def verify(conn: sqlite3.Connection, columns: str, triggers: tuple[str, ...], kinds: tuple[str, ...],
+           gone_key: str = "triggers_missing_before_migration") -> VerifyReport:
     """Walk the chain in order, in one read snapshot: every position present, every id naming
     its position, every link to the previous hash, every hash over its content, every
     index column as its payload says, every override naming an earlier assessment. Stops
-    at the first entry that does not hold. Also says whether the triggers are still there."""
+    at the first entry that does not hold. Also says whether the triggers are still there
+    (and were when a migration made them again: `meta[gone_key]`)."""
     started = time.perf_counter()
     conn.execute("BEGIN")
     try:
-        present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        present = {name for (name,) in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'trigger'")}
+        gone = conn.execute("SELECT value FROM meta WHERE key = ?", (gone_key,)).fetchone()
+        present -= set(gone[0].split(",")) if gone else set()      # gone before a migration made them again
         missing = tuple(t for t in triggers if t not in present)
         total = conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
         last = conn.execute("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()

@@ -11,7 +11,8 @@ chain.py — so `verify` finds the first entry whose content or link changed.
 to its module: schema.py (the file, its schema and migrations), append.py, chain.py
 (hashes, verify), queries.py (get, show, list, export), overrides.py, checkpoints.py.
 A missing file is created at the first append only: opening one to read is refused, and
-opening one to record creates nothing until something is recorded.
+opening one to record creates nothing until something is recorded. Reading goes through a
+read-only connection (a thread's writer once it has one): only writing makes or migrates.
 
 For a web server: a `Registry` may be shared by threads (each thread gets its own
 connection) and survives a fork (the child opens its own connections and never touches
@@ -34,7 +35,8 @@ from .entries import Entry
 from .overrides import MIN_JUSTIFICATION, OVERRIDE_STATUSES, Override  # noqa: F401
 from .queries import Shown, Summary, parse_when  # noqa: F401
 from .checkpoints import Checkpoint, CheckpointProblem
-from .schema import COLUMNS, FILE_NAME, KINDS, TRIGGERS, check_file, connect, default_path  # noqa: F401
+from .schema import (COLUMNS, FILE_NAME, KINDS, SCHEMA_VERSION, TRIGGERS, TRIGGERS_GONE, check_file,  # noqa: F401
+                     connect, default_path, schema_version)
 
 
 class Registry:
@@ -92,10 +94,20 @@ class Registry:
                 self._connections = []
                 self._local = threading.local()
                 self._pid = os.getpid()
-        conn = getattr(self._local, "conn", None)
+        local = self._local
+        conn = getattr(local, "writer", None)
+        if conn is None and not write:
+            conn = getattr(local, "reader", None)
+            if conn is not None and local.older and schema_version(conn) != local.older:
+                conn = None         # a writer migrated the file since: read it as it now is
         if conn is None:
-            conn = connect(self.path, durable=self._durable, create=self._create and write)
-            self._local.conn = conn
+            conn = connect(self.path, durable=self._durable, create=self._create and write, write=write)
+            if write:
+                local.writer = conn
+            else:
+                local.reader = conn
+                version = schema_version(conn)
+                local.older = version if version != SCHEMA_VERSION else None
             with self._lock:
                 self._connections.append(conn)
         return conn
@@ -178,7 +190,7 @@ class Registry:
     # -- verify and export -------------------------------------------------------------------------
     def verify(self) -> VerifyReport:
         """The chain walked in order (chain.verify); stops at the first entry that does not hold."""
-        return chain.verify(self._conn(), COLUMNS, TRIGGERS, KINDS)
+        return chain.verify(self._conn(), COLUMNS, TRIGGERS, KINDS, TRIGGERS_GONE)
 
     def iter_export(self) -> Iterator[bytes]:
         """Every entry as one line of canonical JSON, in chain order, from one read snapshot."""

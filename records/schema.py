@@ -9,8 +9,9 @@ it until it records.
 Version 1: the entries table, its index, the triggers that refuse UPDATE, DELETE and an
 INSERT that does not follow the last entry. Version 2 adds the `source` column (where an
 assessment came from: a portfolio's SHA-256 and row, or a web session) and the `checkpoint`
-kind (with an index to find the latest checkpoint at once). Opening a version-1 file migrates it (the entries and their hashes are
-left as they are: the chain never covered the columns that are added).
+kind (with an index to find the latest checkpoint at once). Opening a version-1 file to write migrates it (the entries and their hashes are
+left as they are: the chain never covered the columns that are added); opening one to read
+(list, show, verify, export) reads it as it is, read-only, through a view.
 
 SQLite does the rest: WAL (readers never block the writer), a busy timeout, and
 `BEGIN IMMEDIATE` around every append, so concurrent writers take turns.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
@@ -33,8 +35,8 @@ FILE_NAME = "registry.sqlite3"
 BUSY_TIMEOUT = 30.0                      # seconds a writer waits for another one
 KINDS = ("assessment", "override", "checkpoint")
 TRIGGERS = ("entries_never_updated", "entries_never_deleted", "entries_follow_the_head")
+TRIGGERS_GONE = "triggers_missing_before_migration"     # meta: the triggers a migration found gone
 MESSAGE_NO_UPDATE = "pnman registry: entries are append-only (never updated)"
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _TABLE_V1 = """CREATE TABLE entries (
         seq INTEGER PRIMARY KEY,
@@ -109,44 +111,92 @@ def default_path(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def check_file(path: Path) -> bool:
-    """Whether a registry file is there (False: none yet). A folder, or a file that is not an
-    SQLite database (an empty one included), is refused: it is never written over."""
+    """Whether a registry file is there (False: none yet). A folder, an empty file or one that
+    is not a regular file is refused: it is never written over; one that is not an SQLite
+    database is refused when opened (not_a_database).
+
+    The file is never opened here: closing any descriptor of a file drops every POSIX lock
+    the process holds on it, SQLite's included — another process could then take the file
+    for unused and delete its WAL under this one's connections."""
     if path.is_dir():
         raise InputError(Phrase("registry.folder"), file=str(path))
     try:
-        with open(path, "rb") as fp:
-            magic = fp.read(len(SQLITE_MAGIC))
+        status = os.stat(path)
     except FileNotFoundError:
         return False
     except OSError as exc:
         raise InputError(Phrase("unreadable", reason=os_reason(exc)), file=str(path)) from None
-    if magic != SQLITE_MAGIC:
-        raise InputError(Phrase("registry.empty_file" if not magic else "registry.not_sqlite"), file=str(path))
+    if not stat.S_ISREG(status.st_mode):
+        raise InputError(Phrase("registry.not_sqlite"), file=str(path))
+    if not status.st_size:
+        raise InputError(Phrase("registry.empty_file"), file=str(path))
     return True
 
 
-def connect(path: Path, *, durable: bool, create: bool) -> sqlite3.Connection:
+def not_a_database(exc: sqlite3.Error) -> bool:
+    """Whether SQLite found the file is no database (its first page is not SQLite's)."""
+    return getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB" or "not a database" in str(exc)
+
+
+def connect(path: Path, *, durable: bool, create: bool, write: bool = True) -> sqlite3.Connection:
     """A connection to the registry at `path`, its schema checked (and made when `create` and
-    the file is new). A missing file without `create` is refused (InputError)."""
+    the file is new). A missing file without `create` is refused (InputError).
+
+    Without `write`, the connection only reads (_read_only): nothing is made or migrated,
+    so reading works on read-only storage and leaves an older file as it is (what `verify`
+    reports of it included); an older schema is read through a view of this version's
+    columns (read_older)."""
     if not check_file(path):
-        if not create:
+        if not create or not write:
             raise InputError(Phrase("registry.none_yet"), file=str(path))
         _create_file(path)
     try:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False) \
+            if write else _read_only(path)
     except sqlite3.Error as exc:
+        if not_a_database(exc):
+            raise InputError(Phrase("registry.not_sqlite"), file=str(path)) from None
         raise InputError(Phrase("registry.unopenable", reason=str(exc)), file=str(path)) from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-        check_schema(conn, path)
+        if write:
+            check_schema(conn, path)
+        else:
+            check_schema_to_read(conn, path)
+            conn.execute("PRAGMA query_only = ON")
         conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
     except PnmanError:
         conn.close()
         raise
     except sqlite3.DatabaseError as exc:
         conn.close()
+        if not_a_database(exc):
+            raise InputError(Phrase("registry.not_sqlite"), file=str(path)) from None
         raise InputError(Phrase("registry.foreign", reason=str(exc)), file=str(path)) from None
     return conn
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A connection that only reads (query_only is set once its schema is checked): opened as
+    writers open the file, so that it shares their WAL index, else read-only, else — on
+    read-only storage, where SQLite cannot make the -shm file a WAL file is read through —
+    as immutable, when no -wal file says a writer is at work."""
+    uri = path.resolve().as_uri()
+    wal = Path(f"{path}-wal")
+    for mode in ("rw", "ro", "ro&immutable=1"):
+        if mode.endswith("immutable=1") and wal.exists() and wal.stat().st_size:
+            break
+        conn = sqlite3.connect(f"{uri}?mode={mode}", timeout=BUSY_TIMEOUT, isolation_level=None,
+                               check_same_thread=False, uri=True)
+        try:
+            conn.execute("PRAGMA user_version").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            error = exc
+            if "readonly" not in str(exc) and "unable to open" not in str(exc):
+                raise
+    raise error
 
 
 def _create_file(path: Path) -> None:
@@ -202,6 +252,33 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
         retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
 
 
+def check_schema_to_read(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version of a file opened read-only, refusing a foreign or newer one; an
+    older one is read as it is (read_older). Nothing is written."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0:        # no pnman schema: pnman makes a new file whole (_create_file), so not ours
+        raise InputError(Phrase("registry.foreign_sqlite"), file=str(path))
+    if version > SCHEMA_VERSION:
+        raise InputError(Phrase("registry.schema_version", version=version, known=SCHEMA_VERSION), file=str(path))
+    _check_application(conn, path)
+    if version < SCHEMA_VERSION:
+        read_older(conn, version)
+    return version
+
+
+def read_older(conn: sqlite3.Connection, version: int) -> None:
+    """Read a version-1 file as this version: a view of its entries with this version's
+    columns, in the connection's own temporary schema (the file is not touched), found
+    before the file's table by every query that names `entries`."""
+    if version == 1:
+        conn.execute("CREATE TEMP VIEW entries AS SELECT seq, id, created_at, kind, payload, prev_hash, hash, name, "
+                     "size_class, plan, digest, target, NULL AS source FROM main.entries")
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA main.user_version").fetchone()[0]
+
+
 def _under_lock(conn: sqlite3.Connection, change) -> int:
     """Run `change(version)` in a write transaction, on the version as it is under the lock
     (another process may have made or migrated the schema while this one waited)."""
@@ -229,7 +306,14 @@ def _create(conn: sqlite3.Connection, path: Path, version: int) -> int:
 
 
 def _migrate(conn: sqlite3.Connection, version: int) -> int:
+    """Bring an older file to this version, under the write lock (a writer only: reading never
+    migrates). The triggers are made again around a table copy: those already missing are
+    written in `meta` first (TRIGGERS_GONE), so `verify` still reports them afterwards."""
     if version == 1:
+        present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        gone = [name for name in TRIGGERS if name not in present]
+        if gone:
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (TRIGGERS_GONE, ",".join(gone)))
         for statement in MIGRATE_1_TO_2:
             conn.execute(statement)
         conn.execute("PRAGMA user_version = 2")

@@ -242,7 +242,8 @@ def test_a_missing_registry_is_created_at_the_first_append_only(tmp_path, kb, ca
 
 
 def test_a_registry_of_schema_1_is_migrated_and_still_verifies(tmp_path, kb):
-    """A file written before checkpoints and sources (schema 1): its entries and hashes are kept."""
+    """A file written before checkpoints and sources (schema 1): read as it is, migrated by
+    the first append, its entries and hashes kept (tests/test_registry_read_only.py: more)."""
     from pnman.records import schema
     path = tmp_path / "old.sqlite3"
     with Registry.open(path) as registry:
@@ -264,7 +265,11 @@ def test_a_registry_of_schema_1_is_migrated_and_still_verifies(tmp_path, kb):
     conn.close()
     with Registry.open(path, create=False) as registry:
         assert registry.verify().ok and registry.count() == 3
-        assert [r[:12] for r in _rows(path)] == [r[:12] for r in rows]
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 1       # reading never migrates
+        registry.append_assessment(record_of(PROFILES[3], kb, lang="fr"))
+        assert registry.verify().ok and registry.count() == 4
+        assert [r[:12] for r in _rows(path)][:3] == [r[:12] for r in rows]
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
 
