@@ -1,8 +1,8 @@
 """What recording costs in `pnman batch` (figures, not tests): CPU beside wall time per row,
 for a portfolio assessed without --record, with --record into a new registry, and rerun
 with --record (every row found recorded already: nothing appended), one worker each so that
-CPU is one process's; then, in-process, the registry's own share: one append of a localised
-record (chain hash, compression, SQLite), without the assessment.
+CPU is one process's; then, in-process, the registry's own share (chain hash, compression,
+SQLite), without the assessment: a localised record appended alone, and 64 a transaction.
 
     .venv/bin/python bench/batch_record_bench.py [--rows 2000]
 """
@@ -39,24 +39,33 @@ def timed_batch(label: str, argv: list[str], rows: int) -> tuple[float, float]:
 
 
 def in_process_appends(folder: Path, count: int) -> None:
+    """The registry's own share, as batch and the web pay it: each record made (not timed) just
+    before it is kept, appended alone (the web) or 64 to a transaction (batch's chunks)."""
     from pnman.engine.facade import assess
+    from pnman.engine.record import kept_parts
     from pnman.interview.render.l10n import Words, localise
     from pnman.knowledge import default
     from pnman.knowledge.profile import check_profile
     from pnman.records.store import RegistryStore
     kb = default()
     words = Words("fr", kb)
-    records = [localise(assess(check_profile(p, kb), kb).record(), words)
-               for p in portfolio.profiles(count, seed=9)]
-    store = RegistryStore(folder / "inprocess.sqlite3", durable=False)
-    store.save(records[0])
-    cpu, wall = time.process_time(), time.perf_counter()
-    for number, record in enumerate(records[1:], 2):
-        store.save(record, source={"portfolio": "sha256:" + "0" * 64, "row": number})
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    store.close()
-    print(f"{'registry append alone (in-process, with source)':<46} wall {wall:6.2f} s  cpu {cpu:6.2f} s  "
-          f"{1000 * cpu / (count - 1):6.3f} ms CPU/row  {1000 * wall / (count - 1):6.3f} ms wall/row")
+    assessments = [assess(check_profile(p, kb), kb) for p in portfolio.profiles(count, seed=9)]
+    for label, chunk in (("registry append alone (in-process, with source)", 1),
+                         ("registry append, 64 a transaction (as batch)", 64)):
+        store = RegistryStore(folder / f"inprocess-{chunk}.sqlite3", durable=False)
+        store.save(localise(assessments[0].record(), words))
+        cpu = wall = 0.0
+        for start in range(1, count, chunk):
+            records = [localise(a.record(), words) for a in assessments[start:start + chunk]]
+            parts = [kept_parts(r) for r in records]
+            sources = [{"portfolio": "sha256:" + "0" * 64, "row": start + n} for n in range(len(records))]
+            started, clock = time.process_time(), time.perf_counter()
+            store.save_many(records, sources=sources, parts=parts)
+            cpu += time.process_time() - started
+            wall += time.perf_counter() - clock
+        store.close()
+        print(f"{label:<46} wall {wall:6.2f} s  cpu {cpu:6.2f} s  {1000 * cpu / (count - 1):6.3f} ms CPU/row  "
+              f"{1000 * wall / (count - 1):6.3f} ms wall/row")
 
 
 def main() -> None:

@@ -152,8 +152,30 @@ def seal(record: Mapping[str, Any]) -> dict:
     """The record with its `record_hash`, last of all, once nothing will be added to it.
     The parts serialised for its digest are not serialised again (the same bytes)."""
     sealed = {k: v for k, v in record.items() if k != "record_hash"}
-    sealed["record_hash"] = _sha256(_assembled(_hashed_content(sealed), _SERIALISED.get))
+    made: dict[int, tuple] = {}
+    sealed["record_hash"] = _sha256(_assembled(_hashed_content(sealed), _SERIALISED.get, made))
+    _remember(made)         # the plan and warnings the faces worded: canonical_bytes reuses them
     return sealed
+
+
+def canonical_bytes(record: Mapping[str, Any], parts: Mapping[int, tuple] | None = None) -> bytes:
+    """canonical_json(record) as bytes, reusing the parts its digest and seal serialised
+    (the registry stores a record as it is sealed, plus where it was chained: the big parts
+    are not serialised a third time). `parts`: kept_parts(record), taken when it was made,
+    for a record stored later (a batch's chunk: the kept parts of 64 records outnumber the
+    table's bound). The same bytes: tests/test_records_speed.py."""
+    return _assembled(record, (parts or _SERIALISED).get)
+
+
+def kept_parts(record: Mapping[str, Any]) -> dict[int, tuple]:
+    """The serialised parts of a record just made and sealed, to pass to canonical_bytes
+    later (the table that keeps them is bounded)."""
+    parts = {}
+    for value in record.values():
+        found = _SERIALISED.get(id(value))
+        if found is not None and found[0] is value:
+            parts[id(value)] = found
+    return parts
 
 
 def _sha256(data: bytes) -> str:
@@ -269,17 +291,23 @@ def _listed(parts: list[tuple[dict, bytes]]) -> tuple[list[dict], bytes]:
     return [entry for entry, _ in parts], b"[" + b",".join(data for _, data in parts) + b"]"
 
 
-def _assembled(data: Mapping[str, Any], known) -> bytes:
+def _assembled(data: Mapping[str, Any], known, made: dict | None = None) -> bytes:
     """The canonical JSON of a mapping, reusing the serialised values `known(id(value))`
     gives: a top-level mapping's canonical JSON is its sorted keys and values' JSON joined
-    (tests/test_records_speed.py checks it against serialising the whole)."""
+    (tests/test_records_speed.py checks it against serialising the whole). The lists and
+    mappings serialised here are added to `made`, when given, as `known` keeps them."""
     if not all(key.__class__ is str and key.isascii() for key in data):
         return _canonical_bytes(data)       # keys a plain sort may order otherwise: the whole
     parts = []
     for key in sorted(data):
         value = data[key]
         found = known(id(value))
-        part = found[1] if found is not None and found[0] is value else _canonical_bytes(value)
+        if found is not None and found[0] is value:
+            part = found[1]
+        else:
+            part = _canonical_bytes(value)
+            if made is not None and value.__class__ in (list, dict):
+                made[id(value)] = (value, part)
         parts.append(orjson.dumps(key) + b":" + part)
     return b"{" + b",".join(parts) + b"}"
 

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import orjson
 
-from pnman.engine.record import SCHEMA, canonical_json
+from pnman.engine.record import SCHEMA, canonical_bytes, canonical_json
 from pnman.knowledge.errors import InputError, Phrase
 
 from .chain import entry_hash, new_id, pack, payload_bytes, timestamp, unpack
@@ -94,9 +94,15 @@ def _build(build: Builder, entry_id: str, head: str | None, conn) -> tuple:
     built = build(entry_id, head, conn)
     if isinstance(built, Entry):
         return (built,)
-    kind, payload, index = built
-    data = payload_bytes(payload)
+    kind, payload, index, *data = built        # a builder may give the payload's bytes, already made
+    data = data[0] if data else payload_bytes(payload)
     return entry_id, kind, payload, index, data, pack(data)
+
+
+def assessment_payload_bytes(index: Mapping[str, Any], record: Mapping[str, Any], parts: Mapping | None = None) -> bytes:
+    """payload_bytes({"index": index, "record": record}), the record's big parts taken as its
+    digest and seal serialised them (engine.record.canonical_bytes; `parts`: kept_parts)."""
+    return b'{"index":' + canonical_bytes(index) + b',"record":' + canonical_bytes(record, parts) + b"}"
 
 
 def checked_record(record: Mapping[str, Any]) -> dict:
@@ -149,7 +155,8 @@ def latest_checkpoint(conn: sqlite3.Connection) -> dict | None:
         return None
 
 
-def assessment_builder(record: dict, source: dict | None = None, replaces: str | None = None) -> Builder:
+def assessment_builder(record: dict, source: dict | None = None, replaces: str | None = None,
+                       parts: Mapping | None = None) -> Builder:
     def build(entry_id: str, head: str | None, conn: sqlite3.Connection):
         if source is not None:
             found = conn.execute(f"SELECT {COLUMNS} FROM entries WHERE source = ?",
@@ -167,19 +174,22 @@ def assessment_builder(record: dict, source: dict | None = None, replaces: str |
         index = assessment_index(stored)
         if source is not None:
             index["source"] = source
-        return "assessment", {"index": index, "record": stored}, index_columns(index)
+        return "assessment", {"index": index, "record": stored}, index_columns(index), \
+            assessment_payload_bytes(index, stored, parts)
     return build
 
 
 def append_assessments(conn: sqlite3.Connection, path: Path, records: Iterable[Mapping[str, Any]], *,
                        sources: Iterable[Mapping[str, Any] | None] | None = None,
-                       replaces: str | None = None) -> list[Entry]:
+                       replaces: str | None = None, parts: Iterable[Mapping | None] | None = None) -> list[Entry]:
     """Append several records in one transaction (one wait for the lock, one commit). A record
     whose source (`sources`, one per record) is in the chain already is not appended again:
     its entry comes back, `recorded_before`. `replaces`: the entry the first record's
-    decision replaces (the web's result after a changed answer)."""
+    decision replaces (the web's result after a changed answer). `parts`: each record's
+    engine.record.kept_parts, taken when it was made (its JSON is then not made again)."""
     records = [checked_record(r) for r in records]
     sources = [checked_source(s) for s in sources] if sources is not None else [None] * len(records)
-    builders = [assessment_builder(r, s, replaces if n == 0 else None)
-                for n, (r, s) in enumerate(zip(records, sources, strict=True))]
+    parts = list(parts) if parts is not None else [None] * len(records)
+    builders = [assessment_builder(r, s, replaces if n == 0 else None, p)
+                for n, (r, s, p) in enumerate(zip(records, sources, parts, strict=True))]
     return append(conn, path, builders, prepare=True) if records else []

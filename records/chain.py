@@ -18,7 +18,6 @@ import re
 import secrets
 import sqlite3
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -29,7 +28,12 @@ from pnman.engine.record import canonical_json
 
 HASH_PREFIX = "sha256:"
 ID_PATTERN = re.compile(r"^(?P<seq>[1-9][0-9]*)-(?P<tag>[0-9a-f]{6})$")
-COMPRESSION = 3       # zlib level of the stored payload: 130 kB of record JSON keep about 12 kB (level 6: 10 kB, 3 times slower)
+try:        # ISA-L's zlib: the same streams, made in a quarter of the time (0.10 ms for a record of 130 kB)
+    from isal.isal_zlib import compress as _compress, decompress as _decompress
+    COMPRESSION = 1     # ISA-L level 1: 130 kB of record JSON keep about 14 kB (zlib level 3: 12 kB in 0.43 ms)
+except ImportError:     # pragma: no cover - isal is a dependency; a platform without its wheel still works
+    from zlib import compress as _compress, decompress as _decompress
+    COMPRESSION = 3     # zlib level 3: about 12 kB (level 6: 10 kB, 3 times slower)
 
 
 def new_id(seq: int) -> str:
@@ -70,12 +74,16 @@ def entry_hash(entry_id: str, created_at: str, kind: str, payload: bytes, prev_h
 
 
 def pack(payload: bytes) -> bytes:
-    return zlib.compress(payload, COMPRESSION)
+    """The payload as stored: a zlib stream (RFC 1950), the one format since schema 1 —
+    made by ISA-L (python-isal) where it is installed, four times as fast as zlib for a few
+    per cent more bytes; any zlib reads it. A new format would need its own mark (a zlib
+    stream's first byte is 0x78) and a schema version, so that older pnman refuse it."""
+    return _compress(payload, COMPRESSION)
 
 
 def unpack(blob: bytes) -> bytes:
     """The payload's JSON bytes; zlib.error or TypeError when the stored bytes are not a payload."""
-    return zlib.decompress(blob)
+    return _decompress(blob)
 
 
 # -- verifying -------------------------------------------------------------------------------

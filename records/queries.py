@@ -116,6 +116,17 @@ def source_entry(conn: sqlite3.Connection, source: dict) -> str | None:
     return found[0] if found else None
 
 
+def source_entries(conn: sqlite3.Connection, sources: list[dict]) -> dict[int, str]:
+    """Of these sources (one portfolio's rows), those held, by row: {row: entry id}."""
+    found: dict[int, str] = {}
+    for start in range(0, len(sources), 500):       # within SQLite's limit of parameters
+        keys = {canonical_json(s): s["row"] for s in sources[start:start + 500]}
+        rows = conn.execute(f"SELECT source, id FROM entries WHERE source IN ({', '.join('?' * len(keys))})",
+                            list(keys))
+        found.update((keys[source], entry_id) for source, entry_id in rows)
+    return found
+
+
 def get(conn: sqlite3.Connection, path: Path, entry_id: str) -> Entry:
     return entry_of(row(conn, path, entry_id))
 

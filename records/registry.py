@@ -123,9 +123,11 @@ class Registry:
                                          sources=[source], replaces=replaces)[0]
 
     def append_assessments(self, records: Iterable[Mapping[str, Any]], *,
-                           sources: Iterable[Mapping[str, Any] | None] | None = None) -> list[Entry]:
-        """Append several records in one transaction (one wait for the lock, one commit)."""
-        return append.append_assessments(self._conn(write=True), self.path, records, sources=sources)
+                           sources: Iterable[Mapping[str, Any] | None] | None = None,
+                           parts: Iterable[Mapping | None] | None = None) -> list[Entry]:
+        """Append several records in one transaction (one wait for the lock, one commit);
+        `parts`: each one's engine.record.kept_parts (append.append_assessments)."""
+        return append.append_assessments(self._conn(write=True), self.path, records, sources=sources, parts=parts)
 
     def add_checkpoint(self, private_key) -> Entry:
         """Append a checkpoint of the head, signed with `private_key` (checkpoints.load_private)."""
@@ -157,6 +159,13 @@ class Registry:
         if not self.path.exists():
             return None
         return queries.source_entry(self._conn(), append.checked_source(source))
+
+    def source_entries(self, portfolio: str, rows: Iterable[int]) -> dict[int, str]:
+        """Of these rows of a portfolio ("sha256:…"), those recorded, and their entries' ids."""
+        if not self.path.exists():
+            return {}
+        sources = [append.checked_source({"portfolio": portfolio, "row": row}) for row in rows]
+        return queries.source_entries(self._conn(), sources)
 
     def holds_hash(self, digest: str) -> bool:
         """Whether `digest` is the hash of an entry of the chain (`verify --head`)."""

@@ -67,6 +67,19 @@ class RegistryStore:
         entry = self.registry.append_assessment(record, source=source, replaces=replaces)
         return StoredRef(entry.id, entry.prev_hash, str(self.path), entry.record, entry.recorded_before)
 
+    def save_many(self, records: list[Mapping[str, Any]], *, sources: list[Mapping[str, Any] | None],
+                  parts: list[Mapping | None] | None = None) -> list[StoredRef]:
+        """Keep several records in one transaction (a batch's chunk): each once per source;
+        `parts`: each record's engine.record.kept_parts, taken when it was made."""
+        entries = self.registry.append_assessments(records, sources=sources, parts=parts)
+        return [StoredRef(e.id, e.prev_hash, str(self.path), e.record, e.recorded_before) for e in entries]
+
+    def recorded_rows(self, portfolio: str, rows: list[int]) -> dict[int, str]:
+        """The rows of this portfolio recorded already, and their entries, in one query (a
+        chunk of a rerun need not build their records again; save_many checks again under
+        the lock)."""
+        return self.registry.source_entries(portfolio, rows)
+
     def recorded(self, source: Mapping[str, Any]) -> str | None:
         """The entry recorded from this source already, or None: a rerun need not build the
         record again to find out (save() checks again under the lock)."""

@@ -2,6 +2,7 @@
 overrides; what it refuses; what tampering it detects; the plan with overrides applied."""
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -544,8 +545,8 @@ def test_a_record_prepared_before_another_writer_came_first_is_built_again(tmp_p
 
 
 def test_show_still_shows_a_record_whose_plan_cannot_be_recomputed(capsys, tmp_path, kb):
-    rec = record_of({"employees": 12, "goals": ["network"]}, kb, lang="fr")
-    rec["profile"]["employees"] = "douze"          # say, a key of an older knowledge
+    rec = copy.deepcopy(record_of({"employees": 12, "goals": ["network"]}, kb, lang="fr"))     # a record is a
+    rec["profile"]["employees"] = "douze"          # value (engine/record.py): edited in a copy; say, an older key
     path = str(tmp_path / "r.sqlite3")
     with Registry.open(path) as registry:
         entry = registry.append_assessment(rec)

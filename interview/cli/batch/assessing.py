@@ -25,6 +25,8 @@ _RECORD: CsvRecord | None = None
 _MESSAGES = None       # the catalogue rows' refusals are worded with (the run's message language)
 _STORE = None          # --record: the registry (records.store.RegistryStore); each process opens its own
 _PORTFOLIO = None      # --record: the portfolio's "sha256:…", each row's source with its number
+_RECORDED: dict[int, str] = {}     # --record: the rows of the chunk at work recorded before, and their entries
+PENDING = "_pending"   # a line waiting for its chunk's append: (assessment, localised record, source, kept parts)
 
 
 def init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
@@ -83,44 +85,93 @@ def _assess(number: int, data: Any) -> dict:
 
 
 def _assessed(profile, number: int) -> dict:
-    """A checked profile's line: compact, or the full record (--full); appended to the
-    registry with --record, the line naming its entry. A row of this portfolio recorded
-    before (a rerun, a --resume after a kill) is not recorded again: its line names the
-    entry that holds it, `"recorded_before": true`, and carries the record as recorded."""
+    """A checked profile's line: compact, or the full record (--full). With --record, the
+    line waits for its chunk's append (PENDING: record_chunk appends the chunk's records in
+    one transaction and names each line's entry). A row of this portfolio recorded before
+    (a rerun, a --resume after a kill) is not recorded again: its line names the entry that
+    holds it, `"recorded_before": true` (with --full, the record as recorded)."""
     from pnman.engine.facade import assess
+    from pnman.engine.record import kept_parts
 
     from ...render.l10n import localise
     assessment = assess(profile, _KB)
-    if _STORE is not None:      # --record: appended (a failure is this row's error); the line names its entry
+    if _STORE is not None:
         source = {"portfolio": _PORTFOLIO, "row": number} if _PORTFOLIO else None
-        found = _STORE.recorded(source) if source is not None and not _FULL else None
+        found = _RECORDED.get(number) if source is not None and not _FULL else None
         if found is not None:       # recorded before: the record is not even built again
             return {**compact(assessment.evaluation, assessment.plan, _KB), "entry": found, "recorded_before": True}
-        stored = _STORE.save(localise(assessment.record(), _WORDS), source=source)
-        again = {"recorded_before": True} if stored.recorded_before else {}
-        if _FULL:
-            return {"record": stored.record, **again}
-        return {**compact(assessment.evaluation, assessment.plan, _KB), "entry": stored.id, **again}
+        record = localise(assessment.record(), _WORDS)
+        return {PENDING: (assessment, record, source, kept_parts(record))}
     if _FULL:
         return {"record": localise(assessment.record(timestamp="batch"), _WORDS)}
     return compact(assessment.evaluation, assessment.plan, _KB)
 
 
-def assess_row(item: tuple[int, Any]) -> tuple[int, bytes, dict | None, str | None]:
-    """Assess one row: (row, its output line as bytes, its summary fields or None, its error or
-    None). Whatever goes wrong becomes the row's error: a worker never raises."""
-    number = item[0]
+def _failure(exc: BaseException) -> str:
+    """A row's failure in the messages' language (English without them)."""
+    kind = "workers.not_json" if isinstance(exc, TypeError) and "UTF-8" in str(exc) else "workers.failed"
+    return json_safe(Phrase(kind, error=f"{type(exc).__name__}: {str(exc)[:200]}").words(_MESSAGES or catalogue("en")))
+
+
+def _line(item: tuple[int, Any]) -> dict:
+    """A row's line (its error line when anything goes wrong: a worker never raises)."""
     try:
-        line = _assess(number, item[1])
+        return _assess(item[0], item[1])
+    except (Exception, SystemExit) as exc:   # noqa: BLE001 - one row's failure never stops the run
+        return {"row": item[0], "error": _failure(exc)}
+
+
+def record_chunk(lines: list[dict]) -> None:
+    """--record: the records of a chunk's pending lines appended in one transaction (one wait
+    for the lock, one commit), each line then naming its entry — or, when the registry
+    refuses, each carrying that refusal as its error. A kill before the commit records none
+    of them, after it all (each row's source is UNIQUE: a --resume finds them recorded)."""
+    pending = [line for line in lines if PENDING in line]
+    if not pending:
+        return
+    try:
+        stored = _STORE.save_many([line[PENDING][1] for line in pending],
+                                  sources=[line[PENDING][2] for line in pending],
+                                  parts=[line[PENDING][3] for line in pending])
+    except PnmanError as exc:
+        stored, error = None, row_error(exc, _MESSAGES)
+    except Exception as exc:   # noqa: BLE001 - the chunk's rows carry the failure, the run goes on
+        stored, error = None, _failure(exc)
+    for position, line in enumerate(pending):
+        assessment = line.pop(PENDING)[0]
+        number = line.pop("row")
+        if stored is None:
+            line.update(row=number, error=error)
+            continue
+        ref = stored[position]
+        again = {"recorded_before": True} if ref.recorded_before else {}
+        line["row"] = number
+        if _FULL:
+            line.update(record=ref.record, **again)
+        else:
+            line.update(compact(assessment.evaluation, assessment.plan, _KB), entry=ref.id, **again)
+
+
+def _finished(line: dict) -> tuple[int, bytes, dict | None, str | None]:
+    """(row, its output line as bytes, its summary fields or None, its error or None)."""
+    number = line["row"]
+    try:
         if "error" in line:
             line["error"] = json_safe(str(line["error"]))
             return number, orjson.dumps(line) + b"\n", None, line["error"]
         fields = summary_fields(line, _KB)
         return number, orjson.dumps(line) + b"\n", fields, None
     except (Exception, SystemExit) as exc:   # noqa: BLE001 - one row's failure never stops the run
-        kind = "workers.not_json" if isinstance(exc, TypeError) and "UTF-8" in str(exc) else "workers.failed"
-        error = json_safe(Phrase(kind, error=f"{type(exc).__name__}: {str(exc)[:200]}").words(_MESSAGES or catalogue("en")))
+        error = _failure(exc)
         return number, orjson.dumps({"row": number, "error": error}) + b"\n", None, error
+
+
+def assess_row(item: tuple[int, Any]) -> tuple[int, bytes, dict | None, str | None]:
+    """Assess one row: (row, its output line as bytes, its summary fields or None, its error or
+    None). Whatever goes wrong becomes the row's error: a worker never raises."""
+    line = _line(item)
+    record_chunk([line])
+    return _finished(line)
 
 
 # The results of consecutive rows: their output lines, (row, error) of the rejected ones, their summary.
@@ -129,17 +180,27 @@ Part = tuple[bytes, list[tuple[int, str]], "Summary"]
 
 def assess_rows(rows: list[tuple[int, Any]]) -> Part:
     """Assess consecutive rows: their output lines as one bytes, the errors of the rejected ones
-    and their summary (a worker sends this little back, not one message per row)."""
-    lines = []
+    and their summary (a worker sends this little back, not one message per row). With
+    --record, the chunk's rows recorded before are looked up at once, and the others
+    appended together (record_chunk)."""
+    global _RECORDED
+    if _STORE is not None and _PORTFOLIO and not _FULL:
+        _RECORDED = _STORE.recorded_rows(_PORTFOLIO, [number for number, _ in rows])
+    try:
+        lines = [_line(item) for item in rows]
+        record_chunk(lines)
+    finally:
+        _RECORDED = {}
+    out = []
     errors = []
     summary = Summary()
-    for item in rows:
-        number, line, fields, error = assess_row(item)
-        lines.append(line)
+    for line in lines:
+        number, data, fields, error = _finished(line)
+        out.append(data)
         if error is not None:
             errors.append((number, error))
         summary.add(fields)
-    return b"".join(lines), errors, summary
+    return b"".join(out), errors, summary
 
 
 def row_error_part(number: int, error: str) -> Part:
