@@ -31,6 +31,7 @@ import orjson
 from pnman.engine.record import SCHEMA, canonical_bytes, canonical_json
 from pnman.knowledge.errors import InputError, Phrase
 
+from . import figures_index
 from .chain import entry_hash, new_id, pack, payload_bytes, timestamp, unpack
 from .entries import Entry, entry_of
 from .schema import COLUMNS, begin_immediate, rollback
@@ -58,6 +59,7 @@ def append(conn: sqlite3.Connection, path: Path, builders: list[Builder], *, pre
         raise InputError(Phrase("registry.write_failed", reason=str(exc)), file=str(path)) from None
     try:
         seq, head = _head(conn)
+        indexing = figures_index.append_hook(conn)      # the dashboard's index, kept in this transaction
         entries = []
         for position, build in enumerate(builders):
             if position == 0 and prepared is not None and prepared[:2] == (seq, head):
@@ -67,12 +69,14 @@ def append(conn: sqlite3.Connection, path: Path, builders: list[Builder], *, pre
             if isinstance(built[0], Entry):         # recorded before: nothing appended
                 entries.append(built[0])
                 continue
-            entry_id, kind, payload, index, data, blob = built
+            entry_id, kind, payload, columns, data, blob = built
             seq += 1
             created_at = timestamp()
             digest = entry_hash(entry_id, created_at, kind, data, head)
             conn.execute(f"INSERT INTO entries ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (seq, entry_id, created_at, kind, blob, head, digest, *index))
+                         (seq, entry_id, created_at, kind, blob, head, digest, *columns))
+            if indexing is not None:
+                indexing(seq, entry_id, created_at, kind, payload)
             entries.append(Entry(seq, entry_id, created_at, kind, digest, head, payload))
             head = digest
         conn.execute("COMMIT")
@@ -94,9 +98,9 @@ def _build(build: Builder, entry_id: str, head: str | None, conn) -> tuple:
     built = build(entry_id, head, conn)
     if isinstance(built, Entry):
         return (built,)
-    kind, payload, index, *data = built        # a builder may give the payload's bytes, already made
+    kind, payload, columns, *data = built        # a builder may give the payload's bytes, already made
     data = data[0] if data else payload_bytes(payload)
-    return entry_id, kind, payload, index, data, pack(data)
+    return entry_id, kind, payload, columns, data, pack(data)
 
 
 def assessment_payload_bytes(index: Mapping[str, Any], record: Mapping[str, Any], parts: Mapping | None = None) -> bytes:

@@ -29,7 +29,7 @@ from typing import IO, Any, Iterable, Iterator, Mapping
 
 from pnman.knowledge.errors import InputError, Phrase, os_reason
 
-from . import append, chain, checkpoints, overrides, queries
+from . import append, chain, checkpoints, figures_index, overrides, queries
 from .chain import Problem, VerifyReport  # noqa: F401 (what verify returns)
 from .entries import Entry
 from .overrides import MIN_JUSTIFICATION, OVERRIDE_STATUSES, Override  # noqa: F401
@@ -138,6 +138,18 @@ class Registry:
         """Append a diagnostician's override (overrides.add_override says what is refused)."""
         return overrides.add_override(self._conn(write=True), self.path, entry_id, fiche=fiche, status=status, reason=reason,
                                       justification=justification, by=by, reasons=reasons)
+
+    def build_index(self, progress=None, *, rebuild: bool = False) -> int:
+        """Make the dashboard's index (figures_index) and bring it to the head — once, for a
+        registry made before it; appends keep it since. `progress(done, total)`."""
+        try:
+            return figures_index.catch_up(self._conn(write=True), progress, rebuild=rebuild)
+        except sqlite3.Error as exc:
+            raise InputError(f"cannot be written ({exc})", file=str(self.path)) from None
+
+    def index_lag(self) -> int:
+        """Entries the dashboard's index does not hold yet (0 once built: appends keep it)."""
+        return figures_index.lag(self._conn())
 
     # -- reading ---------------------------------------------------------------------------------
     def head(self) -> str | None:

@@ -77,6 +77,25 @@ STATEMENTS = (
     """CREATE TRIGGER meta_never_deleted BEFORE DELETE ON meta
         BEGIN SELECT RAISE(ABORT, 'pnman registry: meta is append-only'); END""",
 )
+# The dashboard's index (figures_index.py): derived tables, not covered by the chain, made
+# with every new file (an older one gets them when its index is first built).
+INDEX_TABLES = (
+    "CREATE TABLE IF NOT EXISTS index_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS index_assessments (
+        seq INTEGER PRIMARY KEY, id TEXT NOT NULL, created_at TEXT NOT NULL, day TEXT NOT NULL,
+        name TEXT, size_class TEXT NOT NULL, edition TEXT, steps TEXT NOT NULL, statuses TEXT NOT NULL,
+        investment_min INTEGER NOT NULL, investment_max INTEGER NOT NULL,
+        days_min REAL NOT NULL, days_max REAL NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS index_assessments_day ON index_assessments (day, size_class)",
+    """CREATE TABLE IF NOT EXISTS index_fiche_status (
+        day TEXT NOT NULL, size_class TEXT NOT NULL, fiche INTEGER NOT NULL, status TEXT NOT NULL,
+        planned INTEGER NOT NULL, companies INTEGER NOT NULL,
+        PRIMARY KEY (day, size_class, fiche, status, planned)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS index_overrides (
+        target INTEGER NOT NULL, fiche INTEGER NOT NULL, seq INTEGER NOT NULL,
+        status TEXT NOT NULL, engine_status TEXT NOT NULL, PRIMARY KEY (target, fiche)) WITHOUT ROWID""",
+    "INSERT OR IGNORE INTO index_state VALUES ('seq', 0)",
+)
 # Version 1 → 2: the kind check widens (SQLite cannot alter a CHECK: the table is copied,
 # triggers dropped around the copy and made again), `source` is added with its index.
 MIGRATE_1_TO_2 = (
@@ -138,7 +157,7 @@ def not_a_database(exc: sqlite3.Error) -> bool:
     return getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB" or "not a database" in str(exc)
 
 
-def connect(path: Path, *, durable: bool, create: bool, write: bool = True) -> sqlite3.Connection:
+def connect(path: Path, *, durable: bool, create: bool, write: bool = True, prepare=None) -> sqlite3.Connection:
     """A connection to the registry at `path`, its schema checked (and made when `create` and
     the file is new). A missing file without `create` is refused (InputError).
 
@@ -163,6 +182,8 @@ def connect(path: Path, *, durable: bool, create: bool, write: bool = True) -> s
             check_schema(conn, path)
         else:
             check_schema_to_read(conn, path)
+            if prepare is not None:     # the reader's own temporary views, made before it may only read
+                prepare(conn)
             conn.execute("PRAGMA query_only = ON")
         conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
     except PnmanError:
@@ -297,7 +318,7 @@ def _create(conn: sqlite3.Connection, path: Path, version: int) -> int:
         return version
     if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
         raise InputError(Phrase("registry.foreign_sqlite"), file=str(path))
-    for statement in STATEMENTS:
+    for statement in (*STATEMENTS, *INDEX_TABLES):        # the dashboard's index, kept by every append
         conn.execute(statement)
     conn.execute("INSERT INTO meta (key, value) VALUES ('application', ?), ('created_at', ?)",
                  (APPLICATION, timestamp()))

@@ -74,6 +74,15 @@ def test_a_rerun_of_the_same_portfolio_records_no_row_twice_and_says_so(capsys, 
     assert f"Source: portfolio {digest}, row {min(recorded)}" in out_text
 
 
+def _indexed_ids(path: Path) -> set[str]:
+    import sqlite3
+    conn = sqlite3.connect(path)
+    try:
+        return {entry_id for (entry_id,) in conn.execute("SELECT id FROM index_assessments")}
+    finally:
+        conn.close()
+
+
 def _kill_and_resume(tmp_path: Path, count: int, rounds: int, seed: int) -> None:
     rng = random.Random(seed)
     source = write_jsonl(tmp_path / "p.jsonl", portfolio(count, seed=seed))
@@ -105,6 +114,8 @@ def _kill_and_resume(tmp_path: Path, count: int, rounds: int, seed: int) -> None
     assert sorted(s["row"] for s in found) == assessed            # entries = rows, each once
     with Registry.open(reg, create=False) as registry:
         assert registry.verify().ok
+        assert registry.index_lag() == 0            # the dashboard's index, written with each append: whole
+        assert _indexed_ids(reg) == {s.id for s in registry.list()}
         entries = {line["row"]: line["entry"] for line in lines if "entry" in line}
         assert all(registry.get(entry).payload["index"]["source"]["row"] == row for row, entry in entries.items())
 

@@ -2,7 +2,8 @@
 `pnman registry export`, for every filter; `pnman impact` agrees with its impact section;
 the page draws each chart on the server with its table, in fr/en/ar, with no inline
 script or style; the filtered list downloads as .xlsx; a bad filter is a 400 naming it;
-the index follows appends and a replaced registry; a phone shows it without scrolling sideways."""
+the index follows appends and a replaced registry, lives in the registry (kept by each append,
+built once for an older one, never in a request); a phone shows it without scrolling sideways."""
 from __future__ import annotations
 
 import io
@@ -53,6 +54,18 @@ def registry(tmp_path_factory) -> Path:
                              "--by", "Test", "--registry", str(path)]) == 0
             overridden += 1
     return path
+
+
+def _copy(registry: Path, target: Path) -> None:
+    """The registry as it stands (its WAL included: a copy of the file alone may miss the last
+    commits), through SQLite's backup."""
+    import sqlite3
+    source, copy = sqlite3.connect(registry), sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
 
 
 def exported(capsys, registry: Path) -> list[dict]:
@@ -208,7 +221,7 @@ def test_without_a_registry_the_dashboard_says_so(tmp_path):
 
 def test_the_index_follows_appends_and_a_replaced_registry(capsys, registry, tmp_path):
     copy = tmp_path / "registry.sqlite3"
-    shutil.copy(registry, copy)
+    _copy(registry, copy)
     web = client(copy, tmp_path)
     before = web.get("/dashboard.json").json()["assessments"]
     profile = tmp_path / "one.json"
@@ -244,13 +257,106 @@ def test_a_phone_shows_the_dashboard_without_scrolling_sideways(registry, tmp_pa
             browser.close()
 
 
-def test_the_index_is_as_private_as_the_registry(registry, tmp_path):
+def _drop_index(path: Path) -> None:
+    """The registry as pnman wrote it before its index (or as an older pnman appends to it)."""
+    import sqlite3
+    conn = sqlite3.connect(path, isolation_level=None)
+    for name in ("index_state", "index_assessments", "index_fiche_status", "index_overrides"):
+        conn.execute(f"DROP TABLE {name}")
+    conn.close()
+
+
+def test_the_index_lives_in_the_registry_and_a_request_reads_no_record(registry, tmp_path, monkeypatch):
+    """Every append keeps the index: a dashboard request parses no record, makes no file."""
     copy = tmp_path / "registry.sqlite3"
-    shutil.copy(registry, copy)
-    copy.chmod(0o600)
-    client(copy, tmp_path).get("/dashboard.json")
-    index = tmp_path / "registry.dashboard.sqlite3"
-    assert index.exists() and index.stat().st_mode & 0o777 == 0o600
+    _copy(registry, copy)
+    from pnman.records import chain
+    monkeypatch.setattr(chain, "unpack", lambda blob: pytest.fail("a request read a record"))
+    data = client(copy, tmp_path).get("/dashboard.json").json()
+    assert data["assessments"] == 60 and data["not_indexed"] == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("registry")) == ["registry.sqlite3"]
+
+
+def test_a_registry_from_before_the_index_is_indexed_once_with_its_progress(capsys, registry, tmp_path):
+    copy = tmp_path / "registry.sqlite3"
+    _copy(registry, copy)
+    _drop_index(copy)
+    web = client(copy, tmp_path)
+    data = web.get("/dashboard.json").json()
+    total = len(exported(capsys, copy))
+    assert data["assessments"] == 0 and data["not_indexed"] == total      # never built inside a request
+    page = web.get("/dashboard?lang=en").text
+    assert f"{total} registry entries are not counted yet" in page and "pnman registry index" in page
+    # an append meanwhile (an older pnman's, or this one's without an index): still not counted
+    profile = tmp_path / "one.json"
+    profile.write_text(json.dumps({"name": "Nouvelle", "employees": 12, "goals": ["network"]}))
+    assert run(capsys, "assess", str(profile), "--record", "--registry", str(copy))[0] == 0
+    assert web.get("/dashboard.json").json()["not_indexed"] == total + 1
+    code, out, err = run(capsys, "registry", "index", "--registry", str(copy), "--lang", "en")
+    assert code == 0, err
+    assert f"Dashboard index of {copy}: {total + 1} / {total + 1} entries" in err
+    assert f"({total + 1} entries indexed)" in out
+    data = web.get("/dashboard.json").json()
+    entries = exported(capsys, copy)
+    expected = by_hand(entries)
+    assert data["not_indexed"] == 0 and data["assessments"] == expected["assessments"] == 61
+    assert {f["fiche"]: f["companies"] for f in data["fiches"]} == \
+        {n: c["companies"] for n, c in expected["fiches"].items()}
+    assert {o["fiche"]: o["overridden"] for o in data["overrides"]} == expected["overrides"]
+    # from now on each append keeps it
+    assert run(capsys, "assess", str(profile), "--record", "--registry", str(copy))[0] == 0
+    kept = web.get("/dashboard.json").json()
+    assert kept["assessments"] == 62 and kept["not_indexed"] == 0
+    code, out, err = run(capsys, "registry", "index", "--registry", str(copy), "--rebuild", "--lang", "fr")
+    assert code == 0 and f"à jour ({total + 2} entrées indexées)" in out, err      # every entry once more
+    assert web.get("/dashboard.json").json() == kept         # made again from every entry: the same figures
+
+
+def test_an_index_behind_the_chain_is_not_extended_past_a_gap(capsys, registry, tmp_path, monkeypatch):
+    """An entry appended without the index (an older pnman) leaves it where it was: the next
+    appends do not index themselves past the gap; `registry index` fills it."""
+    copy = tmp_path / "registry.sqlite3"
+    _copy(registry, copy)
+    from pnman.records import figures_index
+    from pnman.records.registry import Registry
+    profile = tmp_path / "one.json"
+    profile.write_text(json.dumps({"name": "Ancienne", "employees": 40, "goals": ["website"]}))
+    hook = figures_index.append_hook
+    monkeypatch.setattr(figures_index, "append_hook", lambda conn: None)
+    assert run(capsys, "assess", str(profile), "--record", "--registry", str(copy))[0] == 0
+    monkeypatch.setattr(figures_index, "append_hook", hook)
+    assert run(capsys, "assess", str(profile), "--record", "--registry", str(copy))[0] == 0
+    with Registry.open(copy, create=False) as opened:
+        assert opened.index_lag() == 2
+        assert opened.build_index() == 2 and opened.index_lag() == 0
+    assert client(copy, tmp_path).get("/dashboard.json").json()["assessments"] == 62
+
+
+def test_serve_builds_the_index_of_an_older_registry_as_it_starts(capsys, registry, tmp_path):
+    import subprocess
+    import sys
+    copy = tmp_path / "registry.sqlite3"
+    _copy(registry, copy)
+    _drop_index(copy)
+    import socket
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "pnman", "serve", "--registry", str(copy), "--port", str(port),
+                             "--lang", "en"], cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("pnman serve: http") or len(lines) > 20:
+                break
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    text = "".join(lines)
+    assert f"Dashboard index of {copy}:" in text, text
+    assert text.index("Dashboard index") < text.index("pnman serve: http")
+    assert client(copy, tmp_path).get("/dashboard.json").json()["not_indexed"] == 0
 
 
 # -- who may see it (contract §11): diagnostician, auditor, admin ---------------------------------------

@@ -13,6 +13,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -83,6 +84,12 @@ def test_two_batches_and_a_server_write_one_registry_at_once(tmp_path, kb):
         report = reg.verify()
         assert report.ok and report.entries == 2 * rows + 60, report
         ids = {s.id for s in reg.list()}
+        assert reg.index_lag() == 0     # the dashboard's index, kept by every appender in its transaction
+    conn = sqlite3.connect(registry)
+    assert {i for (i,) in conn.execute("SELECT id FROM index_assessments")} == ids
+    assert conn.execute("SELECT SUM(companies) FROM index_fiche_status").fetchone()[0] == \
+        len(ids) * conn.execute("SELECT COUNT(DISTINCT fiche) FROM index_fiche_status").fetchone()[0]
+    conn.close()
     assert len(ids) == 2 * rows + 60
     assert set(served.split()) <= ids
     for n in (1, 2):

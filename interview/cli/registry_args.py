@@ -60,6 +60,11 @@ def add_registry_parsers(sub, langs: tuple[str, ...], fiche_number, sizes: tuple
     a.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
     _registry_option(a)
 
+    a = actions.add_parser("index", help=say("registry.index.help"))
+    a.add_argument("--rebuild", action="store_true", help=say("registry.index.rebuild"))
+    a.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))
+    _registry_option(a)
+
     a = actions.add_parser("export", help=say("registry.export.help"))
     a.add_argument("-o", "--output", help=say("registry.export.output"))
     a.add_argument("--lang", choices=langs, default=langs[0], help=say("lang"))

@@ -53,7 +53,7 @@ def _open(args, create: bool = False):
 
 def cmd_registry(args) -> int:
     action = {"list": _list, "show": _show, "verify": _verify, "export": _export,
-              "checkpoint": _checkpoint}[args.action]
+              "checkpoint": _checkpoint, "index": _index}[args.action]
     return action(args)
 
 
@@ -173,6 +173,30 @@ def _checkpoint(args) -> int:
         return 0
     emit(w("registry.checkpoint.recorded", entry=entry.id, count=data["count"], head=data["head"],
            hash=entry.hash, fingerprint=data["key"]) + "\n", None)
+    return 0
+
+
+def build_index(registry, w: Words, *, rebuild: bool = False, out=None) -> int:
+    """The dashboard's index brought to the head, its progress on `out` (stderr): a line each
+    few seconds, and the last one. Returns the entries indexed."""
+    import time
+    out = out or sys.stderr
+    shown = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - shown[0] >= 2 or done == total:
+            shown[0] = now
+            print(w("registry.index.progress", done=w.number(done), total=w.number(total), path=registry.path),
+                  file=out, flush=True)
+    return registry.build_index(progress, rebuild=rebuild)
+
+
+def _index(args) -> int:
+    w = Words(args.lang, default_kb())
+    with _open(args) as registry:
+        done = build_index(registry, w, rebuild=args.rebuild)
+        print(w("registry.index.done", count=done, n=w.number(done), path=registry.path))
     return 0
 
 

@@ -34,7 +34,28 @@ def _registry(args):
     path = default_path(args.registry)
     if args.record or path.exists():
         Registry.open(path, create=bool(args.record)).close()   # a foreign or newer file: said now, exit 2
+    if path.exists():
+        _index(path, args)
     return path
+
+
+def _index(path, args) -> None:
+    """A registry made before the dashboard's index: the index is built now, its progress
+    shown, not in the dashboard's first request (appends keep it since). Read-only storage
+    cannot hold it: the dashboard then counts what it can and says what it leaves out."""
+    from pnman.knowledge import default as default_kb
+    from pnman.records.registry import Registry
+
+    from ..render.l10n import Words
+    from .registry_commands import build_index
+    with Registry.open(path, create=False) as registry:
+        if not registry.index_lag():
+            return
+        w = Words(args.lang, default_kb())
+        try:
+            build_index(registry, w)
+        except InputError as exc:
+            print(w("registry.index.not_built", error=str(exc)), file=sys.stderr, flush=True)
 
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")

@@ -16,6 +16,7 @@ A « company » here is an assessment entry: a company assessed twice counts twi
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -100,14 +101,14 @@ def parse_filters(params, size_codes: tuple[str, ...], editions: tuple[str, ...]
 
 
 def figures(index: DashboardIndex, filters: Filters, knowledge_for=None) -> dict:
-    """Every figure of the dashboard for `filters`, the index first brought up to date.
+    """Every figure of the dashboard for `filters`, from the registry's index (`not_indexed`:
+    the entries it does not hold yet).
     `knowledge_for(edition)`: the Knowledge of an edition (the impact section's)."""
-    index.sync()
-    with index.lock:
-        conn = index.conn
+    with index.reading() as (conn, behind), _snapshot(conn):
         where, params = filters.where()
         total = conn.execute(f"SELECT COUNT(*) FROM assessments{where}", params).fetchone()[0]
         data = {"schema": "pnman-dashboard/1", "filters": filters.as_dict(), "assessments": total,
+                "not_indexed": behind,
                 "over_time": _over_time(conn, filters, where, params),
                 "fiches": _fiches(conn, where, params),
                 "budgets": _budgets(conn, where, params),
@@ -115,6 +116,16 @@ def figures(index: DashboardIndex, filters: Filters, knowledge_for=None) -> dict
         data["impact"] = (_impact(conn, filters, where, params, knowledge_for)
                           if knowledge_for is not None and filters.before and filters.after else None)
     return data
+
+
+@contextlib.contextmanager
+def _snapshot(conn):
+    """The queries of one answer in one read transaction: one state of the registry."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
 
 
 def _over_time(conn, filters: Filters, where: str, params: list) -> dict:
@@ -226,10 +237,9 @@ def _changed_rows(conn, where: str, params: list, groups: dict) -> Iterator[tupl
 
 def entries(index: DashboardIndex, filters: Filters) -> Iterator[dict]:
     """The filtered assessments, newest first, one dict each (the .xlsx download)."""
-    index.sync()
     where, params = filters.where("a")
-    with index.lock:
-        rows = index.conn.execute(
+    with index.reading() as (conn, _), _snapshot(conn):
+        rows = conn.execute(
             "SELECT a.id, a.created_at, a.name, a.size_class, a.edition, a.steps, a.statuses, a.investment_min, "
             "a.investment_max, a.days_min, a.days_max, "
             "(SELECT COUNT(*) FROM overrides o WHERE o.target = a.seq AND o.status != o.engine_status) "

@@ -78,7 +78,7 @@ def page_context(data: dict, w: Words, size_codes: tuple[str, ...], editions: tu
         "editions": editions, "since": filters["since"] or "", "until": filters["until"] or "",
         "edition_from": filters["from"], "edition_to": filters["to"],
         "status_words": {s: w.status(s) for s in STATUSES},
-        "total": glued.number(data["assessments"]),
+        "total": glued.number(data["assessments"]), "not_indexed": glued.number(data.get("not_indexed") or 0),
     }
 
 

@@ -1,0 +1,145 @@
+"""The dashboard's index of the registry (contract §15), kept in the registry file itself.
+
+What the dashboard's figures need, as plain SQL columns: `index_assessments` (one row per
+assessment entry: day, size class, edition, the plan's steps, the statuses, the totals),
+`index_fiche_status` (companies per day, size class, fiche, status and planned-or-not) and
+`index_overrides` (the override in force per assessment and fiche). Derived, never the
+truth: the chain does not cover it, `pnman registry index --rebuild` makes it again.
+
+It is always a prefix of the chain: `index_state.seq` is the last entry it holds, every
+entry before it included. An append indexes its entries in its own transaction when the
+index holds every entry before them (so concurrent appenders and a kill -9 leave it whole);
+a registry made before the index, or appended to by an older pnman, is caught up once by
+`catch_up` — `pnman registry index`, or `pnman serve` as it starts — with its progress
+shown, never inside a web request. Until then the dashboard counts what the index holds
+and says how many entries it has not counted yet.
+"""
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, Callable, Mapping
+
+import orjson
+
+from .chain import id_seq, unpack
+from .schema import INDEX_TABLES as TABLES, begin_immediate, rollback
+
+NO_SIZE = "-"                 # the size class of a company outside the guide's classes
+BATCH = 500                   # entries indexed per transaction when catching up
+NAMES = ("index_state", "index_assessments", "index_fiche_status", "index_overrides")
+_UPSERT = ("INSERT INTO index_fiche_status VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (day, size_class, fiche, status, "
+           "planned) DO UPDATE SET companies = companies + 1")
+
+
+def step_entry(step: Mapping[str, Any]) -> list:
+    """A fiche step of a plan as the index keeps it, `[fiche, part or null, optional]` (an
+    optional step is left out of the minimum totals): what its budget under an edition needs,
+    read back by position, never parsed."""
+    return [step["fiche"], step.get("part") or None, bool(step.get("optional"))]
+
+
+def indexed(conn: sqlite3.Connection) -> int | None:
+    """The last entry the index holds (every one before it too), or None: no index here."""
+    try:
+        row = conn.execute("SELECT value FROM index_state WHERE key = 'seq'").fetchone()
+    except sqlite3.OperationalError:        # no such table: a registry from before the index
+        return None
+    return row[0] if row else 0
+
+
+def add(conn: sqlite3.Connection, seq: int, entry_id: str, created_at: str, kind: str, payload: Mapping) -> None:
+    """Index one entry (in the caller's transaction)."""
+    if kind == "assessment":
+        _assessment(conn, seq, entry_id, created_at, payload["record"])
+    elif kind == "override":
+        target = id_seq(str(payload.get("entry")))
+        if target is not None:
+            conn.execute("INSERT OR REPLACE INTO index_overrides VALUES (?, ?, ?, ?, ?)",
+                         (target, payload["fiche"], seq, payload["status"], payload["engine_status"]))
+    # other kinds (a checkpoint) carry no figure
+
+
+def advance(conn: sqlite3.Connection, seq: int) -> None:
+    conn.execute("UPDATE index_state SET value = ? WHERE key = 'seq'", (seq,))
+
+
+def _assessment(conn: sqlite3.Connection, seq: int, entry_id: str, created_at: str, record: Mapping) -> None:
+    day = created_at[:10]
+    size = record.get("size_class") or NO_SIZE
+    steps = [step_entry(s) for s in record.get("plan", ()) if s["kind"] == "fiche"]
+    planned = {s["fiche"] for s in record.get("plan", ()) if s["kind"] == "fiche"}
+    fiches = [(f["fiche"], f["status"]) for f in record.get("fiches", ())]
+    totals = record.get("totals") or {}
+    investment = totals.get("investment_da_ht") or {"min": 0, "max": 0}
+    days = totals.get("coaching_days") or {"min": 0, "max": 0}
+    conn.execute("INSERT OR REPLACE INTO index_assessments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (seq, entry_id, created_at, day, (record.get("profile") or {}).get("name"), size,
+                  record.get("edition") or "base", orjson.dumps(steps).decode(),
+                  orjson.dumps({str(n): s for n, s in fiches}).decode(), investment["min"], investment["max"],
+                  days["min"], days["max"]))
+    conn.executemany(_UPSERT, [(day, size, n, s, int(n in planned)) for n, s in fiches])
+
+
+def append_hook(conn: sqlite3.Connection) -> Callable[[int, str, str, str, Mapping], None] | None:
+    """For an append (under its lock): a function indexing each new entry when the index holds
+    every entry before it, or None when there is no index to keep. The state is written
+    with each entry, in the append's transaction."""
+    last = indexed(conn)
+    if last is None:
+        return None
+
+    def hook(seq: int, entry_id: str, created_at: str, kind: str, payload: Mapping) -> None:
+        nonlocal last
+        if last == seq - 1:
+            add(conn, seq, entry_id, created_at, kind, payload)
+            advance(conn, seq)
+            last = seq
+    return hook
+
+
+def lag(conn: sqlite3.Connection) -> int:
+    """Entries of the chain the index does not hold (all of them without an index)."""
+    head = conn.execute("SELECT IFNULL(MAX(seq), 0) FROM entries").fetchone()[0]
+    return head - (indexed(conn) or 0)
+
+
+def catch_up(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None = None, *,
+             rebuild: bool = False) -> int:
+    """Make the index (or, with `rebuild`, make it again) and bring it to the head: entries
+    read and parsed outside the lock (they never change), written a BATCH at a time, each
+    batch in a write transaction that first checks the index is still where it was read.
+    `progress(done, total)` after each batch. Returns the entries indexed."""
+    begin_immediate(conn)
+    try:
+        if rebuild:
+            for name in NAMES:
+                conn.execute(f"DROP TABLE IF EXISTS {name}")
+        for statement in TABLES:
+            conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        rollback(conn)
+        raise
+    done = 0
+    while True:
+        start = indexed(conn) or 0
+        total = done + lag(conn)
+        rows = conn.execute("SELECT seq, id, created_at, kind, payload FROM entries WHERE seq > ? ORDER BY seq "
+                            "LIMIT ?", (start, BATCH)).fetchall()
+        if not rows:
+            return done
+        parsed = [(seq, entry_id, created_at, kind, orjson.loads(unpack(blob)) if kind != "checkpoint" else {})
+                  for seq, entry_id, created_at, kind, blob in rows]
+        begin_immediate(conn)
+        try:
+            if indexed(conn) == start:      # else another process indexed them meanwhile: read again
+                for entry in parsed:
+                    add(conn, *entry)
+                advance(conn, parsed[-1][0])
+                done += len(parsed)
+            conn.execute("COMMIT")
+        except BaseException:
+            rollback(conn)
+            raise
+        if progress is not None:
+            progress(done, max(total, done))
