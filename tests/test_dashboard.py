@@ -190,6 +190,30 @@ def test_the_page_draws_each_chart_with_its_table(registry, tmp_path, lang, dire
     assert w.status("eligible") in html
 
 
+@pytest.mark.parametrize("lang, company", [("fr", "entreprises"), ("en", "companies"), ("ar", "المؤسسات")])
+def test_the_page_counts_assessments_and_says_so(capsys, registry, tmp_path, lang, company):
+    """A company assessed twice counts twice: the figures are labelled as assessments (not
+    companies), and the page says how it counts — in each language."""
+    copy = tmp_path / "registry.sqlite3"
+    _copy(registry, copy)
+    profile = tmp_path / "twice.json"
+    profile.write_text(json.dumps({"name": "Deux Fois", "employees": 12, "goals": ["network"]}))
+    for _ in range(2):
+        assert run(capsys, "assess", str(profile), "--record", "--registry", str(copy))[0] == 0
+    web = client(copy, tmp_path)
+    data = web.get("/dashboard.json").json()
+    assert data["assessments"] == 62 and {f["companies"] for f in data["fiches"]} == {62}    # twice, counted twice
+    html = web.get(f"/dashboard?lang={lang}").text
+    w = Words(lang, default())
+    assert w("dashboard.counting") in html
+    heading = html.split('id="fiches">', 1)[1].split("</h2>", 1)[0]
+    assert heading == w("dashboard.fiches").replace("’", "’") and company not in heading
+    for count in (1, 2):
+        sentence = w("dashboard.impact_count", count=count, n=count, companies=9, before="a", after="b")
+        assert company not in w("dashboard.impact") and company not in sentence
+        assert lang == "ar" or ("assessments" if lang == "en" else "évaluations") in sentence or count == 1
+
+
 def test_the_filtered_list_downloads_as_xlsx(registry, tmp_path):
     web = client(registry, tmp_path)
     figures = web.get("/dashboard.json?size=PE").json()

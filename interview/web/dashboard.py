@@ -12,7 +12,8 @@ date range and size classes. The same dict is `GET /dashboard.json` and what the
   the fiche, its part, the size class and the edition: the companies are grouped by (size
   class, steps) in SQL and each group is priced under both editions once.
 
-A « company » here is an assessment entry: a company assessed twice counts twice.
+A « company » here (the JSON's `companies`) is an assessment entry: a company assessed twice
+counts twice — the page labels these figures as assessments, and says so.
 """
 from __future__ import annotations
 

@@ -41,6 +41,12 @@ def add_routes(pages, render, lang_for, service, registry: Path | None) -> None:
         editions = _editions(service.kb)
         return dashboard.parse_filters(request.query_params, SIZE_CODES, editions), editions
 
+    async def figures_of(request: Request) -> tuple[dict, tuple[str, ...]]:
+        """The figures the query asks for, and the editions known: what the page and the JSON
+        both answer (FilterError: a bad filter; PnmanError: the registry cannot be read)."""
+        filters, editions = filters_of(request)
+        return await run_in_threadpool(dashboard.figures, index, filters, knowledge_for), editions
+
     def query_of(request: Request, lang: str) -> str:
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang" and v]
         return urlencode([("lang", lang), *kept])
@@ -52,8 +58,7 @@ def add_routes(pages, render, lang_for, service, registry: Path | None) -> None:
             return render(request, "message.html", w, 404, title=w("dashboard.title"),
                           message=w("dashboard.no_registry"))
         try:
-            filters, editions = filters_of(request)
-            data = await run_in_threadpool(dashboard.figures, index, filters, knowledge_for)
+            data, editions = await figures_of(request)
         except dashboard.FilterError as exc:
             return render(request, "message.html", w, 400, title=w("dashboard.title"),
                           message=w("dashboard.bad_filter", error=exc.words(w.cat)))
@@ -67,8 +72,7 @@ def add_routes(pages, render, lang_for, service, registry: Path | None) -> None:
         if index is None:
             return JSONResponse({"error": Phrase("api.no_registry").words(messages())}, status_code=404)
         try:
-            filters, _ = filters_of(request)
-            data = await run_in_threadpool(dashboard.figures, index, filters, knowledge_for)
+            data, _ = await figures_of(request)
         except dashboard.FilterError as exc:
             return JSONResponse({"error": Phrase("api.query", detail=exc.phrase).words(messages())}, status_code=400)
         except PnmanError as exc:

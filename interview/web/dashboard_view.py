@@ -48,7 +48,8 @@ def page_context(data: dict, w: Words, size_codes: tuple[str, ...], editions: tu
     impact = data.get("impact")
     if impact:
         isolate = "\u2068{}\u2069".format       # an edition id keeps its reading order in Arabic
-        impact = dict(impact, sentence=w("dashboard.impact_count", changed=glued.number(impact["changed"]),
+        impact = dict(impact, sentence=w("dashboard.impact_count", count=impact["changed"],
+                                         n=glued.number(impact["changed"]),
                                          companies=glued.number(impact["companies"]),
                                          before=isolate(impact["from"]), after=isolate(impact["to"])),
                       rows=[dict(c, size=size_name(w, c["size_class"]), day=w.date(c["created_at"]),
