@@ -145,7 +145,7 @@ class Registry:
         try:
             return figures_index.catch_up(self._conn(write=True), progress, rebuild=rebuild)
         except sqlite3.Error as exc:
-            raise InputError(f"cannot be written ({exc})", file=str(self.path)) from None
+            raise InputError(Phrase("registry.write_failed", reason=str(exc)), file=str(self.path)) from None
 
     def index_lag(self) -> int:
         """Entries the dashboard's index does not hold yet (0 once built: appends keep it)."""
