@@ -167,7 +167,7 @@ class _VersionAction(argparse.Action):
         try:
             engine = describe()
         except PnmanError as exc:
-            parser.exit(2, f"pnman: {exc}\n")
+            parser.exit(2, f"pnman: {exc.render(_Parser.messages)}\n")
         print(f"pnman {__version__}\nknowledge {current_version()}\nengine {engine}")
         parser.exit(0)
 
