@@ -37,6 +37,20 @@ class Word(Phrase):
         return cat.text(self.code, **figures)
 
 
+class Number(Phrase):
+    """A count inside a refusal, grouped as the reader's language writes numbers (« 1 000 000 »,
+    « 1,000,000 », « 1.000.000 »), in Latin digits; CLDR's narrow and no-break spaces become
+    plain ones (a refusal is one terminal line, which shows other spaces escaped)."""
+
+    def __init__(self, value: int):
+        super().__init__("number", value=value)
+
+    def words(self, cat) -> str:
+        from babel.numbers import format_decimal
+        text = format_decimal(self.figures["value"], locale=cat.cldr, numbering_system="latn")
+        return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
 # The English catalogue, for `str(exc)` and `detail` (what logs and programs read): set by
 # knowledge.locales when it is imported (it imports this module, not the other way round;
 # the knowledge package imports it first).

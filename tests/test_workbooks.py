@@ -345,3 +345,14 @@ def test_impact_reads_and_writes_workbooks(capsys, tmp_path, editions):
     summary = dict((r[0], r[1]) for r in sheet_rows(tmp_path / "i.xlsx", 1)[1:])
     assert summary["Companies affected"] == last["summary"]["affected"]
     assert summary["Edition after"] == "2027-test"
+
+
+@pytest.mark.parametrize("lang, figure", [("fr", "20 000 000"), ("en", "20,000,000"), ("ar", "20.000.000")])
+def test_a_refusal_groups_its_figures_as_the_language_writes_them(capsys, tmp_path, monkeypatch, lang, figure):
+    path = write_xlsx(tmp_path / "p.xlsx", [["A", 12]], ["name", "employees"])
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/bomb.bin", b"\0" * 20_000_000)
+    monkeypatch.setattr(workbook_reading, "MAX_PART_BYTES", 10_000_000)
+    monkeypatch.setenv("PNMAN_LANG", lang)
+    code, _, err = batch(capsys, str(path), "-o", str(tmp_path / "o.jsonl"))
+    assert code == 2 and one_clean_line(err) and figure in err, err

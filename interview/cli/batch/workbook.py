@@ -20,7 +20,7 @@ import re
 import zipfile
 from typing import Any, Iterator
 
-from pnman.knowledge.errors import InputError, Phrase
+from pnman.knowledge.errors import InputError, Number, Phrase
 from pnman.knowledge.profile import os_reason
 
 from .cells import MAX_ROWS, CellError, check_header, text_value
@@ -51,7 +51,7 @@ def _check_archive(path: str) -> None:
     for member in members:
         limit = MAX_SHEET_BYTES if member.filename.startswith("xl/worksheets/") else MAX_PART_BYTES
         if member.file_size > limit:
-            raise _refuse(path, "bomb", part=repr(member.filename), size=member.file_size, limit=limit)
+            raise _refuse(path, "bomb", part=repr(member.filename), size=Number(member.file_size), limit=Number(limit))
 
 
 def _scan_sheet(path: str, archive, member: str) -> int:
@@ -68,7 +68,7 @@ def _scan_sheet(path: str, archive, member: str) -> int:
                 if merged:
                     raise _refuse(path, "merged", cells=merged.group(1).decode())
                 if rows > MAX_ROWS + 1:
-                    raise _refuse(path, "too_many_rows", limit=MAX_ROWS)
+                    raise _refuse(path, "too_many_rows", limit=Number(MAX_ROWS))
                 tail = data[-_TAIL:]
                 rows -= len(_ROW.findall(tail))          # counted again with the next chunk
         rows += len(_ROW.findall(tail))
@@ -176,7 +176,7 @@ class WorkbookRows:
         try:
             for number, cells in enumerate(sheet.iter_rows(), start=1):
                 if number > MAX_ROWS + 1:
-                    raise _refuse(self.path, "too_many_rows", limit=MAX_ROWS)
+                    raise _refuse(self.path, "too_many_rows", limit=Number(MAX_ROWS))
                 if number <= self.header_row:
                     continue
                 row = _row(cells, columns, width)
