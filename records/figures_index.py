@@ -26,6 +26,7 @@ from .schema import INDEX_TABLES as TABLES, begin_immediate, rollback
 
 NO_SIZE = "-"                 # the size class of a company outside the guide's classes
 BATCH = 500                   # entries indexed per transaction when catching up
+VERSION = 1                   # of what the tables hold: another version is made again, never read
 NAMES = ("index_state", "index_assessments", "index_fiche_status", "index_overrides")
 _UPSERT = ("INSERT INTO index_fiche_status VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (day, size_class, fiche, status, "
            "planned) DO UPDATE SET companies = companies + 1")
@@ -39,12 +40,13 @@ def step_entry(step: Mapping[str, Any]) -> list:
 
 
 def indexed(conn: sqlite3.Connection) -> int | None:
-    """The last entry the index holds (every one before it too), or None: no index here."""
+    """The last entry the index holds (every one before it too), or None: no index here, or
+    one of another VERSION (made again by catch_up)."""
     try:
-        row = conn.execute("SELECT value FROM index_state WHERE key = 'seq'").fetchone()
+        state = dict(conn.execute("SELECT key, value FROM index_state"))
     except sqlite3.OperationalError:        # no such table: a registry from before the index
         return None
-    return row[0] if row else 0
+    return state.get("seq", 0) if state.get("version") == VERSION else None
 
 
 def add(conn: sqlite3.Connection, seq: int, entry_id: str, created_at: str, kind: str, payload: Mapping) -> None:
@@ -57,6 +59,10 @@ def add(conn: sqlite3.Connection, seq: int, entry_id: str, created_at: str, kind
             conn.execute("INSERT OR REPLACE INTO index_overrides VALUES (?, ?, ?, ?, ?)",
                          (target, payload["fiche"], seq, payload["status"], payload["engine_status"]))
     # other kinds (a checkpoint) carry no figure
+
+
+def _present(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'index_state'").fetchone() is not None
 
 
 def advance(conn: sqlite3.Connection, seq: int) -> None:
@@ -111,7 +117,7 @@ def catch_up(conn: sqlite3.Connection, progress: Callable[[int, int], None] | No
     `progress(done, total)` after each batch. Returns the entries indexed."""
     begin_immediate(conn)
     try:
-        if rebuild:
+        if rebuild or (indexed(conn) is None and _present(conn)):      # another version's: made again
             for name in NAMES:
                 conn.execute(f"DROP TABLE IF EXISTS {name}")
         for statement in TABLES:

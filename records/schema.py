@@ -95,6 +95,7 @@ INDEX_TABLES = (
         target INTEGER NOT NULL, fiche INTEGER NOT NULL, seq INTEGER NOT NULL,
         status TEXT NOT NULL, engine_status TEXT NOT NULL, PRIMARY KEY (target, fiche)) WITHOUT ROWID""",
     "INSERT OR IGNORE INTO index_state VALUES ('seq', 0)",
+    "INSERT OR IGNORE INTO index_state VALUES ('version', 1)",      # figures_index.VERSION
 )
 # Version 1 → 2: the kind check widens (SQLite cannot alter a CHECK: the table is copied,
 # triggers dropped around the copy and made again), `source` is added with its index.

@@ -356,6 +356,22 @@ def test_an_index_behind_the_chain_is_not_extended_past_a_gap(capsys, registry, 
     assert client(copy, tmp_path).get("/dashboard.json").json()["assessments"] == 62
 
 
+def test_an_index_of_another_version_is_not_read_and_is_made_again(capsys, registry, tmp_path):
+    import sqlite3
+    copy = tmp_path / "registry.sqlite3"
+    _copy(registry, copy)
+    conn = sqlite3.connect(copy, isolation_level=None)
+    conn.execute("UPDATE index_state SET value = 0 WHERE key = 'version'")      # as another pnman made it
+    conn.close()
+    web = client(copy, tmp_path)
+    total = len(exported(capsys, copy))
+    assert web.get("/dashboard.json").json()["not_indexed"] == total
+    code, out, err = run(capsys, "registry", "index", "--registry", str(copy), "--lang", "en")
+    assert code == 0 and f"({total} entries indexed)" in out, err
+    data = web.get("/dashboard.json").json()
+    assert data["not_indexed"] == 0 and data["assessments"] == 60
+
+
 def test_serve_builds_the_index_of_an_older_registry_as_it_starts(capsys, registry, tmp_path):
     import subprocess
     import sys
