@@ -245,24 +245,9 @@ def test_a_registry_of_schema_1_is_migrated_and_still_verifies(tmp_path, kb):
     """A file written before checkpoints and sources (schema 1): read as it is, migrated by
     the first append, its entries and hashes kept (tests/test_registry_read_only.py: more)."""
     from pnman.records import schema
+    from registry_files import schema_1_registry
     path = tmp_path / "old.sqlite3"
-    with Registry.open(path) as registry:
-        for profile in PROFILES[:3]:
-            registry.append_assessment(record_of(profile, kb, lang="fr"))
-    rows = _rows(path)
-    conn = sqlite3.connect(path, isolation_level=None)       # rebuild it as schema 1 wrote it
-    conn.execute("BEGIN")
-    for name in schema.TRIGGERS:
-        conn.execute(f"DROP TRIGGER {name}")
-    conn.execute("DROP TABLE entries")
-    conn.execute(schema._TABLE_V1)
-    conn.executemany(f"INSERT INTO entries VALUES ({', '.join('?' * 12)})", [r[:12] for r in rows])
-    conn.execute("CREATE INDEX entries_target ON entries (target) WHERE target IS NOT NULL")
-    for sql in schema._TRIGGERS:
-        conn.execute(sql)
-    conn.execute("PRAGMA user_version = 1")
-    conn.execute("COMMIT")
-    conn.close()
+    rows = schema_1_registry(path, kb)
     with Registry.open(path, create=False) as registry:
         assert registry.verify().ok and registry.count() == 3
         with sqlite3.connect(path) as conn:

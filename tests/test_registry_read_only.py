@@ -17,37 +17,13 @@ from pathlib import Path
 import pytest
 
 from conftest import record_of, run
+from registry_files import schema_1_registry
 from pnman.records import schema
 from pnman.records.registry import Registry
 from pnman.records.schema import COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = [{"employees": 12 + n, "goals": ["network"], "name": f"Entreprise {n}"} for n in range(4)]
-
-
-def _schema_1(path: Path, kb, *, triggers: bool = True) -> list[tuple]:
-    """A registry of three assessments as schema 1 wrote it (no `source`, no checkpoint kind),
-    its triggers dropped when not `triggers`; its rows."""
-    with Registry.open(path) as registry:
-        for profile in PROFILES[:3]:
-            registry.append_assessment(record_of(profile, kb, lang="fr"))
-    conn = sqlite3.connect(path, isolation_level=None)
-    rows = conn.execute(f"SELECT {COLUMNS} FROM entries ORDER BY seq").fetchall()
-    conn.execute("BEGIN")
-    for name in schema.TRIGGERS:
-        conn.execute(f"DROP TRIGGER {name}")
-    conn.execute("DROP TABLE entries")
-    conn.execute(schema._TABLE_V1)
-    conn.executemany(f"INSERT INTO entries VALUES ({', '.join('?' * 12)})", [r[:12] for r in rows])
-    conn.execute("CREATE INDEX entries_target ON entries (target) WHERE target IS NOT NULL")
-    if triggers:
-        for sql in schema._TRIGGERS:
-            conn.execute(sql)
-    conn.execute("PRAGMA user_version = 1")
-    conn.execute("COMMIT")
-    conn.close()            # the last connection: the file is whole, no -wal beside it
-    assert not Path(f"{path}-wal").exists()
-    return rows
 
 
 def _version(path: Path) -> int:
@@ -64,7 +40,7 @@ def _digest(path: Path) -> str:
 
 def test_reading_a_schema_1_registry_leaves_it_as_it_is_and_an_append_migrates_it(tmp_path, kb, capsys):
     path = tmp_path / "old.sqlite3"
-    rows = _schema_1(path, kb)
+    rows = schema_1_registry(path, kb)
     before = _digest(path)
     entry = rows[1][1]
     for argv in (("registry", "list"), ("registry", "show", entry), ("registry", "verify"),
@@ -92,7 +68,7 @@ def test_reading_a_schema_1_registry_leaves_it_as_it_is_and_an_append_migrates_i
 
 def test_a_reader_opened_before_a_migration_reads_the_migrated_file(tmp_path, kb):
     path = tmp_path / "old.sqlite3"
-    _schema_1(path, kb)
+    schema_1_registry(path, kb)
     reader = Registry.open(path, create=False)
     writer = Registry.open(path, create=False)
     try:
@@ -123,7 +99,7 @@ def test_a_schema_1_registry_on_read_only_storage_is_read(tmp_path, kb):
     folder = tmp_path / "ro"
     folder.mkdir()
     path = folder / "registry.sqlite3"
-    rows = _schema_1(path, kb)
+    rows = schema_1_registry(path, kb)
     before = _digest(path)
     os.chmod(path, 0o444)
     os.chmod(folder, 0o555)
@@ -150,7 +126,7 @@ def test_a_schema_1_registry_on_read_only_storage_is_read(tmp_path, kb):
 
 def test_dropped_triggers_of_a_schema_1_registry_are_reported_before_and_after_its_migration(tmp_path, kb, capsys):
     path = tmp_path / "old.sqlite3"
-    _schema_1(path, kb, triggers=False)
+    schema_1_registry(path, kb, triggers=False)
     code, out, _ = run(capsys, "registry", "verify", "--registry", str(path), "--format", "json")
     report = json.loads(out)
     assert code == 1 and sorted(report["triggers_missing"]) == sorted(schema.TRIGGERS)
@@ -170,7 +146,7 @@ def test_dropped_triggers_of_a_schema_1_registry_are_reported_before_and_after_i
 
 def test_a_schema_1_registry_with_its_triggers_migrates_and_verifies(tmp_path, kb, capsys):
     path = tmp_path / "old.sqlite3"
-    _schema_1(path, kb)
+    schema_1_registry(path, kb)
     code, _, err = run(capsys, "assess", str(ROOT / "examples" / "tpe-demarrage.yaml"), "--record",
                        "--registry", str(path))
     assert code == 0, err
