@@ -271,11 +271,11 @@ def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[
     implied value the profile overrides fires too, and decides nothing); unknown when the
     fact is. Read from the firings, a few dozen, rather than by looking each of the
     guide's tests up among them."""
-    rule_tests = _rule_tests(kb)
+    by_rule = _rule_tests(kb)
     intern = shared.test
     decided = {}
     for firing in firings:
-        found = rule_tests.get(firing.rule)
+        found = by_rule.get(firing.rule)
         if found is not None:
             source = facts.get(found[2])
             if source is not None and source.fact_id == firing.fact:
