@@ -51,19 +51,22 @@ def add_routes(pages, render, lang_for, service, registry: Path | None) -> None:
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang" and v]
         return urlencode([("lang", lang), *kept])
 
+    def refusal(request: Request, w, status: int, message: str) -> HTMLResponse:
+        """The dashboard's page when it has no figures to show: no registry, a bad filter, a
+        registry that cannot be read."""
+        return render(request, "message.html", w, status, title=w("dashboard.title"), message=message)
+
     @pages.get("/dashboard", response_class=HTMLResponse)
     async def dashboard_page(request: Request, account: Account = Depends(need(*READERS))):
         w = service.words(lang_for(request))
         if index is None:
-            return render(request, "message.html", w, 404, title=w("dashboard.title"),
-                          message=w("dashboard.no_registry"))
+            return refusal(request, w, 404, w("dashboard.no_registry"))
         try:
             data, editions = await figures_of(request)
         except dashboard.FilterError as exc:
-            return render(request, "message.html", w, 400, title=w("dashboard.title"),
-                          message=w("dashboard.bad_filter", error=exc.words(w.cat)))
+            return refusal(request, w, 400, w("dashboard.bad_filter", error=exc.words(w.cat)))
         except PnmanError as exc:
-            return render(request, "message.html", w, 500, title=w("dashboard.title"), message=exc.render(w.cat))
+            return refusal(request, w, 500, exc.render(w.cat))
         return render(request, "dashboard.html", w,
                       **page_context(data, w, SIZE_CODES, editions, query_of(request, w.lang)))
 
@@ -83,13 +86,11 @@ def add_routes(pages, render, lang_for, service, registry: Path | None) -> None:
     async def dashboard_xlsx(request: Request, account: Account = Depends(need(*READERS))):
         w = service.words(lang_for(request))
         if index is None:
-            return render(request, "message.html", w, 404, title=w("dashboard.title"),
-                          message=w("dashboard.no_registry"))
+            return refusal(request, w, 404, w("dashboard.no_registry"))
         try:
             filters, _ = filters_of(request)
         except dashboard.FilterError as exc:
-            return render(request, "message.html", w, 400, title=w("dashboard.title"),
-                          message=w("dashboard.bad_filter", error=exc.words(w.cat)))
+            return refusal(request, w, 400, w("dashboard.bad_filter", error=exc.words(w.cat)))
 
         def build() -> bytes:
             with tempfile.TemporaryFile() as spool:
