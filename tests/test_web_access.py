@@ -171,3 +171,38 @@ def test_a_keyboard_only_interview_needs_at_most_two_tabs_a_question(browser, se
     page.wait_for_selector("ol.plan")
     assert questions >= 5 and tabs <= 2 * questions, (tabs, questions)
     page.close()
+
+
+def _finished_by_api(base: str, lang: str, profile: dict) -> str:
+    """An interview answered from a profile through the JSON API: its session id."""
+    import httpx2 as httpx
+    body = httpx.post(base + "/api/interviews", json={"lang": lang}).json()
+    session, step = body["id"], body["next"]
+    while step:
+        body = httpx.post(f"{base}/api/interviews/{session}/answers",
+                          json={"key": step["key"], "value": profile.get(step["key"])}).json()
+        step = body["next"]
+    return session
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
+def test_the_result_and_report_of_every_example_fit_a_phone(browser, server, tmp_path, lang):
+    """The result page and the HTML report (as a phone opens the saved file) of every shipped
+    example: the widest budget ranges (fiche 27's « 250.000 دج خارج الرسوم – 2.300.000 دج خارج
+    الرسوم ») wrap between their two amounts, a budget table's long words break."""
+    import yaml
+
+    from pnman.interview.cli.main import main
+    page = browser.new_page(viewport={"width": 390, "height": 850})
+    wide = {}
+    for example in sorted((ROOT / "examples").glob("*.yaml")):
+        out = tmp_path / f"{example.stem}-{lang}.html"
+        assert main(["assess", str(example), "--format", "html", "--lang", lang, "-o", str(out)]) in (0, None)
+        session = _finished_by_api(server, lang, yaml.safe_load(example.read_text(encoding="utf-8")))
+        for name, url in (("report", out.as_uri()), ("result", f"{server}/i/{session}/result")):
+            page.goto(url)
+            overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                wide[f"{example.stem} {name}"] = overflow
+    page.close()
+    assert wide == {}
