@@ -669,3 +669,14 @@ def test_help_documents_resume_and_the_separators(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "--resume" in text and "OUTPUT.partial" in text and "OUTPUT.lock" in text
     assert "with ';' in a ','-separated file" in text and "with ',' in a ';'-separated file" in text
+
+
+@pytest.mark.parametrize("lang, words", [("en", "line longer than"), ("fr", "ligne de plus de"), ("ar", "سطر يتجاوز")])
+def test_an_over_long_jsonl_row_is_refused_in_the_readers_language(capsys, tmp_path, monkeypatch, lang, words):
+    source = tmp_path / "p.jsonl"
+    source.write_text('{"name": "' + "x" * 1_500_000 + '", "employees": 3}\n', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    monkeypatch.setenv("PNMAN_LANG", lang)
+    assert run(capsys, "batch", str(source), "-o", str(out))[0] == 0
+    (line,) = lines_of(out)
+    assert line["row"] == 1 and line["error"].startswith(words), line["error"]

@@ -157,7 +157,7 @@ class Source:
                 if len(line) > MAX_LINE and not line.endswith(b"\n"):
                     while (more := handle.readline(1 << 16)) and not more.endswith(b"\n"):
                         pass
-                    yield number, f"line longer than {MAX_LINE // 1000} kB"
+                    yield number, Phrase("batch.row_too_long", limit=MAX_LINE // 1000)
                     continue
                 if number == 1 and line.startswith(BOM):
                     line = line[3:]
