@@ -6,7 +6,9 @@ A plain string is still taken (a message nobody reads but a developer: a broken 
 base)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+TYPE_CHECKING = False       # annotations only: typing is not loaded by `pnman --help`
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 
 class Phrase:

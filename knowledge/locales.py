@@ -18,7 +18,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+TYPE_CHECKING = False       # typing's import is a tenth of `pnman --help`'s own start-up: annotations only
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 from .errors import KnowledgeError, install_english
 
@@ -151,12 +153,14 @@ CACHE_VARIABLE = "PNMAN_CACHE"          # a folder for the parsed catalogues; "o
 def _entries(path: Path) -> dict[str, Any]:
     """A catalogue's flattened entries. Parsing its YAML costs more than all the rest of
     `pnman --help` (issue 23), so the parsed entries are kept, as Python keeps bytecode, in a
-    `marshal` file named by a hash of the YAML's bytes: an edited catalogue is parsed again,
-    a damaged or unwritable cache only costs the parse."""
-    import hashlib
+    `marshal` file named by checksums of the YAML's bytes: an edited catalogue is parsed again,
+    a damaged or unwritable cache only costs the parse. CRC-32 and Adler-32 with the length
+    (zlib, loaded anyway by argparse's help): no adversary writes our catalogues, and
+    hashlib's OpenSSL would cost a tenth of `pnman --help`."""
     import marshal
+    import zlib
     raw = path.read_bytes()
-    name = f"{path.stem}.{hashlib.blake2b(raw, digest_size=12).hexdigest()}.marshal"
+    name = f"{path.stem}.{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}{len(raw):x}.marshal"
     folders = _cache_folders(path)
     for folder in folders:
         try:

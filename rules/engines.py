@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from pnman.knowledge.errors import InputError, Phrase
 
-if TYPE_CHECKING:       # not at run time: `pnman --version` names the engine without the schema
+TYPE_CHECKING = False
+if TYPE_CHECKING:       # not at run time: `pnman --version` names the engine without the schema (nor typing)
     from pnman.knowledge.loader import Knowledge
 
 ENGINES = ("durable", "clips")

@@ -4,8 +4,6 @@ What an operator types on the server; each change is also written to the account
 as the server's sign-ins are (the client address of a command is « cli »)."""
 from __future__ import annotations
 
-import getpass
-import json
 import sys
 
 from pnman.knowledge.errors import InputError, Phrase
@@ -37,6 +35,7 @@ def add_users_parser(sub) -> None:
 
 
 def _operator() -> str:
+    import getpass
     try:
         return f"{CLI}:{getpass.getuser()}"
     except (KeyError, OSError):
@@ -44,6 +43,8 @@ def _operator() -> str:
 
 
 def cmd_users(args) -> int:
+    import json     # here, not at the top: `pnman --help` builds this parser and never lists accounts
+
     from ..accounts.passwords import read_password
     from ..accounts.store import AccountStore, default_path
     store = AccountStore(default_path(args.accounts))
