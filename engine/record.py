@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 from functools import lru_cache
+from operator import attrgetter, itemgetter
 from typing import Any, Mapping
 
 import orjson
@@ -187,11 +188,10 @@ def _sha256(data: bytes) -> str:
 # objects whose id() keys it, so an id in a key cannot be reused while the key is there.
 ENTRIES_KEPT = 8_192
 SERIALISED_KEPT = 256
-_CONDITIONS: dict[int, tuple] = {}     # id(condition outcome) -> (outcome, entry, JSON)
-_REASONS: dict[tuple, tuple] = {}      # (id(condition outcome), values read) -> (outcome, reason, JSON)
+# A condition outcome's line and fixed reason, and a status's entry parts, live in their memo.
+_REASONS: dict[tuple, tuple] = {}      # (id(condition outcome), values shown) -> (reason, JSON, outcome)
 _STATUS_PARTS: dict[tuple, tuple] = {}  # (status rule, unknown facts) -> (origin, unknown facts, end of the JSON)
 _TRACE_ENTRIES: dict[tuple, tuple] = {}    # (id(kb), firing) -> (kb, entry, JSON)
-_FICHE_PARTS: dict[int, tuple] = {}        # id(fiche status) -> (status, what its entry takes from it alone)
 _SERIALISED: dict[int, tuple] = {}         # id(a record's part) -> (the part, its canonical JSON)
 
 
@@ -206,23 +206,31 @@ def _value_key(value: Any) -> tuple:
     return (value.__class__, tuple(value) if value.__class__ is list else value)
 
 
-def _new_condition(outcome: ConditionOutcome) -> tuple:
+def _new_condition(outcome: ConditionOutcome, evaluation: Evaluation, varying: dict) -> tuple:
+    """A condition outcome's line (entry, JSON) and its reason, kept with it: None when met,
+    (entry, JSON) when the reason shows no count or list (its values follow from the
+    outcome), else the outcome itself (the reason is looked up for each record)."""
     entry = condition_entry(outcome)
-    found = _room(_CONDITIONS, ENTRIES_KEPT)[id(outcome)] = (outcome, entry, _canonical_bytes(entry))
+    if outcome.outcome == "met":
+        kept = None
+    elif varying[outcome.condition.id]:
+        kept = outcome
+    else:
+        found = reason(outcome, evaluation)
+        kept = (found, _canonical_bytes(found))
+    found = outcome.memo["record"] = (entry, _canonical_bytes(entry), kept)
     return found
 
 
-def _shared_reason(outcome: ConditionOutcome, evaluation: Evaluation, varying: dict) -> tuple[dict, bytes]:
-    """A reason is its (shared) condition outcome and the values it shows: kept for both.
-    A yes/no value follows from its test's outcome (met, failed or unknown), so only the
-    other values (counts, lists) are part of the key (`varying`: by condition)."""
-    tests = varying[outcome.condition.id]
-    key = (id(outcome), *(_value_key(evaluation.actual(t)) for t in tests)) if tests else id(outcome)
+def _varying_reason(outcome: ConditionOutcome, evaluation: Evaluation, varying: dict) -> tuple[dict, bytes]:
+    """A reason that shows counts or lists: kept for its (shared) condition outcome and the
+    values it shows (`varying`: by condition, the tests whose values its outcome does not tell)."""
+    key = (id(outcome), *(_value_key(evaluation.actual(t)) for t in varying[outcome.condition.id]))
     found = _REASONS.get(key)
     if found is None:
         entry = reason(outcome, evaluation)
-        found = _room(_REASONS, ENTRIES_KEPT)[key] = (outcome, entry, _canonical_bytes(entry))
-    return found[1], found[2]
+        found = _room(_REASONS, ENTRIES_KEPT)[key] = (entry, _canonical_bytes(entry), outcome)
+    return found
 
 
 @lru_cache(maxsize=4)
@@ -235,37 +243,50 @@ def _varying_tests(kb: Knowledge) -> dict[str, tuple]:
 def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: dict) -> tuple[dict, bytes]:
     """The fiche's entry, made of kept condition lines and reasons, and its canonical JSON
     assembled from theirs (keys in sorted order, as orjson's OPT_SORT_KEYS writes them).
-    What depends on the (shared) status alone is kept with it; only the reasons, which
-    show the values read, are looked up for each record."""
-    parts = _FICHE_PARTS.get(id(status))
-    if parts is None or parts[0] is not status:
-        parts = _new_fiche_parts(status)
-    _, conditions, start, pending, origin, unknown, end = parts
+    What depends on the (shared) status alone is kept with it (its memo): the whole entry
+    when none of its reasons shows a count or a list; otherwise only those reasons are
+    looked up for each record."""
+    parts = status.memo.get("record")
+    if parts is None:
+        parts = status.memo["record"] = _new_fiche_parts(status, evaluation, varying)
+    if parts.__class__ is tuple:
+        return parts                            # (entry, JSON): the same for every record
+    conditions, start, kept, origin, unknown, end = parts
     reasons, reasons_json = [], []
-    for outcome in pending:
-        entry, data = _shared_reason(outcome, evaluation, varying)
-        reasons.append(entry)
-        reasons_json.append(data)
+    for found in kept:
+        if found.__class__ is ConditionOutcome:         # a reason that shows a count or a list
+            found = _varying_reason(found, evaluation, varying)
+        reasons.append(found[0])
+        reasons_json.append(found[1])
     entry = {"fiche": status.fiche, "status": status.status, "rule": status.rule, "rule_origin": origin,
              "reasons": reasons, "unknown_facts": unknown, "conditions": conditions}
     return entry, b"".join((start, b",".join(reasons_json), end))
 
 
-def _new_fiche_parts(status: FicheStatus) -> tuple:
-    """(status, its condition lines, its JSON up to the reasons, the outcomes its reasons
-    tell, rule origin, unknown facts, its JSON after the reasons)."""
-    conditions, conditions_json = [], []
-    for outcome in status.conditions:
-        found = _CONDITIONS.get(id(outcome)) or _new_condition(outcome)
-        conditions.append(found[1])
-        conditions_json.append(found[2])
+_memo, _kept_lines = attrgetter("memo"), itemgetter("record")
+_line, _line_json, _reason = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+def _new_fiche_parts(status: FicheStatus, evaluation: Evaluation, varying: dict):
+    """A status met for the first time: its condition lines and fixed reasons, kept with each
+    condition outcome, joined once; the whole (entry, JSON) when no reason varies between
+    records, else a list (lines, JSON start, reasons, origin, unknown facts, JSON end) where
+    a varying reason is its condition outcome."""
+    try:
+        lines = list(map(_kept_lines, map(_memo, status.conditions)))
+    except KeyError:
+        lines = [outcome.memo.get("record") or _new_condition(outcome, evaluation, varying) for outcome in status.conditions]
+    conditions = list(map(_line, lines))
     key = (status.rule, status.unknown_facts)
     origin, unknown, end = _STATUS_PARTS.get(key) or _new_status_parts(key, status)
-    start = b"".join((b'{"conditions":[', b",".join(conditions_json), b'],"fiche":', b"%d" % status.fiche,
-                      b',"reasons":['))
-    pending = tuple(outcome for outcome in status.conditions if outcome.outcome != "met")
-    parts = _room(_FICHE_PARTS, ENTRIES_KEPT)[id(status)] = (status, conditions, start, pending, origin, unknown, end)
-    return parts
+    start = b"".join((b'{"conditions":[', b",".join(map(_line_json, lines)), b'],"fiche":',
+                      b"%d" % status.fiche, b',"reasons":['))
+    kept = [found for found in map(_reason, lines) if found is not None]
+    if ConditionOutcome in map(type, kept):
+        return [conditions, start, kept, origin, unknown, end]
+    entry = {"fiche": status.fiche, "status": status.status, "rule": status.rule, "rule_origin": origin,
+             "reasons": list(map(_line, kept)), "unknown_facts": unknown, "conditions": conditions}
+    return entry, b"".join((start, b",".join(map(_line_json, kept)), end))
 
 
 def _new_status_parts(key: tuple, status: FicheStatus) -> tuple:
@@ -278,7 +299,7 @@ def _new_status_parts(key: tuple, status: FicheStatus) -> tuple:
 
 
 def _shared_trace_entry(firing, kb: Knowledge) -> tuple[dict, bytes]:
-    key = (id(kb), firing.rule, firing.fact, firing.derived, firing.suppressed)
+    key = (id(kb), firing)        # a Firing is a tuple of its four fields
     found = _TRACE_ENTRIES.get(key)
     if found is None:
         entry = _trace_entry(firing, kb)

@@ -6,24 +6,23 @@ by one piece of code: the engines only decide which rule matches which fact.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pnman.knowledge.loader import Knowledge
 
 from . import compile as rules_compile
 
 
-@dataclass(frozen=True)
-class Firing:
+class Firing(NamedTuple):
     """One rule firing: which rule, which fact it matched, what it derived.
 
     `suppressed` marks an implication that fired onto a fact the profile states: the
-    stated value wins, nothing is asserted, so nothing chains from the losing value."""
+    stated value wins, nothing is asserted, so nothing chains from the losing value.
+    A light tuple: a session makes some fifty of them."""
     rule: str
     fact: str
     derived: str | None = None
     suppressed: bool = False
-
 
 
 class Actions:

@@ -13,23 +13,14 @@ rules engine (rules/evaluate.evaluate).
 from __future__ import annotations
 
 from collections import deque
-from typing import NamedTuple
 from functools import lru_cache
 from typing import Any, Callable
 
 from pnman.knowledge.conditions import Test
 from pnman.knowledge.loader import Knowledge
 
+from .actions import Firing
 from .compile import fact_name, implied_fact_id, outcome_rule
-
-
-class Fired(NamedTuple):
-    """A firing as the engine's `Firing` records it (rule, matched fact, derived fact,
-    suppressed), as a light tuple: a trial makes some sixty of them."""
-    rule: str
-    fact: str
-    derived: str | None = None
-    suppressed: bool = False
 
 
 def _predicate(test: Test) -> Callable[[Any], bool]:
@@ -60,13 +51,13 @@ def _rules(kb: Knowledge):
     return tests, implications
 
 
-def chain(facts: list[dict], kb: Knowledge) -> list[Fired]:
+def chain(facts: list[dict], kb: Knowledge) -> list[Firing]:
     """The firings of a session asserting `facts` (rules/evaluate.profile_facts): the same
-    set as the rules engine's, in an order of their own."""
+    set as the rules engine's (the same `Firing` tuples), in an order of their own."""
     tests, implications = _rules(kb)
     stated = {fact["name"] for fact in facts}
     derived: set[str] = set()
-    firings: list[Fired] = []
+    firings: list[Firing] = []
     queue = deque(facts)
     while queue:
         fact = queue.popleft()
@@ -76,12 +67,12 @@ def chain(facts: list[dict], kb: Knowledge) -> list[Fired]:
                 continue
             derived_id = implied_fact_id(target, rule_id)
             if target in stated:       # the profile's own value wins: recorded, nothing asserted
-                firings.append(Fired(rule_id, fact_id, derived_id, suppressed=True))
+                firings.append(Firing(rule_id, fact_id, derived_id, suppressed=True))
                 continue
-            firings.append(Fired(rule_id, fact_id, derived_id))
+            firings.append(Firing(rule_id, fact_id, derived_id))
             if derived_id not in derived:
                 derived.add(derived_id)
                 queue.append({"id": derived_id, "name": target, "value": conclusion})
         for met, met_rule, failed_rule in tests.get(name, ()):
-            firings.append(Fired(met_rule if met(value) else failed_rule, fact_id))
+            firings.append(Firing(met_rule if met(value) else failed_rule, fact_id))
     return firings

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from operator import itemgetter
-from typing import Any, Callable, Mapping
+from operator import attrgetter, itemgetter
+from typing import Any, Callable, Mapping, NamedTuple
 
 from pnman.knowledge.conditions import Condition, Test
 from pnman.knowledge.loader import Knowledge
@@ -28,9 +28,9 @@ from .engines import chosen, engine_for
 STATUSES = ("eligible", "conditional", "ineligible", "unknown")
 
 
-@dataclass(frozen=True)
-class FactValue:
-    """An effective fact value and where it comes from: the profile or an implication."""
+class FactValue(NamedTuple):
+    """An effective fact value and where it comes from: the profile or an implication
+    (a light tuple: an evaluation makes some fifty)."""
     value: Any
     source: str                 # "profile" or the implication rule id
     fact_id: str
@@ -63,8 +63,20 @@ class ConditionOutcome:
     condition: Condition
     outcome: str
     tests: tuple[TestOutcome, ...]
+    # What the layers above derive from this (shared) outcome alone and keep with it (the
+    # record's condition line and reason): never decision input.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
-    @cached_property     # outcomes are shared between evaluations: found once
+    @cached_property     # outcomes are shared between evaluations: each found once
+    def rank(self) -> int:
+        """How strongly this outcome bears on its fiche's status (_STATUS_ORDER's order; 0: met)."""
+        return _RANKS.get((self.condition.kind, self.outcome), 0)
+
+    @cached_property
+    def unknown_facts(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.test.fact for t in self.tests if t.outcome == "unknown"))
+
+    @cached_property
     def deciding(self) -> tuple[TestOutcome, ...]:
         """The tests that explain the outcome (the failing or unknown ones, or all when met)."""
         if self.outcome == "met":
@@ -80,6 +92,9 @@ class FicheStatus:
     conditions: tuple[ConditionOutcome, ...]
     # What makes the fiche ineligible, found once: statuses are shared by evaluations.
     excluded_by: tuple[ConditionOutcome, ...] = ()
+    # What the layers above derive from this (shared) status alone and keep with it, so it
+    # lives as long as the status does (the record's entry parts): never decision input.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def pending(self) -> tuple[ConditionOutcome, ...]:
@@ -87,12 +102,10 @@ class FicheStatus:
 
     @cached_property     # statuses are shared between evaluations: found once
     def unknown_facts(self) -> tuple[str, ...]:
-        facts = []
-        for c in self.conditions:
-            for t in c.tests:
-                if t.outcome == "unknown" and t.test.fact not in facts:
-                    facts.append(t.test.fact)
-        return tuple(facts)
+        found = list(filter(None, map(_unknown, self.conditions)))     # a met any_of's too
+        if len(found) < 2:
+            return found[0] if found else ()
+        return tuple(dict.fromkeys(fact for facts in found for fact in facts))
 
     def failing(self, kind: str | None = None) -> tuple[ConditionOutcome, ...]:
         if kind == "eligibility":
@@ -140,11 +153,12 @@ class _Shared:
     """
     LIMITS = {"tests": 4_096, "conditions": 20_000, "statuses": 20_000}
 
-    def __init__(self):
+    def __init__(self, kb: Knowledge):
         self.tests: dict[tuple, TestOutcome] = {}
-        self.conditions: dict[tuple, ConditionOutcome] = {}
+        self.conditions = _ConditionTables()
         self.statuses: dict[tuple, FicheStatus] = {}
         self.limits = dict(self.LIMITS)
+        self.layouts = {number: _FicheLayout.of(conditions, self.conditions) for number, conditions in kb.conditions.items()}
 
     def _room(self, table: dict, name: str) -> dict:
         if len(table) >= self.limits[name]:
@@ -165,33 +179,84 @@ class _Shared:
         key = (number, *map(id, read(tests)))
         found = self.statuses.get(key)
         if found is None:
-            found = self._room(self.statuses, "statuses")[key] = self._new_status(number, conditions, tests)
+            found = self._room(self.statuses, "statuses")[key] = self._new_status(number, tests)
         return found
 
-    def _new_status(self, number: int, conditions: tuple[Condition, ...], tests: dict[str, TestOutcome]) -> FicheStatus:
-        """A combination not seen before (most are, in a varied portfolio): the condition
-        outcomes looked up in one loop, and the status found on the way (fiche_status's rule)."""
-        table, room = self.conditions, self._room
-        outcomes = []
-        found = set()
-        for condition in conditions:
-            results = tuple(map(tests.__getitem__, condition.test_ids))
-            key = (condition.id, *map(id, results))
-            outcome = table.get(key)
-            if outcome is None:
-                outcome = room(table, "conditions")[key] = _condition_outcome(condition, results)
-            outcomes.append(outcome)
-            if outcome.outcome != "met":
-                found.add((condition.kind, outcome.outcome))
-        status = _status_of(found)
-        excluded_by = tuple(c for c in outcomes if c.outcome == "failed" and c.condition.kind == "eligibility") \
-            if ("eligibility", "failed") in found else ()
+    def _new_status(self, number: int, tests: dict[str, TestOutcome]) -> FicheStatus:
+        """A combination not seen before (most are, in a varied portfolio): each condition's
+        outcome found in its own table by its test's outcome, all in C (map), and the status
+        from the strongest of them (fiche_status's rule)."""
+        layout = self.layouts[number]
+        keys = list(map(id, layout.pick(tests)))
+        for position, read in layout.several:
+            keys[position] = tuple(map(id, read(tests)))
+        outcomes = list(map(dict.get, layout.tables, keys))
+        if not all(outcomes):
+            self._add_conditions(layout, keys, outcomes, tests)
+        strongest = max(map(_rank, outcomes))
+        status = _STATUS_BY_RANK[strongest]
+        excluded_by = tuple(c for c in outcomes if c.rank == _INELIGIBLE) if strongest == _INELIGIBLE else ()
         return FicheStatus(number, status, _STATUS_RULES[number, status], tuple(outcomes), excluded_by)
+
+    def _add_conditions(self, layout: _FicheLayout, keys: list, outcomes: list, tests: dict[str, TestOutcome]) -> None:
+        """The condition outcomes not met before, made and kept (`outcomes` filled in place)."""
+        tables = self.conditions
+        for position, found in enumerate(outcomes):
+            if found is None:
+                condition = layout.conditions[position]
+                outcome = outcomes[position] = _condition_outcome(condition, tuple(tests[t] for t in condition.test_ids))
+                if len(tables) >= self.limits["conditions"]:
+                    tables.clear()
+                tables.add(layout.tables[position], keys[position], outcome)
+
+
+class _ConditionTables:
+    """One table per condition of the guide, its outcomes by the ids of its tests' outcomes
+    (one test but for two conditions: the id alone), bounded together."""
+
+    def __init__(self):
+        self.tables: list[dict] = []
+        self.size = 0
+
+    def new(self) -> dict:
+        self.tables.append({})
+        return self.tables[-1]
+
+    def add(self, table: dict, key, outcome: ConditionOutcome) -> None:
+        table[key] = outcome
+        self.size += 1
+
+    def __len__(self) -> int:
+        return self.size
+
+    def clear(self) -> None:
+        for table in self.tables:
+            table.clear()
+        self.size = 0
+
+
+@dataclass(frozen=True)
+class _FicheLayout:
+    """How a fiche's condition outcomes are found: `pick` takes the outcome of each
+    condition's (first) test, in the conditions' order; `several` reads the whole tuple for
+    the few conditions with more than one test; `tables` are the conditions' own tables."""
+    conditions: tuple[Condition, ...]
+    pick: Callable[[dict], tuple]
+    several: tuple[tuple[int, Callable[[dict], tuple]], ...]
+    tables: tuple[dict, ...]
+
+    @classmethod
+    def of(cls, conditions: tuple[Condition, ...], tables: _ConditionTables) -> _FicheLayout:
+        first = [condition.test_ids[0] for condition in conditions]
+        pick = itemgetter(*first) if len(first) > 1 else (lambda tests, only=first[0]: (tests[only],))
+        several = tuple((position, itemgetter(*condition.test_ids)) for position, condition in enumerate(conditions)
+                        if len(condition.test_ids) > 1)
+        return cls(conditions, pick, several, tuple(tables.new() for _ in conditions))
 
 
 @lru_cache(maxsize=4)
 def _shared(kb: Knowledge) -> _Shared:
-    return _Shared()
+    return _Shared(kb)
 
 
 @lru_cache(maxsize=4)
@@ -306,6 +371,11 @@ def _condition_outcome(condition: Condition, results: tuple[TestOutcome, ...]) -
 _STATUS_ORDER = ((("eligibility", "failed"), "ineligible"), (("eligibility", "unknown"), "unknown"),
                  (("prerequisite", "failed"), "conditional"),   # whatever the unknown prerequisites are
                  (("prerequisite", "unknown"), "unknown"))
+# The same order as ranks: a condition outcome's rank, the status of each rank (0: all met).
+_RANKS = {pair: len(_STATUS_ORDER) - index for index, (pair, _) in enumerate(_STATUS_ORDER)}
+_STATUS_BY_RANK = ("eligible",) + tuple(status for _, status in reversed(_STATUS_ORDER))
+_INELIGIBLE = _RANKS["eligibility", "failed"]
+_rank, _unknown = attrgetter("rank"), attrgetter("unknown_facts")        # read in C (cached properties live in the instance's dict)
 
 
 def fiche_status(fiche: int, outcomes: tuple[ConditionOutcome, ...]) -> str:

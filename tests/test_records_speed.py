@@ -52,7 +52,7 @@ def test_the_kept_entries_stay_within_their_bound(monkeypatch):
     from bench.portfolio import profiles as portfolio
     monkeypatch.setattr(records, "ENTRIES_KEPT", 50)
     monkeypatch.setattr(records, "SERIALISED_KEPT", 12)
-    tables = {"_CONDITIONS": 50, "_REASONS": 50, "_STATUS_PARTS": 50, "_TRACE_ENTRIES": 50, "_FICHE_PARTS": 50,
+    tables = {"_REASONS": 50, "_STATUS_PARTS": 50, "_TRACE_ENTRIES": 50,
               "_SERIALISED": 12}
     for name in tables:
         getattr(records, name).clear()
