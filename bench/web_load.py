@@ -9,8 +9,8 @@ which measures the server's saturation rather than what people see. Prints the t
 server's CPU time beside the wall time (the machine is shared: CPU time is the steadier
 figure). The server runs in its own process, started and stopped here; the run is
 bounded both in interviews and in seconds. Then the same load on the baseline, in the same
-run: a server whose questioning runs its « what if » trials through the rules engine, as
-before rules/chaining.py (`--no-baseline` skips it).
+run: a server whose questioning runs each « what if » through the rules engine and plans it,
+as before rules/chaining.py and engine/plan_reads.py (`--no-baseline` skips it).
 """
 from __future__ import annotations
 
@@ -96,9 +96,12 @@ async def run(base: str, users: int, interviews: int, seconds: float, think: flo
 
 BASELINE_SERVER = """
 import sys
-from pnman.engine import questioning
+from pnman.engine import plan_reads, questioning
 from pnman.rules import evaluate
-questioning.evaluate_trial = evaluate.evaluate      # the baseline: every trial through the rules engine
+questioning.evaluate_trial = evaluate.evaluate      # the baseline: every trial through the rules engine,
+plan_reads.SignatureTree.find = lambda tree, evaluation: None       # planned in full,
+always_read = frozenset({("profile", "goals")})                      # and no question skipped untried
+questioning.changed_by = lambda kb: dict.fromkeys(kb.facts, always_read)
 from pnman.interview.cli.main import main
 sys.exit(main(["serve", "--port", sys.argv[1]]))
 """
@@ -116,7 +119,7 @@ def main() -> int:
     serve = [sys.executable, "-m", "pnman", "serve"] + (["--workers", str(args.workers)] if args.workers > 1 else [])
     code = load(args, serve + ["--port"], f"pnman ({args.workers} worker{'s' if args.workers > 1 else ''})")
     if code == 0 and not args.no_baseline:
-        code = load(args, [sys.executable, "-c", BASELINE_SERVER], "baseline (questioning's trials through the rules engine)")
+        code = load(args, [sys.executable, "-c", BASELINE_SERVER], "baseline (every trial through the rules engine, planned)")
     return code
 
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Mapping
 
 from pnman.knowledge.loader import Knowledge
-from pnman.rules.evaluate import Evaluation, evaluate_trial
+from pnman.rules.evaluate import Evaluation, evaluate, evaluate_trial
 
-from .facade import assess
+from .plan_reads import Read, Reading, SignatureTree, changed_by, signed
 from .planner import Plan, build_plan, requested_fiches
 from .record import canonical_json
 
@@ -43,11 +44,14 @@ class Outcome:
     plan: Plan
     signature: str
     relevant: tuple[int, ...]
+    reads: frozenset[Read] = frozenset()     # what the plan and the signature read (a status: its fiche)
 
 
 _OUTCOMES: OrderedDict[tuple, Outcome] = OrderedDict()
+_TRIALS: OrderedDict[tuple, str] = OrderedDict()
 _OUTCOMES_LOCK = threading.Lock()
 OUTCOMES_KEPT = 512
+TRIALS_KEPT = 4096
 
 
 def outcome(answers: Mapping[str, Any], kb: Knowledge, *, trial: bool = False) -> Outcome:
@@ -73,20 +77,48 @@ def outcome(answers: Mapping[str, Any], kb: Knowledge, *, trial: bool = False) -
 
 
 def _outcome(answers: Mapping[str, Any], kb: Knowledge, trial: bool = False) -> Outcome:
-    if trial:
-        evaluation = evaluate_trial(answers, kb)
-        plan = build_plan(evaluation, kb)
-    else:
-        assessment = assess(answers, kb)
-        evaluation, plan = assessment.evaluation, assessment.plan
-    relevant = {n for n, _ in requested_fiches(answers, kb)}
+    evaluation = evaluate_trial(answers, kb) if trial else evaluate(answers, kb)
+    reading = Reading(evaluation)
+    plan, signature, relevant = _signed(reading, kb)
+    _signatures(kb).add(reading.reads, signature)
+    return Outcome(evaluation, plan, signature, relevant, frozenset(read[:2] for read, _ in reading.reads))
+
+
+def _signed(reading: Reading, kb: Knowledge) -> tuple[Plan, str, tuple[int, ...]]:
+    """The plan of the evaluation `reading` reads, and the signature of the outcome: the
+    plan, its totals and the status of every fiche requested or planned."""
+    plan = build_plan(reading, kb)
+    relevant = {n for n, _ in requested_fiches(reading.profile, kb)}
     relevant.update(s.fiche for s in plan.steps if s.id.is_fiche)
     signature = canonical_json({
         "plan": plan.records(),
         "totals": plan.totals,
-        "statuses": {str(n): evaluation.status(n) for n in sorted(relevant)},
+        "statuses": {str(n): reading.status(n) for n in sorted(relevant)},
     })
-    return Outcome(evaluation, plan, signature, tuple(sorted(relevant)))
+    return plan, signature, tuple(sorted(relevant))
+
+
+@lru_cache(maxsize=4)
+def _signatures(kb: Knowledge) -> SignatureTree:
+    return SignatureTree()
+
+
+def trial_signature(answers: Mapping[str, Any], kb: Knowledge) -> str:
+    """The signature of a « what if »'s outcome (`outcome(answers, trial=True).signature`):
+    evaluated in plain Python, planned only when no outcome read the same before
+    (engine/plan_reads.py); kept for the last few thousand sets of answers."""
+    key = (kb.version, canonical_json(answers))
+    with _OUTCOMES_LOCK:
+        found = _TRIALS.get(key)
+        if found is not None:
+            _TRIALS.move_to_end(key)
+            return found
+    found = signed(evaluate_trial(answers, kb), lambda reading: _signed(reading, kb)[1], _signatures(kb))
+    with _OUTCOMES_LOCK:
+        _TRIALS[key] = found
+        while len(_TRIALS) > TRIALS_KEPT:
+            _TRIALS.popitem(last=False)
+    return found
 
 
 def relevant_facts(answers: Mapping[str, Any], kb: Knowledge) -> dict[str, int]:
@@ -139,11 +171,13 @@ def is_useful(key: str, answers: Mapping[str, Any], current: Outcome, kb: Knowle
                 return True
         if any(s.check_only and (s.fact == key or key in s.any_of) for s in current.plan.steps):
             return True
+        if current.reads.isdisjoint(changed_by(kb)[key]):
+            return False        # no answer to it can change anything the outcome was made from
     signatures = {current.signature} if key not in answers else set()
     for value in _alternatives(key, kb):
         trial = dict(answers)
         trial[key] = value
-        signatures.add(outcome(trial, kb, trial=True).signature)
+        signatures.add(trial_signature(trial, kb))
         if len(signatures) > 1:
             return True
     return False

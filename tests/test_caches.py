@@ -47,6 +47,20 @@ def test_the_questioning_keeps_a_bounded_number_of_outcomes(kb, monkeypatch):
     assert len(questioning._OUTCOMES) == 5
 
 
+def test_the_questioning_keeps_a_bounded_number_of_trials_and_status_views(kb, monkeypatch):
+    from pnman.engine import plan_reads
+    monkeypatch.setattr(questioning, "TRIALS_KEPT", 5)
+    monkeypatch.setattr(plan_reads, "VIEWS_KEPT", 3)
+    questioning._TRIALS.clear()
+    plan_reads._VIEWS.clear()
+    views = 0
+    for employees in range(10, 30):
+        questioning.trial_signature({"employees": employees, "goals": ["website"], "web_staff": employees % 2 == 0}, kb)
+        assert len(questioning._TRIALS) <= 5 and len(plan_reads._VIEWS) <= 3
+        views = max(views, len(plan_reads._VIEWS))
+    assert len(questioning._TRIALS) == 5 and views == 3
+
+
 def _lru_caches():
     """Every functools.lru_cache in pnman's modules (the web face's too)."""
     found = []
