@@ -405,3 +405,25 @@ def test_the_terminal_review_wraps_long_answers_and_never_cuts_them(monkeypatch)
     assert len(lines) > 1 and all(len(line) <= 80 for line in lines)
     assert " ".join(line.strip() for line in lines).replace("\u00a0", " ") == text
     assert not any(line.strip().startswith("?") for line in lines)
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_a_step_as_a_dict_is_the_dataclass_itself_and_a_copy(lang):
+    """Step.as_dict (written out for speed) gives dataclasses.asdict's fields in its order,
+    with copies the caller may change."""
+    from dataclasses import asdict
+    interview = Interview(KB, Words(lang, KB), MemoryState(lang=lang, answers={"employees": 20}, asked=["employees"]))
+    interview.answer("goals", ["website", "start_it"])
+    interview.answer("fiches", [])
+    steps = [interview.next(), interview.question("fiches"), interview.question("goals")]
+    interview.back()
+    steps.append(interview.next())          # the fiches again, its old answer as the default
+    assert any(step.help_citation for step in steps) and any(step.default for step in steps)
+    for step in steps:
+        shown = step.as_dict()
+        expected = asdict(step) | {"choices": [dict(c) for c in step.choices], "progress": dict(step.progress)}
+        assert shown == expected and list(shown) == list(expected)
+        for value in shown.values():
+            if isinstance(value, (list, dict)):
+                value.clear()
+        assert step.as_dict() == expected

@@ -9,7 +9,8 @@ checked before anything changes, and the session is saved after every change.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from pnman.engine.facade import assess
@@ -76,10 +77,16 @@ class Step:
     help_citation: dict | None = None     # the guide's sentence `help` words, when it is one (a page isolates its French)
 
     def as_dict(self) -> dict:
-        """JSON-ready: the contract's QUESTION object (§7) and our extra fields."""
-        return asdict(self) | {"choices": [dict(c) for c in self.choices], "progress": dict(self.progress)}
+        """JSON-ready: the contract's QUESTION object (§7) and our extra fields; copies, so
+        that what the caller changes is not the step's (dataclasses.asdict's deep copy of
+        every fiche's choice was a tenth of an answer's work)."""
+        found = {name: getattr(self, name) for name in _STEP_FIELDS}
+        found.update(choices=[dict(c) for c in self.choices], progress=dict(self.progress),
+                     default=copy.deepcopy(self.default), help_citation=copy.deepcopy(self.help_citation))
+        return found
 
 
+_STEP_FIELDS = tuple(f.name for f in fields(Step))
 _STALE = object()
 
 
