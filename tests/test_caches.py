@@ -102,3 +102,20 @@ def test_the_status_rule_names_stay_within_their_bound():
         assert names[number, "eligible"] == f"status.f{number}.eligible"
         assert len(names) <= 1_000
     assert names[9, "unknown"] == "status.f9.unknown"
+
+
+def test_the_worded_warnings_stay_within_their_bound_and_say_the_same(kb, varied, monkeypatch):
+    """Localising words each distinct warning once (interview/render/l10n.py): past its bound
+    the table is emptied, and every message is the one worded afresh, glued or not."""
+    from pnman.interview.render import l10n
+    monkeypatch.setattr(l10n, "WARNINGS_KEPT", 7)
+    words = l10n.Words("ar", kb)
+    glued = words.glued("\u00a0")
+    warnings = [w for p in varied for w in assess(p, kb).record(timestamp="t")["warnings"]]
+    assert len({(w["code"], w["fiche"], repr(w.get("figures"))) for w in warnings}) > 7
+    for warning in warnings:
+        for w in (words, glued):
+            afresh = l10n.Words("ar", kb).glued(w.glue)
+            assert w.warning(warning) == afresh.warning(warning)
+            assert len(w.__dict__["_warnings"]) <= 7
+    assert any(" " in w.warning(x) and "\u00a0" in glued.warning(x) for x in warnings for w in (words,))

@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from typing import Any, Iterable
 
+import orjson
 from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
@@ -21,6 +22,9 @@ from pnman.knowledge.locales import Catalogue, catalogue
 
 from .reasons import condition_words, describe_rule
 from .safe import plain
+
+
+WARNINGS_KEPT = 4096    # worded warnings a Words keeps (emptied when full: a miss only words it again)
 
 
 class Words:
@@ -228,9 +232,20 @@ class Words:
         return self.action(step["fact"])
 
     def warning(self, warning: dict) -> str:
-        code, figures = warning["code"], dict(warning.get("figures") or {})
-        fields = _warning_fields(self, code, figures)
-        return self(f"warnings.{code}", fiche=warning.get("fiche"), **fields)
+        """A plan warning in words: the same code, fiche and figures give the same sentence,
+        so each is worded once (a portfolio's companies share a few hundred warnings; the
+        wording was a fifth of localising a record)."""
+        code = warning["code"]
+        key = (self.glue, orjson.dumps([code, warning.get("fiche"), warning.get("figures")], option=orjson.OPT_SORT_KEYS))
+        worded = self.__dict__.setdefault("_warnings", {})     # glued() copies share it: the glue is in the key
+        message = worded.get(key)
+        if message is None:
+            fields = _warning_fields(self, code, dict(warning.get("figures") or {}))
+            message = self(f"warnings.{code}", fiche=warning.get("fiche"), **fields)
+            if len(worded) >= WARNINGS_KEPT:
+                worded.clear()
+            worded[key] = message
+        return message
 
     def finding(self, finding: dict) -> str:
         code, figures = finding["code"], dict(finding.get("figures") or {})
