@@ -56,8 +56,10 @@ def in_process_appends(folder: Path, count: int) -> None:
         store.save(localise(assessments[0].record(), words))
         cpu = wall = 0.0
         for start in range(1, count, chunk):
-            records = [localise(a.record(), words) for a in assessments[start:start + chunk]]
-            parts = [kept_parts(r) for r in records]
+            records, parts = [], []
+            for assessment in assessments[start:start + chunk]:     # parts kept as each is made, as batch does
+                records.append(localise(assessment.record(), words))
+                parts.append(kept_parts(records[-1]))
             sources = [{"portfolio": "sha256:" + "0" * 64, "row": start + n} for n in range(len(records))]
             started, clock = time.process_time(), time.perf_counter()
             store.save_many(records, sources=sources, parts=parts)

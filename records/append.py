@@ -79,6 +79,8 @@ def append(conn: sqlite3.Connection, path: Path, builders: list[Builder], *, pre
                 indexing(seq, entry_id, created_at, kind, payload)
             entries.append(Entry(seq, entry_id, created_at, kind, digest, head, payload))
             head = digest
+        if indexing is not None:
+            indexing.write()
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         rollback(conn)

@@ -17,6 +17,7 @@ and says how many entries it has not counted yet.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from typing import Any, Callable, Mapping
 
 import orjson
@@ -28,8 +29,8 @@ NO_SIZE = "-"                 # the size class of a company outside the guide's 
 BATCH = 500                   # entries indexed per transaction when catching up
 VERSION = 1                   # of what the tables hold: another version is made again, never read
 NAMES = ("index_state", "index_assessments", "index_fiche_status", "index_overrides")
-_UPSERT = ("INSERT INTO index_fiche_status VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (day, size_class, fiche, status, "
-           "planned) DO UPDATE SET companies = companies + 1")
+_UPSERT = ("INSERT INTO index_fiche_status VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, size_class, fiche, status, "
+           "planned) DO UPDATE SET companies = companies + excluded.companies")
 
 
 def step_entry(step: Mapping[str, Any]) -> list:
@@ -49,10 +50,26 @@ def indexed(conn: sqlite3.Connection) -> int | None:
     return state.get("seq", 0) if state.get("version") == VERSION else None
 
 
-def add(conn: sqlite3.Connection, seq: int, entry_id: str, created_at: str, kind: str, payload: Mapping) -> None:
-    """Index one entry (in the caller's transaction)."""
+class Companies(Counter):
+    """The companies the entries of one transaction add to each row of index_fiche_status,
+    written together by `write` (one upsert a row, not one a fiche of every entry: a batch
+    chunk's 64 assessments touch a few hundred rows, not 1,728)."""
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        if self:
+            conn.executemany(_UPSERT, [(*key, count) for key, count in self.items()])
+            self.clear()
+
+
+def add(conn: sqlite3.Connection, seq: int, entry_id: str, created_at: str, kind: str, payload: Mapping,
+        companies: Companies | None = None) -> None:
+    """Index one entry (in the caller's transaction); its companies per fiche and status are
+    added to `companies`, for the caller to write before its commit, or written now."""
     if kind == "assessment":
-        _assessment(conn, seq, entry_id, created_at, payload["record"])
+        counted = Companies() if companies is None else companies
+        _assessment(conn, seq, entry_id, created_at, payload["record"], counted)
+        if companies is None:
+            counted.write(conn)
     elif kind == "override":
         target = id_seq(str(payload.get("entry")))
         if target is not None:
@@ -69,7 +86,8 @@ def advance(conn: sqlite3.Connection, seq: int) -> None:
     conn.execute("UPDATE index_state SET value = ? WHERE key = 'seq'", (seq,))
 
 
-def _assessment(conn: sqlite3.Connection, seq: int, entry_id: str, created_at: str, record: Mapping) -> None:
+def _assessment(conn: sqlite3.Connection, seq: int, entry_id: str, created_at: str, record: Mapping,
+                companies: Companies) -> None:
     day = created_at[:10]
     size = record.get("size_class") or NO_SIZE
     steps = [step_entry(s) for s in record.get("plan", ()) if s["kind"] == "fiche"]
@@ -83,24 +101,33 @@ def _assessment(conn: sqlite3.Connection, seq: int, entry_id: str, created_at: s
                   record.get("edition") or "base", orjson.dumps(steps).decode(),
                   orjson.dumps({str(n): s for n, s in fiches}).decode(), investment["min"], investment["max"],
                   days["min"], days["max"]))
-    conn.executemany(_UPSERT, [(day, size, n, s, int(n in planned)) for n, s in fiches])
+    companies.update([(day, size, n, s, int(n in planned)) for n, s in fiches])
 
 
-def append_hook(conn: sqlite3.Connection) -> Callable[[int, str, str, str, Mapping], None] | None:
-    """For an append (under its lock): a function indexing each new entry when the index holds
-    every entry before it, or None when there is no index to keep. The state is written
-    with each entry, in the append's transaction."""
+class AppendHook:
+    """For an append (under its lock): `hook(seq, id, created_at, kind, payload)` indexes each
+    new entry when the index holds every entry before it; `hook.write()`, before the commit,
+    writes the companies the entries added. The state is written with each entry, all in
+    the append's transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, last: int):
+        self.conn, self.last = conn, last
+        self.companies = Companies()
+
+    def __call__(self, seq: int, entry_id: str, created_at: str, kind: str, payload: Mapping) -> None:
+        if self.last == seq - 1:
+            add(self.conn, seq, entry_id, created_at, kind, payload, self.companies)
+            advance(self.conn, seq)
+            self.last = seq
+
+    def write(self) -> None:
+        self.companies.write(self.conn)
+
+
+def append_hook(conn: sqlite3.Connection) -> AppendHook | None:
+    """The index's hook for an append, or None when there is no index to keep."""
     last = indexed(conn)
-    if last is None:
-        return None
-
-    def hook(seq: int, entry_id: str, created_at: str, kind: str, payload: Mapping) -> None:
-        nonlocal last
-        if last == seq - 1:
-            add(conn, seq, entry_id, created_at, kind, payload)
-            advance(conn, seq)
-            last = seq
-    return hook
+    return None if last is None else AppendHook(conn, last)
 
 
 def lag(conn: sqlite3.Connection) -> int:
@@ -139,8 +166,10 @@ def catch_up(conn: sqlite3.Connection, progress: Callable[[int, int], None] | No
         begin_immediate(conn)
         try:
             if indexed(conn) == start:      # else another process indexed them meanwhile: read again
+                companies = Companies()
                 for entry in parsed:
-                    add(conn, *entry)
+                    add(conn, *entry, companies)
+                companies.write(conn)
                 advance(conn, parsed[-1][0])
                 done += len(parsed)
             conn.execute("COMMIT")

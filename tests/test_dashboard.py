@@ -438,3 +438,24 @@ def test_axe_core_finds_no_wcag_violation_on_the_dashboard(registry, tmp_path):
         finally:
             browser.close()
     assert found == {key: [] for key in found} and len(found) == 6
+
+
+def test_the_companies_a_chunk_adds_at_once_are_those_a_rebuild_counts(registry, tmp_path):
+    """Each append writes the companies its entries add to each (day, size, fiche, status,
+    planned) row once (batch --record's chunks of 64 entries): the same table, row for row,
+    as indexing every entry again, one by one."""
+    import sqlite3
+
+    from pnman.records import figures_index
+    copy = tmp_path / "registry.sqlite3"
+    _copy(registry, copy)
+    conn = sqlite3.connect(copy, isolation_level=None)
+    try:
+        def table():
+            return sorted(conn.execute("SELECT * FROM index_fiche_status"))
+        kept = table()
+        assert sum(row[-1] for row in kept) == 60 * 27 and max(row[-1] for row in kept) > 1
+        assert figures_index.catch_up(conn, rebuild=True) == conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+        assert table() == kept
+    finally:
+        conn.close()
