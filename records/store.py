@@ -14,8 +14,11 @@ from dataclasses import dataclass
 import os
 from typing import Any, Mapping, Protocol, runtime_checkable
 
-from .registry import Registry
 from .schema import default_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:       # loaded at the first append: a face run without --record (a NullStore) never loads it
+    from .registry import Registry
 
 @dataclass(frozen=True)
 class StoredRef:
@@ -59,6 +62,7 @@ class RegistryStore:
     @property
     def registry(self) -> Registry:
         if self._registry is None or self._pid != os.getpid():
+            from .registry import Registry
             self._registry, self._pid = Registry(self.path, durable=self.durable), os.getpid()
         return self._registry
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Not YAML: the help is worded in the user's language, read from its catalogue.
 HEAVY = ("pydantic", "pnman.knowledge.loader", "pnman.rules.evaluate", "durable", "clips", "networkx",
@@ -57,3 +60,21 @@ def test_a_command_still_loads_what_it_needs(tmp_path):
     probe = PROBE.format(argv=["fiches", "--format", "json"], heavy=HEAVY)
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "pnman.knowledge.loader" in done.stdout.rsplit("LOADED", 1)[1]
+
+
+def test_a_run_without_record_loads_no_registry(tmp_path):
+    """`pnman batch` (and assess) without --record keep nothing: the registry's modules (SQLite
+    schema checks, chain, checkpoints, overrides, queries, the dashboard's index) stay unloaded."""
+    source = tmp_path / "p.jsonl"
+    source.write_text('{"employees": 12}\n', encoding="utf-8")
+    heavy = ("pnman.records.registry", "pnman.records.append", "pnman.records.checkpoints")
+    for argv in (["batch", str(source), "-o", str(tmp_path / "out.jsonl")],
+                 ["assess", str(ROOT / "examples" / "pme-industrielle.yaml"), "--format", "json"]):
+        done = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv, heavy=heavy)],
+                              capture_output=True, text=True, check=True)
+        assert done.stdout.rsplit("LOADED", 1)[1].split() == [], (argv, done.stdout[-300:])
+    with_record = ["batch", str(source), "-o", str(tmp_path / "rec.jsonl"), "--record", "--registry",
+                   str(tmp_path / "r.sqlite3")]
+    done = subprocess.run([sys.executable, "-c", PROBE.format(argv=with_record, heavy=heavy)],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.rsplit("LOADED", 1)[1].split() == sorted(heavy)     # the probe sees them: with --record, loaded

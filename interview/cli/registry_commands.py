@@ -22,10 +22,10 @@ from .output import emit
 def batch_store(args):
     """`pnman batch --record`: the store, checked before any row (None without --record). The
     main process closes it again: the workers are forked after, and each opens its own."""
-    from pnman.records.registry import Registry
     store = record_store(args)
     if getattr(store, "path", None) is None:
         return None
+    from pnman.records.registry import Registry
     Registry(store.path).close()    # a missing folder, a foreign or newer file: said before any row
     store.durable = False           # many appends: not one disk flush each (a power cut may lose the last ones)
     return store
