@@ -41,7 +41,8 @@ def _forced(status: FicheStatus, forced: str) -> FicheStatus:
         excluded = ()
     else:
         conditions, excluded = status.conditions, status.excluded_by
-    return FicheStatus(status.fiche, forced, f"override.f{status.fiche}.{forced}", conditions, excluded)
+    return FicheStatus(status.fiche, forced, f"override.f{status.fiche}.{forced}", conditions, excluded,
+                       status.unknown_facts)     # the same tests: the same facts unknown
 
 
 def overridden_evaluation(evaluation: Evaluation, statuses: Mapping[int, str]) -> Evaluation:

@@ -191,7 +191,6 @@ SERIALISED_KEPT = 256
 # A condition outcome's line and fixed reason, and a status's entry parts, live in their memo.
 _REASONS: dict[tuple, tuple] = {}      # (id(condition outcome), values shown) -> (reason, JSON, outcome)
 _STATUS_PARTS: dict[tuple, tuple] = {}  # (status rule, unknown facts) -> (origin, unknown facts, end of the JSON)
-_TRACE_ENTRIES: dict[tuple, tuple] = {}    # (id(kb), firing) -> (kb, entry, JSON)
 _SERIALISED: dict[int, tuple] = {}         # id(a record's part) -> (the part, its canonical JSON)
 
 
@@ -249,8 +248,9 @@ def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: di
     parts = status.memo.get("record")
     if parts is None:
         parts = status.memo["record"] = _new_fiche_parts(status, evaluation, varying)
-    if parts.__class__ is tuple:
-        return parts                            # (entry, JSON): the same for every record
+    if parts.__class__ is tuple:                # the same entry for every record; the JSON joined
+        entry, start, reasons_json, end = parts   # again (not kept: 20,000 statuses' JSON is 40 MB)
+        return entry, b"".join((start, reasons_json, end))
     conditions, start, kept, origin, unknown, end = parts
     reasons, reasons_json = [], []
     for found in kept:
@@ -269,8 +269,8 @@ _line, _line_json, _reason = itemgetter(0), itemgetter(1), itemgetter(2)
 
 def _new_fiche_parts(status: FicheStatus, evaluation: Evaluation, varying: dict):
     """A status met for the first time: its condition lines and fixed reasons, kept with each
-    condition outcome, joined once; the whole (entry, JSON) when no reason varies between
-    records, else a list (lines, JSON start, reasons, origin, unknown facts, JSON end) where
+    condition outcome, joined once; the whole entry (and its JSON's start, reasons and end)
+    when no reason varies between records, else a list (lines, JSON start, reasons, origin, unknown facts, JSON end) where
     a varying reason is its condition outcome."""
     try:
         lines = list(map(_kept_lines, map(_memo, status.conditions)))
@@ -286,7 +286,7 @@ def _new_fiche_parts(status: FicheStatus, evaluation: Evaluation, varying: dict)
         return [conditions, start, kept, origin, unknown, end]
     entry = {"fiche": status.fiche, "status": status.status, "rule": status.rule, "rule_origin": origin,
              "reasons": list(map(_line, kept)), "unknown_facts": unknown, "conditions": conditions}
-    return entry, b"".join((start, b",".join(map(_line_json, kept)), end))
+    return entry, start, b",".join(map(_line_json, kept)), end
 
 
 def _new_status_parts(key: tuple, status: FicheStatus) -> tuple:
@@ -298,13 +298,25 @@ def _new_status_parts(key: tuple, status: FicheStatus) -> tuple:
     return found
 
 
-def _shared_trace_entry(firing, kb: Knowledge) -> tuple[dict, bytes]:
-    key = (id(kb), firing)        # a Firing is a tuple of its four fields
-    found = _TRACE_ENTRIES.get(key)
-    if found is None:
-        entry = _trace_entry(firing, kb)
-        found = _room(_TRACE_ENTRIES, ENTRIES_KEPT)[key] = (kb, entry, _canonical_bytes(entry))
-    return found[1], found[2]
+class _TraceEntries(dict):
+    """One knowledge's trace entries by firing, (entry, JSON): a record's trace is one map()
+    over its firings; an entry is made on a miss, and the table emptied at its bound."""
+
+    def __init__(self, kb: Knowledge):
+        super().__init__()
+        self.kb = kb
+
+    def __missing__(self, firing) -> tuple[dict, bytes]:
+        if len(self) >= ENTRIES_KEPT:
+            self.clear()
+        entry = _trace_entry(firing, self.kb)
+        found = self[firing] = (entry, _canonical_bytes(entry))
+        return found
+
+
+@lru_cache(maxsize=4)
+def trace_entries(kb: Knowledge) -> _TraceEntries:
+    return _TraceEntries(kb)
 
 
 def _listed(parts: list[tuple[dict, bytes]]) -> tuple[list[dict], bytes]:
@@ -356,7 +368,8 @@ def build_record(evaluation: Evaluation, steps: tuple[PlanStep, ...], totals: di
     statuses = evaluation.statuses
     varying = _varying_tests(kb)
     fiches, fiches_json = _listed([_shared_fiche_entry(evaluation, statuses[n], varying) for n in sorted(statuses)])
-    entries, trace_json = _listed([_shared_trace_entry(firing, kb) for firing in evaluation.firings])
+    traced = list(map(trace_entries(kb).__getitem__, evaluation.firings))
+    entries, trace_json = list(map(_line, traced)), b"[" + b",".join(map(_line_json, traced)) + b"]"
     record = {
         "schema": SCHEMA,
         "knowledge_version": kb.version,

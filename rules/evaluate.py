@@ -90,8 +90,10 @@ class FicheStatus:
     status: str
     rule: str
     conditions: tuple[ConditionOutcome, ...]
-    # What makes the fiche ineligible, found once: statuses are shared by evaluations.
+    # What makes the fiche ineligible, and the facts still unknown in its conditions (a met
+    # any_of's too), found once: statuses are shared by evaluations.
     excluded_by: tuple[ConditionOutcome, ...] = ()
+    unknown_facts: tuple[str, ...] = ()
     # What the layers above derive from this (shared) status alone and keep with it, so it
     # lives as long as the status does (the record's entry parts): never decision input.
     memo: dict = field(default_factory=dict, compare=False, repr=False)
@@ -99,13 +101,6 @@ class FicheStatus:
     @property
     def pending(self) -> tuple[ConditionOutcome, ...]:
         return tuple(c for c in self.conditions if c.outcome != "met")
-
-    @cached_property     # statuses are shared between evaluations: found once
-    def unknown_facts(self) -> tuple[str, ...]:
-        found = list(filter(None, map(_unknown, self.conditions)))     # a met any_of's too
-        if len(found) < 2:
-            return found[0] if found else ()
-        return tuple(dict.fromkeys(fact for facts in found for fact in facts))
 
     def failing(self, kind: str | None = None) -> tuple[ConditionOutcome, ...]:
         if kind == "eligibility":
@@ -151,19 +146,33 @@ class _Shared:
     hold `id()`s of test outcomes, and the value of every key keeps those outcomes alive,
     so an id in a key cannot be reused by another object while the key exists.
     """
-    LIMITS = {"tests": 4_096, "conditions": 20_000, "statuses": 20_000}
+    # A status keeps its record entry's parts (~1.7 kB): 8,192 of them keep a batch worker's
+    # memory where it was with 20,000 bare statuses; a varied portfolio meets few statuses twice.
+    LIMITS = {"tests": 4_096, "firings": 4_096, "conditions": 20_000, "statuses": 8_192}
 
     def __init__(self, kb: Knowledge):
+        self.limits = dict(self.LIMITS)
         self.tests: dict[tuple, TestOutcome] = {}
+        self.firings: dict[Firing, tuple[TestOutcome, str]] = {}    # a test rule's firing -> (outcome, fact read)
+        self.unknown = {test.id: self.test(test, "unknown", None, None) for test in kb.tests()}   # kept: never emptied
+        self.tested_facts = tuple(fact_name(test) for test in kb.tests())      # one per test
         self.conditions = _ConditionTables()
         self.statuses: dict[tuple, FicheStatus] = {}
-        self.limits = dict(self.LIMITS)
         self.layouts = {number: _FicheLayout.of(conditions, self.conditions) for number, conditions in kb.conditions.items()}
 
     def _room(self, table: dict, name: str) -> dict:
         if len(table) >= self.limits[name]:
             table.clear()
         return table
+
+    def firing(self, kb: Knowledge, firing: Firing) -> tuple[TestOutcome, str] | None:
+        """A test rule's firing as (its test's outcome, the fact it read); None for an implication's."""
+        found = _rule_tests(kb).get(firing.rule)
+        if found is None:
+            return None
+        test, outcome, name = found
+        kept = self._room(self.firings, "firings")[firing] = (self.test(test, outcome, firing.rule, firing.fact), name)
+        return kept
 
     def test(self, test: Test, outcome: str, rule, fact_id) -> TestOutcome:
         key = (test.id, outcome, fact_id)
@@ -196,7 +205,8 @@ class _Shared:
         strongest = max(map(_rank, outcomes))
         status = _STATUS_BY_RANK[strongest]
         excluded_by = tuple(c for c in outcomes if c.rank == _INELIGIBLE) if strongest == _INELIGIBLE else ()
-        return FicheStatus(number, status, _STATUS_RULES[number, status], tuple(outcomes), excluded_by)
+        return FicheStatus(number, status, _STATUS_RULES[number, status], tuple(outcomes), excluded_by,
+                           unknown_facts(outcomes))
 
     def _add_conditions(self, layout: _FicheLayout, keys: list, outcomes: list, tests: dict[str, TestOutcome]) -> None:
         """The condition outcomes not met before, made and kept (`outcomes` filled in place)."""
@@ -334,26 +344,32 @@ def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[
                    shared: _Shared) -> dict[str, TestOutcome]:
     """Each test's outcome: decided by the test rule that fired on the fact in force (an
     implied value the profile overrides fires too, and decides nothing); unknown when the
-    fact is. Read from the firings, a few dozen, rather than by looking each of the
-    guide's tests up among them."""
-    by_rule = _rule_tests(kb)
-    intern = shared.test
+    fact is. Read from the firings, a few dozen, each found once as its test's outcome."""
+    by_firing = shared.firings
     decided = {}
     for firing in firings:
-        found = by_rule.get(firing.rule)
-        if found is not None:
-            source = facts.get(found[2])
-            if source is not None and source.fact_id == firing.fact:
-                decided[found[0].id] = intern(found[0], found[1], firing.rule, firing.fact)
-    outcomes = {}
-    for test, name, _, _ in _test_rules(kb):
-        outcome = decided.get(test.id)
-        if outcome is None:
-            if name in facts:  # pragma: no cover - every known fact fires one of the two rules
-                raise RuntimeError(f"no rule decided {test.id} for {facts[name].fact_id}")
-            outcome = intern(test, "unknown", None, None)
-        outcomes[test.id] = outcome
+        found = by_firing.get(firing)
+        if found is None:
+            found = shared.firing(kb, firing)
+            if found is None:
+                continue        # an implication's firing
+        source = facts.get(found[1])
+        if source is not None and source.fact_id == firing.fact:
+            decided[found[0].test.id] = found[0]
+    outcomes = shared.unknown.copy()
+    outcomes.update(decided)
+    if len(decided) != sum(map(facts.__contains__, shared.tested_facts)):   # pragma: no cover
+        missing = [test.id for test, name, _, _ in _test_rules(kb) if name in facts and test.id not in decided]
+        raise RuntimeError(f"no rule decided {missing}: every known fact fires one of its tests' two rules")
     return outcomes
+
+
+def unknown_facts(outcomes) -> tuple[str, ...]:
+    """The facts still unknown in these condition outcomes, each once, in order."""
+    found = list(filter(None, map(_unknown, outcomes)))
+    if len(found) < 2:
+        return found[0] if found else ()
+    return tuple(dict.fromkeys(fact for facts in found for fact in facts))
 
 
 def _condition_outcome(condition: Condition, results: tuple[TestOutcome, ...]) -> ConditionOutcome:

@@ -24,7 +24,7 @@ def varied(kb):
 def test_the_shared_outcome_tables_stay_within_their_limits(kb, varied, monkeypatch):
     expected = [assess(p, kb).record(timestamp="t")["decision_digest"] for p in varied]
     shared = evaluation._shared(kb)
-    limits = {"tests": 40, "conditions": 60, "statuses": 30}
+    limits = {"tests": 40, "firings": 50, "conditions": 60, "statuses": 30}
     monkeypatch.setattr(shared, "limits", limits)
     for table in limits:
         getattr(shared, table).clear()
