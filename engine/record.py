@@ -10,10 +10,11 @@ those fields and the digest leaves them out, so the French and the English recor
 one profile share it.
 
 Making records is the batch's and the web's hot path, so what records have in common is
-made once: a condition's line and a reason are kept for their (shared) condition outcome
-and the counts or lists they show, a trace entry for its firing, each with its canonical
-JSON; a fiche entry's JSON, the digest and the record hash are assembled from those
-serialised parts (the same bytes as serialising the whole record).
+made once: a condition's line and its reason are kept with their (shared) condition
+outcome (its `memo`), a reason that shows counts or lists for the outcome and those
+values, a fiche entry's parts with its (shared) status, a trace entry for its firing,
+each with its canonical JSON; a fiche entry's JSON, the digest and the record hash are
+assembled from those serialised parts (the same bytes as serialising the whole record).
 Entries are thus shared between records: a record is a value, never edited in place —
 copy it (copy.deepcopy) to change it. `decision_digest` and `record_hash` themselves
 serialise everything afresh: audit reads records from files and trusts nothing kept.
@@ -186,6 +187,7 @@ def _sha256(data: bytes) -> str:
 # -- the parts records share -------------------------------------------------------------
 # Bounded tables (emptied when full; a miss only costs the work again). A table holds the
 # objects whose id() keys it, so an id in a key cannot be reused while the key is there.
+# What is kept in a memo lives as long as its outcome or status: the rules' tables bound it.
 ENTRIES_KEPT = 8_192
 SERIALISED_KEPT = 256
 # A condition outcome's line and fixed reason, and a status's entry parts, live in their memo.
