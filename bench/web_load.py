@@ -100,8 +100,7 @@ from pnman.engine import plan_reads, questioning
 from pnman.rules import evaluate
 questioning.evaluate_trial = evaluate.evaluate      # the baseline: every trial through the rules engine,
 plan_reads.SignatureTree.find = lambda tree, evaluation: None       # planned in full,
-always_read = frozenset({("profile", "goals")})                      # and no question skipped untried
-questioning.changed_by = lambda kb: dict.fromkeys(kb.facts, always_read)
+questioning.cannot_change = lambda key, reads, evaluation, kb: False  # and no question skipped untried
 from pnman.interview.cli.main import main
 sys.exit(main(["serve", "--port", sys.argv[1]]))
 """

@@ -12,18 +12,23 @@ tree doing the same reads; when it reaches a leaf its signature is that leaf's, 
 What is read of a fiche's status is noted piece by piece (its status, its rule, what its
 conditions that are not met say): an ineligible fiche the plan only tests for use, or a
 fiche whose answered condition is met either way, reads alike.
+
+And before any trial: `cannot_change` tells from the knowledge alone (which facts an answer
+reaches through the implications, which fiches cite them) that no answer to a question can
+change what the current outcome read, so that question needs no « what if » at all.
 """
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from pnman.knowledge.loader import Knowledge
 from pnman.rules.compile import fact_name
 from pnman.rules.evaluate import Evaluation, FicheStatus
 
-Read = tuple    # ("profile", key) | ("size",) | ("fact", name) | ("status", fiche, what is read of it)
+Read = tuple    # ("profile", key) | ("size",) | ("fact", name) | ("status", fiche, "status" | "rule" | …)
 
 
 class Reading:
@@ -104,18 +109,15 @@ class _StatusReading:
         return self._status.conditions
 
     def failing(self, kind: str | None = None):
-        return self._noted(("failing", kind), self._status.failing(kind))
+        """Not noted, as contradictions: the failing conditions are only named by warnings."""
+        return self._status.failing(kind)
 
 
 def _read(evaluation: Evaluation, read: Read) -> Any:
     kind = read[0]
     if kind == "status":
         status, what = evaluation.statuses[read[1]], read[2]
-        if what == "conditions":
-            return status
-        if what.__class__ is tuple:         # ("failing", kind)
-            return status.failing(what[1])
-        return getattr(status, what)
+        return status if what == "conditions" else getattr(status, what)
     if kind == "fact":
         return evaluation.fact(read[1])
     if kind == "profile":
@@ -125,13 +127,9 @@ def _read(evaluation: Evaluation, read: Read) -> Any:
 
 def _branch(read: Read, value: Any) -> Any:
     """The hashable key of a value read: a value by type and value (True is not 1), a list
-    as a tuple; of a status's conditions, what the planner reads of them (`conditions_view`);
-    of the conditions that fail, which ones."""
-    if read[0] == "status":
-        if read[2] == "conditions":
-            return conditions_view(value)
-        if read[2].__class__ is tuple:
-            return tuple(c.condition.id for c in value)
+    as a tuple; of a status's conditions, what the planner reads of them (`conditions_view`)."""
+    if read[0] == "status" and read[2] == "conditions":
+        return conditions_view(value)
     if isinstance(value, list):
         return (list, tuple(value))
     return (value.__class__, value)
@@ -219,12 +217,20 @@ def signed(evaluation: Evaluation, sign: Callable[[Reading], str], tree: Signatu
     return signature
 
 
+@dataclass(frozen=True)
+class Reach:
+    """What a change of one answer can reach: the facts (the answer's own and what the
+    knowledge's implications derive from it, transitively, whatever the values), the
+    fiches whose conditions cite them, and the other reads it can change (those facts and
+    their tests' names, its own profile entry, the size class for the headcount)."""
+    facts: frozenset[str]
+    fiches: frozenset[int]
+    reads: frozenset[Read]
+
+
 @lru_cache(maxsize=4)
-def changed_by(kb: Knowledge) -> dict[str, frozenset[Read]]:
-    """For each fact, the reads whose value a change of its answer may change: the fact, the
-    facts the knowledge's implications derive from it (transitively, whatever the values),
-    the tests of those facts' and the statuses of the fiches whose conditions cite them;
-    its own profile entry; the size class, for the headcount it is computed from."""
+def reaches(kb: Knowledge) -> dict[str, Reach]:
+    """Each fact's Reach, made once per knowledge."""
     follows: dict[str, set[str]] = {}
     for rule in kb.implications:
         follows.setdefault(rule.premise[0], set()).add(rule.conclusion[0])
@@ -245,12 +251,33 @@ def changed_by(kb: Knowledge) -> dict[str, frozenset[Read]]:
             if fact not in reached:
                 reached.add(fact)
                 todo.extend(follows.get(fact, ()))
-        reads: set[Read] = {("profile", key)}
+        reads: set[Read] = {("profile", key)} | ({("size",)} if key in sized else set())
+        fiches: set[int] = set()
         for fact in reached:
             reads.add(("fact", fact))
             reads.update(("fact", name) for name in tested.get(fact, ()))
-            reads.update(("status", number) for number in citing.get(fact, ()))
-        if key in sized:
-            reads.add(("size",))
-        found[key] = frozenset(reads)
+            fiches.update(citing.get(fact, ()))
+        found[key] = Reach(frozenset(reached), frozenset(fiches), frozenset(reads))
     return found
+
+
+def cannot_change(key: str, reads: Iterable[Read], evaluation: Evaluation, kb: Knowledge) -> bool:
+    """True when no answer to `key` can change any of `reads` of `evaluation` (so no « what
+    if » of it can change an outcome made from those reads). A fiche whose conditions cite
+    what the answer reaches keeps its ineligibility when a condition that excludes it cites
+    none of it."""
+    reach = reaches(kb)[key]
+    for read in reads:
+        if read[0] != "status":
+            if read in reach.reads:
+                return False
+        elif read[1] in reach.fiches and not _kept(evaluation.statuses[read[1]], read[2], reach.facts):
+            return False
+    return True
+
+
+def _kept(status: FicheStatus, what: str, reached: frozenset[str]) -> bool:
+    """Whether `what` is read of the status alike whatever the facts `reached` become."""
+    if what == "status" or what == "rule":
+        return status.status == "ineligible" and any(reached.isdisjoint(c.condition.facts) for c in status.excluded_by)
+    return False

@@ -27,7 +27,7 @@ from typing import Any, Mapping
 from pnman.knowledge.loader import Knowledge
 from pnman.rules.evaluate import Evaluation, evaluate, evaluate_trial
 
-from .plan_reads import Read, Reading, SignatureTree, changed_by, signed
+from .plan_reads import Read, Reading, SignatureTree, cannot_change, signed
 from .planner import Plan, build_plan, requested_fiches
 from .record import canonical_json
 
@@ -44,7 +44,7 @@ class Outcome:
     plan: Plan
     signature: str
     relevant: tuple[int, ...]
-    reads: frozenset[Read] = frozenset()     # what the plan and the signature read (a status: its fiche)
+    reads: frozenset[Read] = frozenset()     # what the plan and the signature read of the evaluation
 
 
 _OUTCOMES: OrderedDict[tuple, Outcome] = OrderedDict()
@@ -81,7 +81,7 @@ def _outcome(answers: Mapping[str, Any], kb: Knowledge, trial: bool = False) -> 
     reading = Reading(evaluation)
     plan, signature, relevant = _signed(reading, kb)
     _signatures(kb).add(reading.reads, signature)
-    return Outcome(evaluation, plan, signature, relevant, frozenset(read[:2] for read, _ in reading.reads))
+    return Outcome(evaluation, plan, signature, relevant, frozenset(read for read, _ in reading.reads))
 
 
 def _signed(reading: Reading, kb: Knowledge) -> tuple[Plan, str, tuple[int, ...]]:
@@ -171,7 +171,7 @@ def is_useful(key: str, answers: Mapping[str, Any], current: Outcome, kb: Knowle
                 return True
         if any(s.check_only and (s.fact == key or key in s.any_of) for s in current.plan.steps):
             return True
-        if current.reads.isdisjoint(changed_by(kb)[key]):
+        if cannot_change(key, current.reads, current.evaluation, kb):
             return False        # no answer to it can change anything the outcome was made from
     signatures = {current.signature} if key not in answers else set()
     for value in _alternatives(key, kb):
