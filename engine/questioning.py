@@ -27,6 +27,7 @@ from typing import Any, Mapping
 from pnman.knowledge.loader import Knowledge
 from pnman.rules.evaluate import Evaluation, evaluate, evaluate_trial
 
+from .facade import Assessment
 from .plan_reads import Read, Reading, SignatureTree, cannot_change, signed
 from .planner import Plan, build_plan, requested_fiches
 from .record import canonical_json
@@ -76,7 +77,17 @@ def outcome(answers: Mapping[str, Any], kb: Knowledge, *, trial: bool = False) -
     return found
 
 
+def assessment(answers: Mapping[str, Any], kb: Knowledge) -> Assessment:
+    """The answers' assessment (facade.assess's: the rules engine's evaluation and its plan),
+    from the outcome the questioning already has for them: an interview's last answer is
+    not evaluated and planned again for its result."""
+    found = outcome(answers, kb)
+    return Assessment(kb, found.evaluation, found.plan)
+
+
 def _outcome(answers: Mapping[str, Any], kb: Knowledge, trial: bool = False) -> Outcome:
+    # A copy is kept: the caller's answers change as the interview goes on (values: figures, lists of codes).
+    answers = {key: list(value) if isinstance(value, list) else value for key, value in answers.items()}
     evaluation = evaluate_trial(answers, kb) if trial else evaluate(answers, kb)
     reading = Reading(evaluation)
     plan, signature, relevant = _signed(reading, kb)

@@ -3,6 +3,7 @@ reads, questions whose answer cannot change any read skipped) ask the same quest
 plain usefulness test, which evaluates and plans every « what if »."""
 from __future__ import annotations
 
+import json
 import random
 
 from hypothesis import HealthCheck, example, given, settings
@@ -10,9 +11,11 @@ from hypothesis import strategies as st
 
 from bench.portfolio import profiles as portfolio
 from pnman.engine import plan_reads, questioning
+from pnman.engine.facade import assess
 from pnman.engine.planner import build_plan, requested_fiches
 from pnman.engine.questioning import _alternatives, is_useful, next_question, outcome, relevant_facts
 from pnman.engine.record import canonical_json
+from pnman.knowledge.profile import check_profile
 from pnman.rules.evaluate import evaluate, evaluate_trial
 from strategies import KB, profiles
 
@@ -180,3 +183,20 @@ def test_the_signature_tree_is_bounded(kb):
         assert signature == plain_signature(evaluation, kb)
         assert tree.nodes <= 60
 
+
+@SETTINGS
+@given(mostly_open)
+def test_the_questionings_assessment_is_the_rules_engines_byte_for_byte(profile):
+    """An interview's result is made from the outcome its last answer already has: the same
+    record, to the byte, as assessing the answers afresh; and answers changed afterwards do
+    not change what was kept for them."""
+    answers = dict(check_profile(profile, KB))
+    questioning._OUTCOMES.clear()
+    kept = questioning.assessment(answers, KB)
+    assert canonical_json(kept.record(timestamp="t")) == canonical_json(assess(answers, KB).record(timestamp="t"))
+    before = canonical_json(answers)
+    answers["goals"] = ["erp"] if answers.get("goals") != ["erp"] else ["crm"]
+    answers.pop("employees")
+    again = questioning.assessment(json.loads(before), KB)
+    assert again is not kept or canonical_json(again.evaluation.profile) == before
+    assert canonical_json(again.record(timestamp="t")) == canonical_json(assess(json.loads(before), KB).record(timestamp="t"))

@@ -13,9 +13,8 @@ import copy
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
-from pnman.engine.facade import assess
 from pnman.engine.planner import requested_fiches
-from pnman.engine.questioning import Outcome, next_question, outcome, pending_estimate
+from pnman.engine.questioning import Outcome, assessment, next_question, outcome, pending_estimate
 from pnman.knowledge.errors import Phrase, ProfileError
 from pnman.knowledge.loader import Knowledge
 from pnman.knowledge.profile import check_value, normalise_value
@@ -258,7 +257,7 @@ class Interview:
         """The localised record (contract §4) of the answers; the session is marked completed.
         Faces call it once `next()` is None: then the record's outcome is the one the full
         profile would give (contract §6 soundness)."""
-        record = localise(assess(dict(self.state.answers), self.kb).record(), self.words)
+        record = localise(assessment(self.state.answers, self.kb).record(), self.words)
         self.state.status = "completed"
         self.state.save()
         return record
