@@ -135,7 +135,13 @@ def trial_signature(answers: Mapping[str, Any], kb: Knowledge) -> str:
 def relevant_facts(answers: Mapping[str, Any], kb: Knowledge) -> dict[str, int]:
     """Facts that can matter for the fiches in play (the requested fiches and every fiche
     the dependency graph puts before them), with how many conditions cite them."""
-    play = kb.graph.in_play(n for n, _ in requested_fiches(answers, kb))
+    return dict(_relevant_facts(tuple(n for n, _ in requested_fiches(answers, kb)), kb))
+
+
+@lru_cache(maxsize=256)
+def _relevant_facts(requested: tuple[int, ...], kb: Knowledge) -> dict[str, int]:
+    """relevant_facts, once per request (the same all through an interview)."""
+    play = kb.graph.in_play(requested)
     weight: dict[str, int] = {}
     for number in play:
         for condition in kb.conditions[number]:
@@ -169,8 +175,13 @@ def _alternatives(key: str, kb: Knowledge) -> list[Any]:
 
 
 def _rank(key: str, weight: int, implied: bool, kb: Knowledge) -> tuple:
-    order = list(kb.facts)
-    return (implied, kb.questions[key].priority, -weight, order.index(key))
+    return (implied, kb.questions[key].priority, -weight, _fact_order(kb)[key])
+
+
+@lru_cache(maxsize=4)
+def _fact_order(kb: Knowledge) -> dict[str, int]:
+    """Each fact's place in the contract's key order (the last tie-break)."""
+    return {key: index for index, key in enumerate(kb.facts)}
 
 
 def is_useful(key: str, answers: Mapping[str, Any], current: Outcome, kb: Knowledge) -> bool:
