@@ -576,6 +576,8 @@ def test_serve_parses_http_and_runs_its_loop_in_c():
     import importlib.util
 
     from uvicorn.config import Config
+    if importlib.util.find_spec("httptools") is None:      # an environment made before they were dependencies
+        pytest.skip("httptools is not installed in this environment: `pip install -e .` installs it")
     config = Config(app=lambda scope, receive, send: None, log_level="warning")
     config.load()
     assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
