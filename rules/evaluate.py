@@ -181,24 +181,26 @@ class _Shared:
             found = self._room(self.tests, "tests")[key] = TestOutcome(test, outcome, rule, fact_id)
         return found
 
-    def status(self, number: int, conditions: tuple[Condition, ...], read: Callable[[dict], tuple],
-               tests: dict[str, TestOutcome]) -> FicheStatus:
-        """The fiche's status from the outcomes of the tests its conditions use (`read` picks
-        them out of `tests`): one look-up when this combination was seen before."""
-        key = (number, *map(id, read(tests)))
-        found = self.statuses.get(key)
-        if found is None:
-            found = self._room(self.statuses, "statuses")[key] = self._new_status(number, tests)
-        return found
+    def fiche_statuses(self, tests: dict[str, TestOutcome]) -> dict[int, FicheStatus]:
+        """Each fiche's status from the outcomes of the tests its conditions use: one look-up
+        when this combination was seen before. A status is keyed by its conditions' keys
+        (the id of a condition's test outcome, the ids' tuple for a condition of several)."""
+        table, statuses = self.statuses, {}
+        for number, layout in self.layouts.items():
+            keys = list(map(id, layout.pick(tests)))
+            for position, read in layout.several:
+                keys[position] = tuple(map(id, read(tests)))
+            key = (number, *keys)
+            found = table.get(key)
+            if found is None:
+                found = self._room(table, "statuses")[key] = self._new_status(number, layout, keys, tests)
+            statuses[number] = found
+        return statuses
 
-    def _new_status(self, number: int, tests: dict[str, TestOutcome]) -> FicheStatus:
+    def _new_status(self, number: int, layout: _FicheLayout, keys: list, tests: dict[str, TestOutcome]) -> FicheStatus:
         """A combination not seen before (most are, in a varied portfolio): each condition's
-        outcome found in its own table by its test's outcome, all in C (map), and the status
-        from the strongest of them (fiche_status's rule)."""
-        layout = self.layouts[number]
-        keys = list(map(id, layout.pick(tests)))
-        for position, read in layout.several:
-            keys[position] = tuple(map(id, read(tests)))
+        outcome found in its own table by its key, all in C (map), and the status from the
+        strongest of them (fiche_status's rule)."""
         outcomes = list(map(dict.get, layout.tables, keys))
         if not all(outcomes):
             self._add_conditions(layout, keys, outcomes, tests)
@@ -267,20 +269,6 @@ class _FicheLayout:
 @lru_cache(maxsize=4)
 def _shared(kb: Knowledge) -> _Shared:
     return _Shared(kb)
-
-
-@lru_cache(maxsize=4)
-def _fiche_tests(kb: Knowledge) -> dict[int, Callable[[dict], tuple]]:
-    """For each fiche, what picks the outcomes of the tests its conditions use out of an
-    evaluation's test outcomes (always a tuple, however many)."""
-    readers = {}
-    for number, conditions in kb.conditions.items():
-        ids = sorted({t for c in conditions for t in c.test_ids})
-        if len(ids) > 1:
-            readers[number] = itemgetter(*ids)
-        else:       # itemgetter of one key gives the item itself, not a tuple
-            readers[number] = lambda tests, only=tuple(ids): tuple(tests[t] for t in only)
-    return readers
 
 
 def profile_facts(profile: Mapping[str, Any], kb: Knowledge) -> list[dict]:
@@ -440,9 +428,7 @@ def _evaluation(profile: Mapping[str, Any], kb: Knowledge, asserted: list[dict],
     facts, contradictions = _resolve(asserted, firings, kb)
     shared = _shared(kb)
     tests = _test_outcomes(kb, facts, firings, shared)
-    fiche_tests = _fiche_tests(kb)
-    statuses = {number: shared.status(number, conditions, fiche_tests[number], tests)
-                for number, conditions in kb.conditions.items()}
+    statuses = shared.fiche_statuses(tests)
     employees = profile.get("employees")
     return Evaluation(profile, kb.size_class(employees), facts, statuses, tuple(firings), contradictions, engine)
 
