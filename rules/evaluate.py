@@ -204,7 +204,7 @@ class _Shared:
         outcomes = list(map(dict.get, layout.tables, keys))
         if not all(outcomes):
             self._add_conditions(layout, keys, outcomes, tests)
-        strongest = max(map(_rank, outcomes))
+        strongest = max(map(_rank, outcomes), default=0)      # a fiche without conditions: eligible
         status = _STATUS_BY_RANK[strongest]
         excluded_by = tuple(c for c in outcomes if c.rank == _INELIGIBLE) if strongest == _INELIGIBLE else ()
         return FicheStatus(number, status, _STATUS_RULES[number, status], tuple(outcomes), excluded_by,
@@ -260,7 +260,7 @@ class _FicheLayout:
     @classmethod
     def of(cls, conditions: tuple[Condition, ...], tables: _ConditionTables) -> _FicheLayout:
         first = [condition.test_ids[0] for condition in conditions]
-        pick = itemgetter(*first) if len(first) > 1 else (lambda tests, only=first[0]: (tests[only],))
+        pick = itemgetter(*first) if len(first) > 1 else (lambda tests, only=tuple(first): tuple(map(tests.__getitem__, only)))
         several = tuple((position, itemgetter(*condition.test_ids)) for position, condition in enumerate(conditions)
                         if len(condition.test_ids) > 1)
         return cls(conditions, pick, several, tuple(tables.new() for _ in conditions))
