@@ -250,8 +250,8 @@ def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: di
     parts = status.memo.get("record")
     if parts is None:
         parts = status.memo["record"] = _new_fiche_parts(status, evaluation, varying)
-    if parts.__class__ is tuple:                # the same entry for every record; the JSON joined
-        entry, start, reasons_json, end = parts   # again (not kept: 20,000 statuses' JSON is 40 MB)
+    if parts.__class__ is tuple:                # the same entry for every record; its JSON joined
+        entry, start, reasons_json, end = parts   # again (kept whole, it would double a status's memory)
         return entry, b"".join((start, reasons_json, end))
     conditions, start, kept, origin, unknown, end = parts
     reasons, reasons_json = [], []
@@ -272,8 +272,8 @@ _line, _line_json, _reason = itemgetter(0), itemgetter(1), itemgetter(2)
 def _new_fiche_parts(status: FicheStatus, evaluation: Evaluation, varying: dict):
     """A status met for the first time: its condition lines and fixed reasons, kept with each
     condition outcome, joined once; the whole entry (and its JSON's start, reasons and end)
-    when no reason varies between records, else a list (lines, JSON start, reasons, origin, unknown facts, JSON end) where
-    a varying reason is its condition outcome."""
+    when no reason varies between records, else a list (lines, JSON start, reasons, origin,
+    unknown facts, JSON end) where a varying reason is its condition outcome."""
     try:
         lines = list(map(_kept_lines, map(_memo, status.conditions)))
     except KeyError:
