@@ -680,3 +680,32 @@ def test_an_over_long_jsonl_row_is_refused_in_the_readers_language(capsys, tmp_p
     assert run(capsys, "batch", str(source), "-o", str(out))[0] == 0
     (line,) = lines_of(out)
     assert line["row"] == 1 and line["error"].startswith(words), line["error"]
+
+
+FREEZE_PROBE = """
+import gc
+from bench.portfolio import profiles
+from pnman.interview.cli.batch import assessing
+rows = [(n + 2, p) for n, p in enumerate(profiles(40, seed=5))]
+rows += [(50, {"employees": "x"}), (51, "not a profile"), (52, {"employees": 3, "goals": ["nonsense"]})]
+for full in (False, True):
+    assessing.init_worker(full, "ar")
+    assessing.assess_rows(rows[:3])         # the knowledge's lazy tables made
+    gc.unfreeze()
+    gc.collect()
+    data, errors, summary = assessing.assess_rows(rows)
+    assert len(errors) == 3 and summary.rows == len(rows) and data.count(b"\\n") == len(rows)
+    frozen = gc.get_freeze_count()
+    gc.unfreeze()
+    print(full, frozen, gc.collect())
+"""
+
+
+def test_a_chunk_freezes_what_it_leaves_alive_and_leaves_no_garbage_cycle():
+    """assess_rows moves what a chunk leaves alive out of the collector's sight (gc.freeze); a
+    garbage cycle frozen would stay until the process ends, so a chunk of good and rejected
+    rows, compact and full, must leave none behind."""
+    done = subprocess.run([sys.executable, "-c", FREEZE_PROBE], cwd=ROOT, capture_output=True, text=True, check=True)
+    for line, full in zip(done.stdout.split("\n"), ("False", "True")):
+        shown, frozen, collected = line.split()
+        assert shown == full and int(frozen) > 10_000 and int(collected) == 0, done.stdout

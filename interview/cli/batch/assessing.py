@@ -6,6 +6,7 @@ raises. What the run assesses with (guide edition, language, registry) is set he
 """
 from __future__ import annotations
 
+import gc
 import signal
 from typing import Any
 
@@ -182,7 +183,14 @@ def assess_rows(rows: list[tuple[int, Any]]) -> Part:
     """Assess consecutive rows: their output lines as one bytes, the errors of the rejected ones
     and their summary (a worker sends this little back, not one message per row). With
     --record, the chunk's rows recorded before are looked up at once, and the others
-    appended together (record_chunk)."""
+    appended together (record_chunk).
+
+    What a chunk leaves alive (the new entries of the engine's shared tables: a few hundred
+    objects a row) is then moved out of the garbage collector's sight (gc.freeze): the
+    collector went through them again and again for nothing, 2 % of a compact row's CPU and
+    4 % of a full one's. Freezing costs nothing (lists spliced), a frozen object is still
+    freed when nothing refers to it, and a row leaves no garbage cycle behind (a cycle
+    frozen would stay until the process ends: none in 20,000 rows, good or rejected)."""
     global _RECORDED
     if _STORE is not None and _PORTFOLIO and not _FULL:
         _RECORDED = _STORE.recorded_rows(_PORTFOLIO, [number for number, _ in rows])
@@ -200,6 +208,7 @@ def assess_rows(rows: list[tuple[int, Any]]) -> Part:
         if error is not None:
             errors.append((number, error))
         summary.add(fields)
+    gc.freeze()
     return b"".join(out), errors, summary
 
 
