@@ -98,6 +98,8 @@ BASELINE_SERVER = """
 import sys
 from pnman.engine import plan_reads, questioning
 from pnman.rules import evaluate
+for owner, name in ((questioning, "evaluate_trial"), (plan_reads.SignatureTree, "find"), (questioning, "cannot_change")):
+    assert hasattr(owner, name), f"the baseline patches {name}, which is gone"
 questioning.evaluate_trial = evaluate.evaluate      # the baseline: every trial through the rules engine,
 plan_reads.SignatureTree.find = lambda tree, evaluation: None       # planned in full,
 questioning.cannot_change = lambda key, reads, evaluation, kb: False  # and no question skipped untried

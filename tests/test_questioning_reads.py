@@ -200,3 +200,18 @@ def test_the_questionings_assessment_is_the_rules_engines_byte_for_byte(profile)
     again = questioning.assessment(json.loads(before), KB)
     assert again is not kept or canonical_json(again.evaluation.profile) == before
     assert canonical_json(again.record(timestamp="t")) == canonical_json(assess(json.loads(before), KB).record(timestamp="t"))
+
+
+def test_the_interview_bench_runs_and_its_baseline_turns_the_shortcuts_off():
+    """bench/interview_cpu.py runs; its baseline patches the names the shortcuts go through
+    (refusing one that is gone), and asks the same questions (as many answers)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "bench" / "interview_cpu.py"), "--interviews", "6",
+                           "--rounds", "1", "--live", "3"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("pnman: ") and lines[1].startswith("baseline ") and "ms CPU per answer" in lines[0]
+    assert lines[0].split(": ")[1].split(" answers")[0] == lines[1].split(": ")[1].split(" answers")[0]
