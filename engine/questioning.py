@@ -184,14 +184,20 @@ def _fact_order(kb: Knowledge) -> dict[str, int]:
     return {key: index for index, key in enumerate(kb.facts)}
 
 
+def called_for(key: str, current: Outcome) -> bool:
+    """True when the outcome itself asks for `key` (not yet answered): a fiche in play is
+    unknown for want of it, or the plan has the company check it."""
+    for number in current.relevant:
+        status = current.evaluation.statuses[number]
+        if status.status == "unknown" and key in status.unknown_facts:
+            return True
+    return any(s.check_only and (s.fact == key or key in s.any_of) for s in current.plan.steps)
+
+
 def is_useful(key: str, answers: Mapping[str, Any], current: Outcome, kb: Knowledge) -> bool:
     """True when some answer to `key` would change the outcome at this point."""
     if key not in answers:
-        for number in current.relevant:
-            status = current.evaluation.statuses[number]
-            if status.status == "unknown" and key in status.unknown_facts:
-                return True
-        if any(s.check_only and (s.fact == key or key in s.any_of) for s in current.plan.steps):
+        if called_for(key, current):
             return True
         if cannot_change(key, current.reads, current.evaluation, kb):
             return False        # no answer to it can change anything the outcome was made from

@@ -13,7 +13,7 @@ from bench.portfolio import profiles as portfolio
 from pnman.engine import plan_reads, questioning
 from pnman.engine.facade import assess
 from pnman.engine.planner import build_plan, requested_fiches
-from pnman.engine.questioning import _alternatives, is_useful, next_question, outcome, relevant_facts
+from pnman.engine.questioning import _alternatives, called_for, is_useful, next_question, outcome, relevant_facts
 from pnman.engine.record import canonical_json
 from pnman.knowledge.profile import check_profile
 from pnman.rules.evaluate import evaluate, evaluate_trial
@@ -40,14 +40,8 @@ def plain_signature(evaluation, kb) -> str:
 
 def plain_useful(key, answers, kb) -> bool:
     """is_useful as it was before the shortcuts: every alternative evaluated and planned."""
-    current = outcome(answers, kb)
-    if key not in answers:
-        for number in current.relevant:
-            status = current.evaluation.statuses[number]
-            if status.status == "unknown" and key in status.unknown_facts:
-                return True
-        if any(s.check_only and (s.fact == key or key in s.any_of) for s in current.plan.steps):
-            return True
+    if key not in answers and called_for(key, outcome(answers, kb)):     # not a shortcut: the same rule
+        return True
     signatures = {plain_signature(evaluate(answers, kb), kb)} if key not in answers else set()
     for value in _alternatives(key, kb):
         signatures.add(plain_signature(evaluate_trial({**answers, key: value}, kb), kb))
