@@ -155,7 +155,7 @@ def seal(record: Mapping[str, Any]) -> dict:
     The parts serialised for its digest are not serialised again (the same bytes)."""
     sealed = {k: v for k, v in record.items() if k != "record_hash"}
     made: dict[int, tuple] = {}
-    sealed["record_hash"] = _sha256(_assembled(_hashed_content(sealed), _SERIALISED.get, made))
+    sealed["record_hash"] = _assembled_sha256(_hashed_content(sealed), _SERIALISED.get, made)
     _remember(made)         # the plan and warnings the faces worded: canonical_bytes reuses them
     return sealed
 
@@ -167,6 +167,13 @@ def canonical_bytes(record: Mapping[str, Any], parts: Mapping[int, tuple] | None
     for a record stored later (a batch's chunk: the kept parts of 64 records outnumber the
     table's bound). The same bytes: tests/test_records_speed.py."""
     return _assembled(record, (parts or _SERIALISED).get)
+
+
+def canonical_pieces(record: Mapping[str, Any], parts: Mapping[int, tuple] | None = None) -> list[bytes]:
+    """canonical_bytes(record, parts) as pieces to join (or hash) where they are used: a
+    registry payload wraps the record's 130 kB in one join instead of copying it at each +."""
+    pieces = _assembled_parts(record, (parts or _SERIALISED).get, None)
+    return [pieces] if pieces.__class__ is bytes else pieces
 
 
 def kept_parts(record: Mapping[str, Any]) -> dict[int, tuple]:
@@ -331,8 +338,28 @@ def _assembled(data: Mapping[str, Any], known, made: dict | None = None) -> byte
     gives: a top-level mapping's canonical JSON is its sorted keys and values' JSON joined
     (tests/test_records_speed.py checks it against serialising the whole). The lists and
     mappings serialised here are added to `made`, when given, as `known` keeps them."""
+    parts = _assembled_parts(data, known, made)
+    return parts if parts.__class__ is bytes else b"".join(parts)
+
+
+def _assembled_sha256(data: Mapping[str, Any], known, made: dict | None = None) -> str:
+    """_sha256(_assembled(…)) without joining the parts first (a record's ~130 kB is
+    hashed where it lies, not copied once more)."""
+    parts = _assembled_parts(data, known, made)
+    if parts.__class__ is bytes:
+        return _sha256(parts)
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return "sha256:" + digest.hexdigest()
+
+
+def _assembled_parts(data: Mapping[str, Any], known, made: dict | None) -> list[bytes] | bytes:
+    """The pieces of `_assembled(data, …)` in order (`{"key":`, its value's JSON, `,"key":`, …,
+    `}`), or the whole JSON when the keys are not all ASCII strings (a plain sort may order
+    those otherwise than orjson)."""
     if not all(key.__class__ is str and key.isascii() for key in data):
-        return _canonical_bytes(data)       # keys a plain sort may order otherwise: the whole
+        return _canonical_bytes(data)
     parts = []
     for key in sorted(data):
         value = data[key]
@@ -343,8 +370,23 @@ def _assembled(data: Mapping[str, Any], known, made: dict | None = None) -> byte
             part = _canonical_bytes(value)
             if made is not None and value.__class__ in (list, dict):
                 made[id(value)] = (value, part)
-        parts.append(orjson.dumps(key) + b":" + part)
-    return b"{" + b",".join(parts) + b"}"
+        parts.append(_KEYS.get(key) or _key_bytes(key))
+        parts.append(part)
+    if not parts:
+        return b"{}"
+    parts[0] = b"{" + parts[0][1:]
+    parts.append(b"}")
+    return parts
+
+
+_KEYS: dict[str, bytes] = {}        # a key's `,"key":` (ASCII keys only; records have a few dozen)
+
+
+def _key_bytes(key: str) -> bytes:
+    found = b"," + orjson.dumps(key) + b":"
+    if len(_KEYS) < 1024:
+        _KEYS[key] = found
+    return found
 
 
 def _remember(parts: dict[int, tuple]) -> None:

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import orjson
 
-from pnman.engine.record import SCHEMA, canonical_bytes, canonical_json
+from pnman.engine.record import SCHEMA, canonical_bytes, canonical_json, canonical_pieces
 from pnman.knowledge.errors import InputError, Phrase
 
 from . import figures_index
@@ -108,7 +108,7 @@ def _build(build: Builder, entry_id: str, head: str | None, conn) -> tuple:
 def assessment_payload_bytes(index: Mapping[str, Any], record: Mapping[str, Any], parts: Mapping | None = None) -> bytes:
     """payload_bytes({"index": index, "record": record}), the record's big parts taken as its
     digest and seal serialised them (engine.record.canonical_bytes; `parts`: kept_parts)."""
-    return b'{"index":' + canonical_bytes(index) + b',"record":' + canonical_bytes(record, parts) + b"}"
+    return b"".join((b'{"index":', canonical_bytes(index), b',"record":', *canonical_pieces(record, parts), b"}"))
 
 
 def checked_record(record: Mapping[str, Any]) -> dict:

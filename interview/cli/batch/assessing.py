@@ -16,6 +16,7 @@ from pnman.knowledge.errors import Phrase, PnmanError
 from pnman.knowledge.locales import catalogue
 
 from ...render.l10n import Words
+from .lines import line_bytes
 from .reading import CsvRecord, json_safe
 from .summary import Summary, summary_fields
 
@@ -161,7 +162,7 @@ def _finished(line: dict) -> tuple[int, bytes, dict | None, str | None]:
             line["error"] = json_safe(str(line["error"]))
             return number, orjson.dumps(line) + b"\n", None, line["error"]
         fields = summary_fields(line, _KB)
-        return number, orjson.dumps(line) + b"\n", fields, None
+        return number, line_bytes(line), fields, None
     except (Exception, SystemExit) as exc:   # noqa: BLE001 - one row's failure never stops the run
         error = _failure(exc)
         return number, orjson.dumps({"row": number, "error": error}) + b"\n", None, error
