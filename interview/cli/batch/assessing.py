@@ -176,7 +176,8 @@ def assess_row(item: tuple[int, Any]) -> tuple[int, bytes, dict | None, str | No
     return _finished(line)
 
 
-# The results of consecutive rows: their output lines, (row, error) of the rejected ones, their summary.
+# The results of consecutive rows: their output lines (a bytearray when a worker sent them), (row, error)
+# of the rejected ones, their summary.
 Part = tuple[bytes, list[tuple[int, str]], "Summary"]
 
 

@@ -86,13 +86,39 @@ def _work(conn, close: list, work=None) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the main process's to handle
         conn.send_bytes(b"")                            # ready
         while data := conn.recv_bytes():
-            conn.send_bytes(pickle.dumps((work or assess_rows)(pickle.loads(data)), pickle.HIGHEST_PROTOCOL))
+            send_part(conn, (work or assess_rows)(pickle.loads(data)))
     except (EOFError, OSError):
         pass
     except BaseException:   # noqa: BLE001 - the main process sees this worker end and names its row
         code = 70
     finally:
         os._exit(code)      # never the main process's exit handlers, nor its buffered output
+
+
+def send_part(conn, part: Part) -> None:
+    """A chunk's results to the main process: its summary and errors pickled with the size of
+    its output lines, then the lines as they are, written to the socket (--full: 2 MB a
+    chunk; pickled whole, then read back through multiprocessing's reads of 2 MB buffers,
+    they cost ~0.2 ms CPU a row, 0.02 as raw bytes)."""
+    lines = part[0]
+    conn.send_bytes(pickle.dumps((len(lines), part[1:]), pickle.HIGHEST_PROTOCOL))
+    fd, view, sent = conn.fileno(), memoryview(lines), 0
+    while sent < len(lines):
+        sent += os.write(fd, view[sent:])
+
+
+def receive_part(conn, message: bytes) -> Part:
+    """The Part whose first message (`send_part`) is `message`: its lines read straight into
+    one buffer (a bytearray); EOFError when the worker ends before sending them all."""
+    size, rest = pickle.loads(message)
+    lines = bytearray(size)
+    fd, view, got = conn.fileno(), memoryview(lines), 0
+    while got < size:
+        read = os.readv(fd, [view[got:]])
+        if not read:
+            raise EOFError
+        got += read
+    return (lines, *rest)
 
 
 class _Task:
@@ -223,10 +249,11 @@ class Workers:
         if not worker.ready:
             worker.ready = True
             return
+        part = receive_part(worker.conn, data)      # before the task is done: a death meanwhile gives it again
         task, worker.task = worker.task, None
         self.unexplained = 0
         chunk = task.chunk
-        chunk.parts[task.index or 0] = pickle.loads(data)
+        chunk.parts[task.index or 0] = part
         chunk.missing -= 1
 
     def _died(self, worker: _Worker, queue: collections.deque) -> None:
