@@ -22,6 +22,7 @@ serialise everything afresh: audit reads records from files and trusts nothing k
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime, timezone
 from functools import lru_cache
 from operator import attrgetter, itemgetter
@@ -248,39 +249,42 @@ def _varying_tests(kb: Knowledge) -> dict[str, tuple]:
     return {c.id: tuple(t for t in c.tests if t.op != "eq") for conditions in kb.conditions.values() for c in conditions}
 
 
-def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: dict) -> tuple[dict, bytes]:
-    """The fiche's entry, made of kept condition lines and reasons, and its canonical JSON
-    assembled from theirs (keys in sorted order, as orjson's OPT_SORT_KEYS writes them).
-    What depends on the (shared) status alone is kept with it (its memo): the whole entry
-    when none of its reasons shows a count or a list; otherwise only those reasons are
-    looked up for each record."""
+def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: dict, out: list) -> dict:
+    """The fiche's entry, made of kept condition lines and reasons; the pieces of its
+    canonical JSON (keys in sorted order, as orjson's OPT_SORT_KEYS writes them) are added
+    to `out`, each followed by a comma, never joined on their own (the record's JSON is one
+    join of all its pieces). What depends on the (shared) status alone is kept with it (its
+    memo): the whole entry when none of its reasons shows a count or a list; otherwise only
+    those reasons are looked up for each record."""
     parts = status.memo.get("record")
     if parts is None:
         parts = status.memo["record"] = _new_fiche_parts(status, evaluation, varying)
-    if parts.__class__ is tuple:                # the same entry for every record; its JSON joined
-        entry, start, reasons_json, end = parts   # again (kept whole, it would double a status's memory)
-        return entry, b"".join((start, reasons_json, end))
-    conditions, start, kept, origin, unknown, end = parts
+    if parts.__class__ is tuple:                # the same entry for every record
+        out.extend(parts[1])
+        return parts[0]
+    conditions, lines, middle, kept, origin, unknown, end = parts
     reasons, reasons_json = [], []
     for found in kept:
         if found.__class__ is ConditionOutcome:         # a reason that shows a count or a list
             found = _varying_reason(found, evaluation, varying)
         reasons.append(found[0])
         reasons_json.append(found[1])
-    entry = {"fiche": status.fiche, "status": status.status, "rule": status.rule, "rule_origin": origin,
-             "reasons": reasons, "unknown_facts": unknown, "conditions": conditions}
-    return entry, b"".join((start, b",".join(reasons_json), end))
+    out.extend((_ENTRY_START, lines, middle, b",".join(reasons_json), end))
+    return {"fiche": status.fiche, "status": status.status, "rule": status.rule, "rule_origin": origin,
+            "reasons": reasons, "unknown_facts": unknown, "conditions": conditions}
 
 
 _memo, _kept_lines = attrgetter("memo"), itemgetter("record")
 _line, _line_json, _reason = itemgetter(0), itemgetter(1), itemgetter(2)
+_line_with_comma = itemgetter(2)         # a trace entry's JSON and a comma
 
 
 def _new_fiche_parts(status: FicheStatus, evaluation: Evaluation, varying: dict):
     """A status met for the first time: its condition lines and fixed reasons, kept with each
-    condition outcome, joined once; the whole entry (and its JSON's start, reasons and end)
-    when no reason varies between records, else a list (lines, JSON start, reasons, origin,
-    unknown facts, JSON end) where a varying reason is its condition outcome."""
+    condition outcome, joined once; the whole entry and its JSON's pieces when no reason
+    varies between records, else a list (lines, their JSON, the JSON between conditions and
+    reasons, reasons, origin, unknown facts, JSON end) where a varying reason is its
+    condition outcome."""
     try:
         lines = list(map(_kept_lines, map(_memo, status.conditions)))
     except KeyError:
@@ -288,27 +292,36 @@ def _new_fiche_parts(status: FicheStatus, evaluation: Evaluation, varying: dict)
     conditions = list(map(_line, lines))
     key = (status.rule, status.unknown_facts)
     origin, unknown, end = _STATUS_PARTS.get(key) or _new_status_parts(key, status)
-    start = b"".join((b'{"conditions":[', b",".join(map(_line_json, lines)), b'],"fiche":',
-                      b"%d" % status.fiche, b',"reasons":['))
+    lines_json, middle = b",".join(map(_line_json, lines)), _middle(status.fiche)
     kept = [found for found in map(_reason, lines) if found is not None]
     if ConditionOutcome in map(type, kept):
-        return [conditions, start, kept, origin, unknown, end]
+        return [conditions, lines_json, middle, kept, origin, unknown, end]
     entry = {"fiche": status.fiche, "status": status.status, "rule": status.rule, "rule_origin": origin,
              "reasons": list(map(_line, kept)), "unknown_facts": unknown, "conditions": conditions}
-    return entry, start, b",".join(map(_line_json, kept)), end
+    return entry, (_ENTRY_START, lines_json, middle, b",".join(map(_line_json, kept)), end)
+
+
+_ENTRY_START = b'{"conditions":['
+
+
+@lru_cache(maxsize=256)
+def _middle(fiche: int) -> bytes:
+    """A fiche entry's JSON between its condition lines and its reasons."""
+    return b'],"fiche":%d,"reasons":[' % fiche
 
 
 def _new_status_parts(key: tuple, status: FicheStatus) -> tuple:
-    """What a fiche entry says of its status alone (origin, unknown facts) and how its JSON ends."""
+    """What a fiche entry says of its status alone (origin, unknown facts) and how its JSON ends
+    (with the comma that follows it in the record's list: the last one becomes the list's end)."""
     origin, unknown = "python", list(status.unknown_facts)    # a status is derived in Python (as fiche_entry)
     end = b"".join((b'],"rule":', orjson.dumps(status.rule), b',"rule_origin":', orjson.dumps(origin),
-                    b',"status":', orjson.dumps(status.status), b',"unknown_facts":', orjson.dumps(unknown), b"}"))
+                    b',"status":', orjson.dumps(status.status), b',"unknown_facts":', orjson.dumps(unknown), b"},"))
     found = _room(_STATUS_PARTS, ENTRIES_KEPT)[key] = (origin, unknown, end)
     return found
 
 
 class _TraceEntries(dict):
-    """One knowledge's trace entries by firing, (entry, JSON): a record's trace is one map()
+    """One knowledge's trace entries by firing, (entry, JSON, JSON and comma): a record's trace is one map()
     over its firings; an entry is made on a miss, and the table emptied at its bound."""
 
     def __init__(self, kb: Knowledge):
@@ -319,7 +332,8 @@ class _TraceEntries(dict):
         if len(self) >= ENTRIES_KEPT:
             self.clear()
         entry = _trace_entry(firing, self.kb)
-        found = self[firing] = (entry, _canonical_bytes(entry))
+        data = _canonical_bytes(entry)
+        found = self[firing] = (entry, data, data + b",")    # the JSON, and followed by a comma
         return found
 
 
@@ -328,14 +342,20 @@ def trace_entries(kb: Knowledge) -> _TraceEntries:
     return _TraceEntries(kb)
 
 
-def _listed(parts: list[tuple[dict, bytes]]) -> tuple[list[dict], bytes]:
-    """A list of entries and its canonical JSON from theirs."""
-    return [entry for entry, _ in parts], b"[" + b",".join(data for _, data in parts) + b"]"
+def _closed(pieces: list, end: bytes) -> list:
+    """A list's JSON pieces after its opening bracket, each item's ending with a comma,
+    closed: the last comma becomes `end`."""
+    if len(pieces) == 1:    # an empty list
+        pieces.append(end)
+    else:
+        pieces[-1] = pieces[-1][:-1] + end
+    return pieces
 
 
 def _assembled(data: Mapping[str, Any], known, made: dict | None = None) -> bytes:
     """The canonical JSON of a mapping, reusing the serialised values `known(id(value))`
-    gives: a top-level mapping's canonical JSON is its sorted keys and values' JSON joined
+    gives (their bytes, or a list of pieces whose join is their bytes): a top-level
+    mapping's canonical JSON is its sorted keys and values' JSON joined, in one join
     (tests/test_records_speed.py checks it against serialising the whole). The lists and
     mappings serialised here are added to `made`, when given, as `known` keeps them."""
     parts = _assembled_parts(data, known, made)
@@ -359,24 +379,28 @@ def _assembled_parts(data: Mapping[str, Any], known, made: dict | None) -> list[
     `}`), or the whole JSON when the keys are not all ASCII strings (a plain sort may order
     those otherwise than orjson)."""
     if not all(key.__class__ is str and key.isascii() for key in data):
-        return _canonical_bytes(data)
-    parts = []
+        return _canonical_bytes(data)       # keys a plain sort may order otherwise: the whole
+    pieces = []
     for key in sorted(data):
         value = data[key]
+        pieces.append(_KEYS.get(key) or _key_bytes(key))
         found = known(id(value))
         if found is not None and found[0] is value:
             part = found[1]
+            if part.__class__ is bytes:
+                pieces.append(part)
+            else:
+                pieces += part
         else:
             part = _canonical_bytes(value)
             if made is not None and value.__class__ in (list, dict):
                 made[id(value)] = (value, part)
-        parts.append(_KEYS.get(key) or _key_bytes(key))
-        parts.append(part)
-    if not parts:
+            pieces.append(part)
+    if not pieces:
         return b"{}"
-    parts[0] = b"{" + parts[0][1:]
-    parts.append(b"}")
-    return parts
+    pieces[0] = b"{" + pieces[0][1:]
+    pieces.append(b"}")
+    return pieces
 
 
 _KEYS: dict[str, bytes] = {}        # a key's `,"key":` (ASCII keys only; records have a few dozen)
@@ -403,17 +427,27 @@ def canonical_json(data: Any) -> str:
     return _canonical_bytes(data).decode("utf-8")
 
 
+_CLOCK = (0, "")         # (a second since the epoch, its ISO 8601 form): a batch makes thousands a second
+
+
 def now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    global _CLOCK
+    seconds = int(time.time())
+    if seconds != _CLOCK[0]:
+        _CLOCK = (seconds, datetime.fromtimestamp(seconds, timezone.utc).isoformat())
+    return _CLOCK[1]
 
 
 def build_record(evaluation: Evaluation, steps: tuple[PlanStep, ...], totals: dict, warnings: tuple[PlanWarning, ...], kb: Knowledge, *,
                  timestamp: str | None = None) -> dict:
     statuses = evaluation.statuses
     varying = _varying_tests(kb)
-    fiches, fiches_json = _listed([_shared_fiche_entry(evaluation, statuses[n], varying) for n in sorted(statuses)])
+    fiches_json = [b"["]      # the pieces of the record's JSON are joined once, with the rest
+    fiches = [_shared_fiche_entry(evaluation, statuses[n], varying, fiches_json) for n in sorted(statuses)]
     traced = list(map(trace_entries(kb).__getitem__, evaluation.firings))
-    entries, trace_json = list(map(_line, traced)), b"[" + b",".join(map(_line_json, traced)) + b"]"
+    entries, trace_json = list(map(_line, traced)), [b"[", *map(_line_with_comma, traced)]
+    _closed(fiches_json, b"]")
+    _closed(trace_json, b"]")
     record = {
         "schema": SCHEMA,
         "knowledge_version": kb.version,
