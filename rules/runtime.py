@@ -4,7 +4,10 @@ durable-rules 2.0.28 is unmaintained and has sharp edges (see shared/notes/durab
 this module applies the safe session pattern so nothing else needs to know: explicit
 ASCII fact ids checked for 32-bit hash collisions, durable's C interface driven directly
 (no timer threads, no Python host layer), `__begin__` asserted alone first, a sink rule,
-an action's exception raised where it happens, `delete_state` always.
+an action's exception raised where it happens, `delete_state` for every session. One
+session serves up to 1,000 evaluations, each retracting every fact it asserted (no rule
+matches an absence: the next starts from the state a fresh session has; a test compares
+them); a failed evaluation deletes its session.
 """
 from __future__ import annotations
 
@@ -55,6 +58,10 @@ class RuleEngine:
     _count = itertools.count()
     kind = "durable"
 
+    # A session serves this many evaluations (each retracting what it asserted), then a
+    # fresh one: whatever a retraction might leave behind cannot pile up.
+    SESSION_RUNS = 1_000
+
     def __init__(self, kb: Knowledge):
         import durable_rules_engine as engine   # durable's C extension: only here and below
         check_fact_ids(rules_compile.fact_ids(kb))
@@ -65,25 +72,59 @@ class RuleEngine:
         self._actions = Actions(kb)
         self._handle = engine.create_ruleset(self.name, json.dumps(rules_compile.definition(kb), ensure_ascii=False))
         self._sids = itertools.count(1)
+        self._sid: str | None = None       # the live session, `__begin__` asserted in it
+        self._runs = 0                     # evaluations it served
+        self._implied: list[dict] = []     # the facts the implications asserted in this evaluation
         # One session at a time: the actions collect firings in shared state, and durable's
         # C ruleset is not meant for concurrent callers (a web server runs handlers in threads).
         self._lock = threading.Lock()
 
     def run(self, facts: list[dict]) -> list[Firing]:
-        """Assert the facts in a fresh session and return the firings, in order."""
+        """Assert the facts in a session of their own and return the firings, in order."""
         with self._lock:
             return self._run(facts)
 
     def _run(self, facts: list[dict]) -> list[Firing]:
-        sid = str(next(self._sids))
+        """A session is created once and reused: each evaluation retracts every fact it
+        asserted (the profile's and the implied ones) when it is done, so the next one
+        starts from the same state as in a fresh session (no rule matches an absence, so
+        a retraction fires nothing). Creating a session costs durable ~1 MiB of memory
+        set to zero (an index per rule), which also evicts the CPU caches the rest of an
+        assessment uses. On any failure the session is deleted and the next evaluation
+        starts a fresh one."""
+        sid = self._sid or self._open()
         self._actions.reset(facts)
+        self._implied.clear()
+        clean = False
         try:
-            # `__begin__` alone first: delete_state segfaults for a session where nothing ran.
-            self._assert(self._engine.assert_fact, {"sid": sid, "id": rules_compile.BEGIN, "t": rules_compile.BEGIN}, sid)
-            if facts:
-                self._assert(self._engine.assert_facts, [dict(fact, sid=sid) for fact in facts], sid)
-            return list(self._actions.firings)
+            payload = [dict(fact, sid=sid) for fact in facts]
+            if payload:
+                self._assert(self._engine.assert_facts, payload, sid)
+            firings = list(self._actions.firings)
+            asserted = payload + self._implied
+            clean = not asserted or self._engine.retract_facts(self._handle, orjson.dumps(asserted).decode())[0] in (0, 3)
+            return firings
         finally:
+            self._runs += 1
+            if not clean or self._runs >= self.SESSION_RUNS:
+                self._close()
+
+    def _open(self) -> str:
+        """A fresh session with `__begin__` asserted alone first (delete_state segfaults for a
+        session where nothing ran)."""
+        sid = str(next(self._sids))
+        self._actions.reset([])
+        try:
+            self._assert(self._engine.assert_fact, {"sid": sid, "id": rules_compile.BEGIN, "t": rules_compile.BEGIN}, sid)
+        except BaseException:
+            self._engine.delete_state(self._handle, sid)
+            raise
+        self._sid, self._runs = sid, 0
+        return sid
+
+    def _close(self) -> None:
+        sid, self._sid = self._sid, None
+        if sid is not None:
             self._engine.delete_state(self._handle, sid)
 
     def _assert(self, call, payload, sid: str) -> None:
@@ -110,6 +151,7 @@ class RuleEngine:
                 new = by_rule[rule_id](matched["m"])
                 if new is not None:    # queued: complete_and_start_action hands its firings over
                     new["sid"] = sid
+                    self._implied.append(new)      # retracted with the profile's facts
                     result = engine.assert_fact(handle, orjson.dumps(new).decode())
                     if result[0] in (1, 2):
                         raise RuntimeError(f"durable-rules refused an implied fact (code {result[0]}): {new['id']}")

@@ -98,3 +98,46 @@ DIRECT, HOST = RuleEngine(KB), HostEngine(KB)
 def test_malloc_is_tuned_on_linux():
     import sys
     assert tune_malloc() is sys.platform.startswith("linux")
+
+
+def test_one_session_serves_many_profiles_and_fires_as_fresh_ones(kb):
+    """An evaluation retracts what it asserted, so a session reused for the next profile
+    fires exactly as a fresh one (implications, suppressed firings and list facts included)."""
+    from bench.portfolio import profiles as portfolio
+    fresh, reused = RuleEngine(kb), RuleEngine(kb)
+    fresh.SESSION_RUNS = 1                       # a new session for every evaluation
+    reused.SESSION_RUNS = 10 ** 6
+    for profile in portfolio(1500, seed=23):
+        facts = profile_facts(check_profile(profile, kb), kb)
+        assert reused.run(facts) == fresh.run(facts)
+    assert reused._sid == "1" and reused._runs == 1500      # one session served them all
+    assert fresh._sid is None                    # each of its sessions deleted after one evaluation
+
+
+def test_a_failed_evaluation_drops_its_session_and_the_next_starts_afresh(kb):
+    engine = RuleEngine(kb)
+    employees = [{"id": "attr:employees", "t": "attr", "name": "employees", "value": 12}]
+    first = engine.run(employees)
+    sid = engine._sid
+    rule = "test.employees.size.5-250.met"
+    working = engine._actions.by_rule[rule]
+
+    def broken(fact):
+        raise ValueError("boom")
+    engine._actions.by_rule[rule] = broken
+    with pytest.raises(ValueError, match="boom"):
+        engine.run(employees)
+    assert engine._sid is None                   # deleted, not reused half-done
+    engine._actions.by_rule[rule] = working
+    assert engine.run(employees) == first and engine._sid not in (None, sid)
+
+
+def test_a_session_is_renewed_after_its_share_of_evaluations(kb):
+    engine = RuleEngine(kb)
+    engine.SESSION_RUNS = 3
+    facts = [{"id": "attr:employees", "t": "attr", "name": "employees", "value": 60}]
+    sids = []
+    for _ in range(7):
+        engine.run(facts)
+        sids.append(engine._sid)
+    assert sids == ["1", "1", None, "2", "2", None, "3"]
