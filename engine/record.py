@@ -231,10 +231,24 @@ def _new_condition(outcome: ConditionOutcome, evaluation: Evaluation, varying: d
     return found
 
 
-def _varying_reason(outcome: ConditionOutcome, evaluation: Evaluation, varying: dict) -> tuple[dict, bytes]:
+class _Shown(dict):
+    """The values a record's reasons show (as _value_key gives them), by test id, each read
+    once a record: a list fact's value shows in the reasons of many fiches."""
+
+    def __init__(self, evaluation: Evaluation, kb: Knowledge):
+        super().__init__()
+        self.evaluation = evaluation
+        self.ids, self.tests = _varying_ids(kb)
+
+    def __missing__(self, test_id: str) -> tuple:
+        found = self[test_id] = _value_key(self.evaluation.actual(self.tests[test_id]))
+        return found
+
+
+def _varying_reason(outcome: ConditionOutcome, evaluation: Evaluation, shown: _Shown) -> tuple[dict, bytes]:
     """A reason that shows counts or lists: kept for its (shared) condition outcome and the
-    values it shows (`varying`: by condition, the tests whose values its outcome does not tell)."""
-    key = (id(outcome), *(_value_key(evaluation.actual(t)) for t in varying[outcome.condition.id]))
+    values it shows (_varying_ids: by condition, the tests whose values its outcome does not tell)."""
+    key = (id(outcome), *map(shown.__getitem__, shown.ids[outcome.condition.id]))
     found = _REASONS.get(key)
     if found is None:
         entry = reason(outcome, evaluation)
@@ -249,7 +263,14 @@ def _varying_tests(kb: Knowledge) -> dict[str, tuple]:
     return {c.id: tuple(t for t in c.tests if t.op != "eq") for conditions in kb.conditions.values() for c in conditions}
 
 
-def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: dict, out: list) -> dict:
+@lru_cache(maxsize=4)
+def _varying_ids(kb: Knowledge) -> tuple[dict[str, tuple[str, ...]], dict]:
+    """_varying_tests by test id, and the knowledge's tests by id."""
+    return ({cid: tuple(t.id for t in tests) for cid, tests in _varying_tests(kb).items()},
+            {t.id: t for tests in _varying_tests(kb).values() for t in tests})
+
+
+def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: dict, out: list, shown: _Shown) -> dict:
     """The fiche's entry, made of kept condition lines and reasons; the pieces of its
     canonical JSON (keys in sorted order, as orjson's OPT_SORT_KEYS writes them) are added
     to `out`, each followed by a comma, never joined on their own (the record's JSON is one
@@ -266,7 +287,7 @@ def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: di
     reasons, reasons_json = [], []
     for found in kept:
         if found.__class__ is ConditionOutcome:         # a reason that shows a count or a list
-            found = _varying_reason(found, evaluation, varying)
+            found = _varying_reason(found, evaluation, shown)
         reasons.append(found[0])
         reasons_json.append(found[1])
     out.extend((_ENTRY_START, lines, middle, b",".join(reasons_json), end))
@@ -443,7 +464,8 @@ def build_record(evaluation: Evaluation, steps: tuple[PlanStep, ...], totals: di
     statuses = evaluation.statuses
     varying = _varying_tests(kb)
     fiches_json = [b"["]      # the pieces of the record's JSON are joined once, with the rest
-    fiches = [_shared_fiche_entry(evaluation, statuses[n], varying, fiches_json) for n in sorted(statuses)]
+    shown = _Shown(evaluation, kb)
+    fiches = [_shared_fiche_entry(evaluation, statuses[n], varying, fiches_json, shown) for n in sorted(statuses)]
     traced = list(map(trace_entries(kb).__getitem__, evaluation.firings))
     entries, trace_json = list(map(_line, traced)), [b"[", *map(_line_with_comma, traced)]
     _closed(fiches_json, b"]")

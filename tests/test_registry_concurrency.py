@@ -131,6 +131,7 @@ def test_two_batches_and_a_real_pnman_serve_record_into_one_registry_at_once(tmp
                 while step is not None:
                     body = web.post(f"/api/interviews/{session}/answers",
                                     json={"key": step["key"], "value": profile.get(step["key"])}).json()
+                    assert "next" in body, body
                     step = body["next"]
                 entries.append(body["result"]["registry"]["entry"])
         results = [b.communicate(timeout=120) for b in batches]
