@@ -272,25 +272,63 @@ def _shared(kb: Knowledge) -> _Shared:
 
 
 def profile_facts(profile: Mapping[str, Any], kb: Knowledge) -> list[dict]:
-    """The facts asserted for a profile: one per known key; lists as one fact per code."""
-    facts = []
+    """The facts asserted for a profile: one per known key; lists as one fact per code.
+    The dictionaries are shared between evaluations (_AssertedFacts): never change one."""
+    return list(map(_fact, _asserted(profile, kb)))
+
+
+def _asserted(profile: Mapping[str, Any], kb: Knowledge) -> list[tuple[dict, str, FactValue]]:
+    """Each asserted fact with its name and its FactValue, found once per (key, value)."""
+    table, found = _asserted_facts(kb), []
     for key in sorted(profile):
         value = profile[key]
-        spec = kb.facts.get(key)
-        if value is None or spec is None or spec.role in ("identity", "request"):
-            continue
-        if spec.type == "list":
-            for code in spec.choices:
-                facts.append({"id": f"attr:{key}.{code}", "t": "attr", "name": f"{key}.{code}", "value": code in value})
+        if value is not None:
+            found += table[key, value.__class__, tuple(value) if value.__class__ is list else value]
+    return found
+
+
+class _AssertedFacts(dict):
+    """One knowledge's asserted facts by the profile's (key, value type, value): the fact
+    dictionaries, their names and FactValues, made once (a portfolio states the same
+    few hundred values again and again); emptied at its bound."""
+    LIMIT = 4_096
+
+    def __init__(self, kb: Knowledge):
+        super().__init__()
+        self.kb = kb
+
+    def __missing__(self, key: tuple) -> tuple:
+        name, _, value = key
+        spec = self.kb.facts.get(name)
+        if spec is None or spec.role in ("identity", "request"):
+            facts = ()
+        elif spec.type == "list":
+            facts = tuple(_asserted_fact(f"{name}.{code}", code in value) for code in spec.choices)
         else:
-            facts.append({"id": f"attr:{key}", "t": "attr", "name": key, "value": value})
-    return facts
+            facts = (_asserted_fact(name, value),)
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[key] = facts
+        return facts
 
 
-def _resolve(asserted: list[dict], firings: list[Firing], kb: Knowledge):
+def _asserted_fact(name: str, value: Any) -> tuple[dict, str, FactValue]:
+    fact_id = f"attr:{name}"
+    return {"id": fact_id, "t": "attr", "name": name, "value": value}, name, FactValue(value, "profile", fact_id)
+
+
+@lru_cache(maxsize=4)
+def _asserted_facts(kb: Knowledge) -> _AssertedFacts:
+    return _AssertedFacts(kb)
+
+
+_fact, _fact_name, _fact_value = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+def _resolve(asserted: list[tuple[dict, str, FactValue]], firings: list[Firing], kb: Knowledge):
     """Effective facts: the profile's own values win; implications fill the gaps (a
     suppressed firing, onto a stated fact, only shows up as a contradiction)."""
-    facts: dict[str, FactValue] = {f["name"]: FactValue(f["value"], "profile", f["id"]) for f in asserted}
+    facts: dict[str, FactValue] = dict(zip(map(_fact_name, asserted), map(_fact_value, asserted)))
     implied: dict[str, list[tuple[Any, str, str]]] = {}
     for firing in firings:
         if firing.derived:
@@ -409,9 +447,9 @@ _STATUS_RULES = _StatusRules()
 
 def evaluate(profile: Mapping[str, Any], kb: Knowledge) -> Evaluation:
     """Evaluate every fiche of the guide for one (checked) profile."""
-    asserted = profile_facts(profile, kb)
+    asserted = _asserted(profile, kb)
     engine = chosen()
-    firings = engine_for(kb, engine).run(asserted)
+    firings = engine_for(kb, engine).run(list(map(_fact, asserted)))
     return _evaluation(profile, kb, asserted, firings, engine)
 
 
@@ -419,11 +457,11 @@ def evaluate_trial(profile: Mapping[str, Any], kb: Knowledge) -> Evaluation:
     """The same evaluation with the rules fired in plain Python (rules/chaining.py): for the
     questioning's « what if » trials only, never for a status anyone is shown."""
     from .chaining import chain
-    asserted = profile_facts(profile, kb)
-    return _evaluation(profile, kb, asserted, chain(asserted, kb), "chaining")
+    asserted = _asserted(profile, kb)
+    return _evaluation(profile, kb, asserted, chain(list(map(_fact, asserted)), kb), "chaining")
 
 
-def _evaluation(profile: Mapping[str, Any], kb: Knowledge, asserted: list[dict], firings: list,
+def _evaluation(profile: Mapping[str, Any], kb: Knowledge, asserted: list[tuple[dict, str, FactValue]], firings: list,
                 engine: str) -> Evaluation:
     facts, contradictions = _resolve(asserted, firings, kb)
     shared = _shared(kb)

@@ -61,6 +61,7 @@ class RuleEngine:
     # A session serves this many evaluations (each retracting what it asserted), then a
     # fresh one: whatever a retraction might leave behind cannot pile up.
     SESSION_RUNS = 1_000
+    FACTS_KEPT = 4_096
 
     def __init__(self, kb: Knowledge):
         import durable_rules_engine as engine   # durable's C extension: only here and below
@@ -74,7 +75,10 @@ class RuleEngine:
         self._sids = itertools.count(1)
         self._sid: str | None = None       # the live session, `__begin__` asserted in it
         self._runs = 0                     # evaluations it served
-        self._implied: list[dict] = []     # the facts the implications asserted in this evaluation
+        self._implied: list[str] = []      # the facts the implications asserted in this evaluation (JSON)
+        # A profile fact's JSON in the live session, by fact: the facts are shared between
+        # evaluations (rules.evaluate._asserted), so most are serialised once a session.
+        self._facts_json: dict[int, tuple[dict, str]] = {}
         # One session at a time: the actions collect firings in shared state, and durable's
         # C ruleset is not meant for concurrent callers (a web server runs handlers in threads).
         self._lock = threading.Lock()
@@ -97,12 +101,12 @@ class RuleEngine:
         self._implied.clear()
         clean = False
         try:
-            payload = [dict(fact, sid=sid) for fact in facts]
+            payload = ",".join(map(self._fact_json, facts))
             if payload:
-                self._assert(self._engine.assert_facts, payload, sid)
+                self._assert(self._engine.assert_facts, f"[{payload}]", sid)
             firings = list(self._actions.firings)
-            asserted = payload + self._implied
-            clean = not asserted or self._engine.retract_facts(self._handle, orjson.dumps(asserted).decode())[0] in (0, 3)
+            asserted = ",".join(filter(None, (payload, *self._implied)))
+            clean = not asserted or self._engine.retract_facts(self._handle, f"[{asserted}]")[0] in (0, 3)
             return firings
         finally:
             self._runs += 1
@@ -115,22 +119,35 @@ class RuleEngine:
         sid = str(next(self._sids))
         self._actions.reset([])
         try:
-            self._assert(self._engine.assert_fact, {"sid": sid, "id": rules_compile.BEGIN, "t": rules_compile.BEGIN}, sid)
+            self._assert(self._engine.assert_fact,
+                         orjson.dumps({"sid": sid, "id": rules_compile.BEGIN, "t": rules_compile.BEGIN}).decode(), sid)
         except BaseException:
             self._engine.delete_state(self._handle, sid)
             raise
         self._sid, self._runs = sid, 0
         return sid
 
+    def _fact_json(self, fact: dict) -> str:
+        """A fact's JSON with the session's id, as durable reads it (kept for this session)."""
+        found = self._facts_json.get(id(fact))
+        if found is not None and found[0] is fact:
+            return found[1]
+        if len(self._facts_json) >= self.FACTS_KEPT:
+            self._facts_json.clear()
+        data = orjson.dumps(dict(fact, sid=self._sid)).decode()
+        self._facts_json[id(fact)] = (fact, data)
+        return data
+
     def _close(self) -> None:
+        self._facts_json.clear()
         sid, self._sid = self._sid, None
         if sid is not None:
             self._engine.delete_state(self._handle, sid)
 
-    def _assert(self, call, payload, sid: str) -> None:
-        result = call(self._handle, orjson.dumps(payload).decode())
+    def _assert(self, call, payload: str, sid: str) -> None:
+        result = call(self._handle, payload)
         if result[0] in (1, 2):   # durable: 1 not handled (no rule can match), 2 already observed
-            raise RuntimeError(f"durable-rules refused a fact (code {result[0]}): {str(payload)[:120]}")
+            raise RuntimeError(f"durable-rules refused a fact (code {result[0]}): {payload[:120]}")
         if result[0] != 3:        # 3: nothing to do
             self._run_actions(result[1], sid)
 
@@ -151,8 +168,9 @@ class RuleEngine:
                 new = by_rule[rule_id](matched["m"])
                 if new is not None:    # queued: complete_and_start_action hands its firings over
                     new["sid"] = sid
-                    self._implied.append(new)      # retracted with the profile's facts
-                    result = engine.assert_fact(handle, orjson.dumps(new).decode())
+                    data = orjson.dumps(new).decode()
+                    self._implied.append(data)     # retracted with the profile's facts
+                    result = engine.assert_fact(handle, data)
                     if result[0] in (1, 2):
                         raise RuntimeError(f"durable-rules refused an implied fact (code {result[0]}): {new['id']}")
             except BaseException:

@@ -119,3 +119,43 @@ def test_the_worded_warnings_stay_within_their_bound_and_say_the_same(kb, varied
             assert w.warning(warning) == afresh.warning(warning)
             assert len(w.__dict__["_warnings"]) <= 7
     assert any(" " in w.warning(x) and "\u00a0" in glued.warning(x) for x in warnings for w in (words,))
+
+
+def test_the_asserted_facts_and_their_json_stay_within_their_bounds(kb, varied, monkeypatch):
+    """The fact dictionaries shared between evaluations (by key and value), and the durable
+    session's JSON of them, are bounded; the firings and digests stay the same."""
+    from pnman.rules.engines import chosen, engine_for
+    expected = [assess(p, kb).record(timestamp="t")["decision_digest"] for p in varied]
+    table = evaluation._asserted_facts(kb)
+    monkeypatch.setattr(table, "LIMIT", 25)
+    table.clear()
+    engine = engine_for(kb, chosen())
+    kept = getattr(engine, "_facts_json", None)          # the durable session's (CLIPS keeps none)
+    if kept is not None:
+        monkeypatch.setattr(engine, "FACTS_KEPT", 40)
+        kept.clear()
+    peak = {"facts": 0, "json": 0}
+    for profile, digest in zip(varied, expected):
+        assert assess(profile, kb).record(timestamp="t")["decision_digest"] == digest
+        assert len(table) <= 25
+        peak["facts"] = max(peak["facts"], len(table))
+        if kept is not None:
+            assert len(kept) <= 40
+            peak["json"] = max(peak["json"], len(kept))
+    assert peak["facts"] == 25 and (kept is None or peak["json"] == 40)
+
+
+def test_the_asserted_facts_are_those_of_the_profile(kb, varied):
+    """Shared fact dictionaries read as the profile says, whichever profile filled the table."""
+    evaluation._asserted_facts(kb).clear()
+    for profile in varied:
+        facts = evaluation.profile_facts(profile, kb)
+        expected = []
+        for key in sorted(profile):
+            spec, value = kb.facts.get(key), profile[key]
+            if value is None or spec is None or spec.role in ("identity", "request"):
+                continue
+            names = [(f"{key}.{code}", code in value) for code in spec.choices] if spec.type == "list" else [(key, value)]
+            expected += [{"id": f"attr:{name}", "t": "attr", "name": name, "value": v} for name, v in names]
+        assert facts == expected
+        assert all(type(f["value"]) is type(e["value"]) for f, e in zip(facts, expected))   # True is not 1
