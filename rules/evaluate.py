@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import Any, Callable, Mapping, NamedTuple
 
@@ -107,6 +108,19 @@ class FicheStatus:
             return self.excluded_by
         return tuple(c for c in self.conditions
                      if c.outcome == "failed" and (kind is None or c.condition.kind == kind))
+
+
+def _fiche_status(fiche: int, status: str, rule: str, conditions: tuple, excluded_by: tuple, unknown: tuple) -> FicheStatus:
+    """FicheStatus(...) without the frozen dataclass's __init__ (a setattr per field): the
+    evaluation of a varied portfolio makes a dozen new statuses a profile. The same object
+    (tests/test_caches.py compares it with the constructor's)."""
+    made = _new_object(FicheStatus)
+    made.__dict__.update(fiche=fiche, status=status, rule=rule, conditions=conditions, excluded_by=excluded_by,
+                         unknown_facts=unknown, memo={})
+    return made
+
+
+_new_object = object.__new__
 
 
 @dataclass(frozen=True)
@@ -207,8 +221,8 @@ class _Shared:
         strongest = max(map(_rank, outcomes), default=0)      # a fiche without conditions: eligible
         status = _STATUS_BY_RANK[strongest]
         excluded_by = tuple(c for c in outcomes if c.rank == _INELIGIBLE) if strongest == _INELIGIBLE else ()
-        return FicheStatus(number, status, _STATUS_RULES[number, status], tuple(outcomes), excluded_by,
-                           unknown_facts(outcomes))
+        return _fiche_status(number, status, _STATUS_RULES[number, status], tuple(outcomes), excluded_by,
+                             unknown_facts(outcomes))
 
     def _add_conditions(self, layout: _FicheLayout, keys: list, outcomes: list, tests: dict[str, TestOutcome]) -> None:
         """The condition outcomes not met before, made and kept (`outcomes` filled in place)."""
@@ -395,7 +409,7 @@ def unknown_facts(outcomes) -> tuple[str, ...]:
     found = list(filter(None, map(_unknown, outcomes)))
     if len(found) < 2:
         return found[0] if found else ()
-    return tuple(dict.fromkeys(fact for facts in found for fact in facts))
+    return tuple(dict.fromkeys(chain.from_iterable(found)))
 
 
 def _condition_outcome(condition: Condition, results: tuple[TestOutcome, ...]) -> ConditionOutcome:

@@ -163,7 +163,7 @@ class RuleEngine:
         message = orjson.loads(started[1])
         by_rule = self._actions.by_rule
         while True:
-            rule_id, matched = next(iter(message.items()))
+            (rule_id, matched), = message.items()     # one rule and what it matched
             try:
                 new = by_rule[rule_id](matched["m"])
                 if new is not None:    # queued: complete_and_start_action hands its firings over

@@ -159,3 +159,18 @@ def test_the_asserted_facts_are_those_of_the_profile(kb, varied):
             expected += [{"id": f"attr:{name}", "t": "attr", "name": name, "value": v} for name, v in names]
         assert facts == expected
         assert all(type(f["value"]) is type(e["value"]) for f, e in zip(facts, expected))   # True is not 1
+
+
+def test_a_status_made_without_the_constructor_is_the_constructors(kb, varied):
+    """rules.evaluate._fiche_status skips the frozen dataclass's __init__: the same fields,
+    values and equality as FicheStatus(...), whatever fields FicheStatus gains."""
+    import dataclasses
+    for profile in varied[:20]:
+        for status in evaluation.evaluate(profile, kb).statuses.values():
+            made = evaluation.FicheStatus(status.fiche, status.status, status.rule, status.conditions,
+                                          status.excluded_by, status.unknown_facts)
+            fast = evaluation._fiche_status(status.fiche, status.status, status.rule, status.conditions,
+                                            status.excluded_by, status.unknown_facts)
+            assert fast == made and repr(fast) == repr(made)
+            assert set(vars(fast)) == set(vars(made)) == {f.name for f in dataclasses.fields(made)}
+            assert fast.memo == {} and fast.memo is not status.memo
