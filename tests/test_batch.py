@@ -688,13 +688,22 @@ from bench.portfolio import profiles
 from pnman.interview.cli.batch import assessing
 rows = [(n + 2, p) for n, p in enumerate(profiles(40, seed=5))]
 rows += [(50, {"employees": "x"}), (51, "not a profile"), (52, {"employees": 3, "goals": ["nonsense"]})]
-for full in (False, True):
-    assessing.init_worker(full, "ar")
-    assessing.assess_rows(rows[:3])         # the knowledge's lazy tables made
+import tempfile
+from pathlib import Path
+from pnman.records.store import RegistryStore
+folder = Path(tempfile.mkdtemp())
+line, seen = assessing._line, []
+assessing._line = lambda item: (seen.append(gc.get_freeze_count()), line(item))[1]
+for full, record in ((False, False), (True, False), (False, True), (True, True)):
+    store = RegistryStore(folder / f"{full}.sqlite3", durable=False) if record else None
+    assessing.init_worker(full, "ar", store=store, portfolio="sha256:" + "e" * 64 if record else None)
+    assessing.assess_rows(rows[:3])         # the knowledge's lazy tables made (and the registry)
     gc.unfreeze()
     gc.collect()
+    seen.clear()
     data, errors, summary = assessing.assess_rows(rows)
     assert len(errors) == 3 and summary.rows == len(rows) and data.count(b"\\n") == len(rows)
+    assert seen[0] == 0 and len(set(seen)) > len(seen) // 2, seen     # what each row leaves, frozen after it
     frozen = gc.get_freeze_count()
     gc.unfreeze()
     print(full, frozen, gc.collect())
@@ -702,10 +711,11 @@ for full in (False, True):
 
 
 def test_a_chunk_freezes_what_it_leaves_alive_and_leaves_no_garbage_cycle():
-    """assess_rows moves what a chunk leaves alive out of the collector's sight (gc.freeze); a
-    garbage cycle frozen would stay until the process ends, so a chunk of good and rejected
-    rows, compact and full, must leave none behind."""
+    """assess_rows moves what each row and the chunk leave alive out of the collector's sight
+    (gc.freeze); a garbage cycle frozen would stay until the process ends, so a chunk of good
+    and rejected rows, compact and full, without and with --record, must leave none behind."""
     done = subprocess.run([sys.executable, "-c", FREEZE_PROBE], cwd=ROOT, capture_output=True, text=True, check=True)
-    for line, full in zip(done.stdout.split("\n"), ("False", "True")):
+    assert len(done.stdout.split()) == 12, done.stdout      # compact and full, without and with --record
+    for line, full in zip(done.stdout.split("\n"), ("False", "True", "False", "True")):
         shown, frozen, collected = line.split()
         assert shown == full and int(frozen) > 10_000 and int(collected) == 0, done.stdout
