@@ -78,7 +78,12 @@ class RuleEngine:
         self._implied: list[str] = []      # the facts the implications asserted in this evaluation (JSON)
         # A profile fact's JSON in the live session, by fact: the facts are shared between
         # evaluations (rules.evaluate._asserted), so most are serialised once a session.
-        self._facts_json: dict[int, tuple[dict, str]] = {}
+        self._facts_json: dict[int, tuple[dict, str | None]] = {}
+        # The fact names some rule reads (a test, an implication's premise): a profile fact no
+        # rule reads would only reach the sink rule, so it is not asserted (the actions still
+        # know the profile states it: an implication onto it is suppressed all the same).
+        self._read = frozenset(rules_compile.fact_name(test) for test in kb.tests()) \
+            | frozenset(rule.premise[0] for rule in kb.implications)
         # One session at a time: the actions collect firings in shared state, and durable's
         # C ruleset is not meant for concurrent callers (a web server runs handlers in threads).
         self._lock = threading.Lock()
@@ -101,7 +106,7 @@ class RuleEngine:
         self._implied.clear()
         clean = False
         try:
-            payload = ",".join(map(self._fact_json, facts))
+            payload = ",".join(filter(None, map(self._fact_json, facts)))
             if payload:
                 self._assert(self._engine.assert_facts, f"[{payload}]", sid)
             firings = list(self._actions.firings)
@@ -127,14 +132,15 @@ class RuleEngine:
         self._sid, self._runs = sid, 0
         return sid
 
-    def _fact_json(self, fact: dict) -> str:
-        """A fact's JSON with the session's id, as durable reads it (kept for this session)."""
+    def _fact_json(self, fact: dict) -> str | None:
+        """A fact's JSON with the session's id, as durable reads it (kept for this session);
+        None for a fact no rule reads."""
         found = self._facts_json.get(id(fact))
         if found is not None and found[0] is fact:
             return found[1]
         if len(self._facts_json) >= self.FACTS_KEPT:
             self._facts_json.clear()
-        data = orjson.dumps(dict(fact, sid=self._sid)).decode()
+        data = orjson.dumps(dict(fact, sid=self._sid)).decode() if fact["name"] in self._read else None
         self._facts_json[id(fact)] = (fact, data)
         return data
 

@@ -141,3 +141,29 @@ def test_a_session_is_renewed_after_its_share_of_evaluations(kb):
         engine.run(facts)
         sids.append(engine._sid)
     assert sids == ["1", "1", None, "2", "2", None, "3"]
+
+
+def test_a_fact_no_rule_reads_is_not_asserted_yet_still_wins_over_an_implication(kb):
+    """`internet_access` is read by no rule (only implied): durable is not given the profile's
+    value, yet the implication onto it is suppressed as when it was, as durable's Host does."""
+    rule = next(r for r in kb.implications if r.conclusion[0] == "internet_access")
+    premise, value = rule.premise
+    facts = profile_facts(check_profile({"employees": 20, premise: value, "internet_access": True}, kb), kb)
+    engine = RuleEngine(kb)
+    assert "internet_access" not in engine._read
+    asserted = []
+    real = engine._engine
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def assert_facts(self, handle, data):
+            asserted.append(data)
+            return real.assert_facts(handle, data)
+    engine._engine = Spy()
+    firings = engine.run(facts)
+    assert asserted and '"internet_access"' not in asserted[0]
+    assert [f for f in firings if f.rule == rule.id] == [f for f in HOST.run(facts) if f.rule == rule.id]
+    assert next(f for f in firings if f.rule == rule.id).suppressed
+    assert firings == HOST.run(facts)
