@@ -6,11 +6,15 @@ by one piece of code: the engines only decide which rule matches which fact.
 """
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import NamedTuple
 
 from pnman.knowledge.loader import Knowledge
 
 from . import compile as rules_compile
+
+
+_name = itemgetter("name")
 
 
 class Firing(NamedTuple):
@@ -41,7 +45,7 @@ class Actions:
         self.firings.clear()
         self.derived.clear()
         self.stated.clear()
-        self.stated.update(f["name"] for f in facts)
+        self.stated.update(map(_name, facts))
 
     def _action(self, kb: Knowledge, rule_id: str):
         firings, derived, stated = self.firings, self.derived, self.stated

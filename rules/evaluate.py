@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from operator import attrgetter, itemgetter
 from typing import Any, Callable, Mapping, NamedTuple
 
@@ -148,6 +148,9 @@ class Evaluation:
         return self.fact(test.fact)
 
 
+NOT_A_TEST = ("an implication's firing",)     # what _Shared.firing keeps for one (a true value)
+
+
 class _Shared:
     """Outcome objects shared by all the evaluations of one knowledge base.
 
@@ -167,9 +170,12 @@ class _Shared:
     def __init__(self, kb: Knowledge):
         self.limits = dict(self.LIMITS)
         self.tests: dict[tuple, TestOutcome] = {}
-        self.firings: dict[Firing, tuple[TestOutcome, str]] = {}    # a test rule's firing -> (outcome, fact read)
+        self.firings: dict[Firing, tuple] = {}    # a firing -> (test outcome, fact read, test id), or NOT_A_TEST
         self.unknown = {test.id: self.test(test, "unknown", None, None) for test in kb.tests()}   # kept: never emptied
         self.tested_facts = tuple(fact_name(test) for test in kb.tests())      # one per test
+        self.tests_reading: dict[str, int] = {}     # a fact -> how many tests read it
+        for name in self.tested_facts:
+            self.tests_reading[name] = self.tests_reading.get(name, 0) + 1
         self.conditions = _ConditionTables()
         self.statuses: dict[tuple, FicheStatus] = {}
         self.layouts = {number: _FicheLayout.of(conditions, self.conditions) for number, conditions in kb.conditions.items()}
@@ -179,13 +185,16 @@ class _Shared:
             table.clear()
         return table
 
-    def firing(self, kb: Knowledge, firing: Firing) -> tuple[TestOutcome, str] | None:
-        """A test rule's firing as (its test's outcome, the fact it read); None for an implication's."""
+    def firing(self, kb: Knowledge, firing: Firing) -> tuple:
+        """A test rule's firing as (its test's outcome, the fact it read, the test's id);
+        NOT_A_TEST for an implication's (both kept)."""
         found = _rule_tests(kb).get(firing.rule)
         if found is None:
-            return None
-        test, outcome, name = found
-        kept = self._room(self.firings, "firings")[firing] = (self.test(test, outcome, firing.rule, firing.fact), name)
+            kept = NOT_A_TEST
+        else:
+            test, outcome, name = found
+            kept = (self.test(test, outcome, firing.rule, firing.fact), name, test.id)
+        self._room(self.firings, "firings")[firing] = kept
         return kept
 
     def test(self, test: Test, outcome: str, rule, fact_id) -> TestOutcome:
@@ -388,17 +397,16 @@ def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[
     by_firing = shared.firings
     decided = {}
     for firing in firings:
-        found = by_firing.get(firing)
-        if found is None:
-            found = shared.firing(kb, firing)
-            if found is None:
-                continue        # an implication's firing
-        source = facts.get(found[1])
+        found = by_firing.get(firing) or shared.firing(kb, firing)
+        if found is NOT_A_TEST:
+            continue        # an implication's firing
+        outcome, name, test_id = found
+        source = facts.get(name)
         if source is not None and source.fact_id == firing.fact:
-            decided[found[0].test.id] = found[0]
+            decided[test_id] = outcome
     outcomes = shared.unknown.copy()
     outcomes.update(decided)
-    if len(decided) != sum(map(facts.__contains__, shared.tested_facts)):   # pragma: no cover
+    if len(decided) != sum(map(shared.tests_reading.get, facts, repeat(0))):   # pragma: no cover
         missing = [test.id for test, name, _, _ in _test_rules(kb) if name in facts and test.id not in decided]
         raise RuntimeError(f"no rule decided {missing}: every known fact fires one of its tests' two rules")
     return outcomes

@@ -138,3 +138,18 @@ def test_version_names_the_program_the_knowledge_and_the_engine(capsys, kb):
     assert lines[0] == f"pnman {__version__}"
     assert lines[1] == f"knowledge {kb.version}"
     assert lines[2].startswith("engine durable-rules " if engines.chosen() == "durable" else "engine CLIPS (clipspy ")
+
+
+def test_a_lost_firing_is_an_error_not_an_unknown(kb):
+    """Every fact the profile states fires one of each of its tests' two rules: an engine that
+    lost one (a reused session gone wrong, say) stops the evaluation instead of reading the
+    test as unknown."""
+    from pnman.rules import evaluate as ev
+    profile = check_profile({"employees": 20, "uses_it": True, "recommendations": ["tic_investment"]}, kb)
+    asserted = ev._asserted(profile, kb)
+    firings = engines.engine_for(kb, engines.chosen()).run(list(map(ev._fact, asserted)))
+    facts, _ = ev._resolve(asserted, firings, kb)
+    ev._test_outcomes(kb, facts, firings, ev._shared(kb))
+    lost = next(f for f in firings if f.rule.startswith("test.employees."))
+    with pytest.raises(RuntimeError, match="no rule decided"):
+        ev._test_outcomes(kb, facts, [f for f in firings if f is not lost], ev._shared(kb))
