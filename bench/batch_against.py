@@ -6,12 +6,14 @@ output files of the two are compared byte for byte (a registry's entries too, bu
 random entry ids and the times).
 
     .venv/bin/python bench/batch_against.py --baseline /work/main [--rows 2000] [--rounds 5] [--full] [--record]
+        [--jobs 1] [--folder /dev/shm]
 """
 from __future__ import annotations
 
 import argparse
 import os
 import resource
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -69,8 +71,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--record", action="store_true")
+    parser.add_argument("--folder", type=Path, help="where the runs write (e.g. /dev/shm: no disk write-back "
+                                                    "of one run's output in the next run's CPU)")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="pnman-batch-against-"))
+    folder = Path(tempfile.mkdtemp(prefix="pnman-batch-against-", dir=args.folder))
+    try:
+        compare(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def compare(args, folder: Path) -> None:
     source = folder / "portfolio.csv"
     portfolio.write_csv(source, portfolio.profiles(args.rows, seed=8))
     checkouts = {"this": ROOT, "baseline": args.baseline.resolve()}

@@ -14,6 +14,7 @@ This module is the command itself (`run_batch`); each of its jobs is a module be
 - `reading`: the portfolio file: its checks, the CSV dialect, cells read into profile
   values, each row's number (`pnman impact` reads portfolios with it too);
 - `assessing`: what a worker does with a row: assess it and make its output line;
+- `lines`: an output line's bytes (a full record's shared trace entries serialised once);
 - `workers`: the worker processes, fed in input order, surviving a worker's death
   (`pnman impact` runs its rows on them too);
 - `results`: where the lines go: standard output, or OUTPUT through OUTPUT.partial, with
