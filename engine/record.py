@@ -25,6 +25,7 @@ import hashlib
 import time
 from datetime import datetime, timezone
 from functools import lru_cache
+from itertools import islice
 from operator import attrgetter, itemgetter
 from typing import Any, Mapping
 
@@ -439,8 +440,15 @@ def _key_bytes(key: str) -> bytes:
 
 
 def _remember(parts: dict[int, tuple]) -> None:
-    table = _room(_SERIALISED, SERIALISED_KEPT)
+    """Keep these parts, dropping the oldest beyond the bound: emptying the whole table here
+    dropped, every few records, the parts of the very record being sealed (its seal adds the
+    plan and warnings it worded), and its registry payload serialised them all again."""
+    table = _SERIALISED
     table.update(parts)
+    excess = len(table) - SERIALISED_KEPT
+    if excess > 0:
+        for key in list(islice(table, excess)):
+            del table[key]
 
 
 def _canonical_bytes(data: Any) -> bytes:

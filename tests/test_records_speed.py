@@ -76,3 +76,15 @@ def test_the_record_hash_of_the_pieces_is_the_hash_of_the_canonical_json(data):
     for known in ({id(v): (v, records._canonical_bytes(v)) for v in data.values()}, {}):
         assert records._assembled_sha256(data, known.get) == records._sha256(whole)
         assert b"".join(records.canonical_pieces(data, known)) == whole
+
+
+def test_a_sealed_record_keeps_all_its_parts_for_the_registry():
+    """kept_parts right after localise (the seal adds the plan and warnings it worded) finds
+    every big part of the record, whatever records came before: none is serialised again."""
+    from bench.portfolio import profiles as portfolio
+    for profile in portfolio(40, seed=5):
+        record = localise(assess(check_profile(profile, KB), KB).record(timestamp="t"), Words("fr", KB))
+        parts = records.kept_parts(record)
+        assert {"fiches", "trace", "profile", "facts", "plan", "warnings"} <= {
+            key for key, value in record.items() if id(value) in parts}
+        assert len(records._SERIALISED) <= records.SERIALISED_KEPT
