@@ -13,8 +13,8 @@ Making records is the batch's and the web's hot path, so what records have in co
 made once: a condition's line and its reason are kept with their (shared) condition
 outcome (its `memo`), a reason that shows counts or lists for the outcome and those
 values, a fiche entry's parts with its (shared) status, a trace entry for its firing,
-each with its canonical JSON; a fiche entry's JSON, the digest and the record hash are
-assembled from those serialised parts (the same bytes as serialising the whole record).
+each with its canonical JSON; the record's JSON (for the digest, the record hash and the registry) is
+one join of those serialised pieces (the same bytes as serialising the whole record).
 Entries are thus shared between records: a record is a value, never edited in place —
 copy it (copy.deepcopy) to change it. `decision_digest` and `record_hash` themselves
 serialise everything afresh: audit reads records from files and trusts nothing kept.

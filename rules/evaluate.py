@@ -13,9 +13,9 @@ firings back into three-valued outcomes:
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from itertools import chain, repeat
 from operator import attrgetter, itemgetter
 from typing import Any, Callable, Mapping, NamedTuple
 
@@ -406,7 +406,7 @@ def _test_outcomes(kb: Knowledge, facts: Mapping[str, FactValue], firings: list[
             decided[test_id] = outcome
     outcomes = shared.unknown.copy()
     outcomes.update(decided)
-    if len(decided) != sum(map(shared.tests_reading.get, facts, repeat(0))):   # pragma: no cover
+    if len(decided) != sum(map(shared.tests_reading.get, facts, itertools.repeat(0))):   # pragma: no cover
         missing = [test.id for test, name, _, _ in _test_rules(kb) if name in facts and test.id not in decided]
         raise RuntimeError(f"no rule decided {missing}: every known fact fires one of its tests' two rules")
     return outcomes
@@ -417,7 +417,7 @@ def unknown_facts(outcomes) -> tuple[str, ...]:
     found = list(filter(None, map(_unknown, outcomes)))
     if len(found) < 2:
         return found[0] if found else ()
-    return tuple(dict.fromkeys(chain.from_iterable(found)))
+    return tuple(dict.fromkeys(itertools.chain.from_iterable(found)))
 
 
 def _condition_outcome(condition: Condition, results: tuple[TestOutcome, ...]) -> ConditionOutcome:
