@@ -220,14 +220,14 @@ def _value_key(value: Any) -> tuple:
     return (value.__class__, tuple(value) if value.__class__ is list else value)
 
 
-def _new_condition(outcome: ConditionOutcome, evaluation: Evaluation, varying: dict) -> tuple:
+def _new_condition(outcome: ConditionOutcome, evaluation: Evaluation, shown: _Shown) -> tuple:
     """A condition outcome's line (entry, JSON) and its reason, kept with it: None when met,
     (entry, JSON) when the reason shows no count or list (its values follow from the
     outcome), else the outcome itself (the reason is looked up for each record)."""
     entry = condition_entry(outcome)
     if outcome.outcome == "met":
         kept = None
-    elif varying[outcome.condition.id]:
+    elif shown.ids[outcome.condition.id]:
         kept = outcome
     else:
         found = reason(outcome, evaluation)
@@ -252,7 +252,7 @@ class _Shown(dict):
 
 def _varying_reason(outcome: ConditionOutcome, evaluation: Evaluation, shown: _Shown) -> tuple[dict, bytes]:
     """A reason that shows counts or lists: kept for its (shared) condition outcome and the
-    values it shows (_varying_ids: by condition, the tests whose values its outcome does not tell)."""
+    values it shows (shown.ids: by condition, the tests whose values its outcome does not tell)."""
     key = (id(outcome), *map(shown.__getitem__, shown.ids[outcome.condition.id]))
     found = _REASONS.get(key)
     if found is None:
@@ -262,20 +262,16 @@ def _varying_reason(outcome: ConditionOutcome, evaluation: Evaluation, shown: _S
 
 
 @lru_cache(maxsize=4)
-def _varying_tests(kb: Knowledge) -> dict[str, tuple]:
-    """For each condition, the tests whose values its reason shows and its outcome does not
-    tell (a count, a list): the yes/no ones are met, failed or unknown by their value."""
-    return {c.id: tuple(t for t in c.tests if t.op != "eq") for conditions in kb.conditions.values() for c in conditions}
-
-
-@lru_cache(maxsize=4)
 def _varying_ids(kb: Knowledge) -> tuple[dict[str, tuple[str, ...]], dict]:
-    """_varying_tests by test id, and the knowledge's tests by id."""
-    return ({cid: tuple(t.id for t in tests) for cid, tests in _varying_tests(kb).items()},
-            {t.id: t for tests in _varying_tests(kb).values() for t in tests})
+    """For each condition, the ids of the tests whose values its reason shows and its outcome
+    does not tell (a count, a list: the yes/no ones are met, failed or unknown by their
+    value); and those tests by id."""
+    varying = {c.id: tuple(t for t in c.tests if t.op != "eq") for conditions in kb.conditions.values() for c in conditions}
+    return ({cid: tuple(t.id for t in tests) for cid, tests in varying.items()},
+            {t.id: t for tests in varying.values() for t in tests})
 
 
-def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: dict, out: list, shown: _Shown) -> dict:
+def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, out: list, shown: _Shown) -> dict:
     """The fiche's entry, made of kept condition lines and reasons; the pieces of its
     canonical JSON (keys in sorted order, as orjson's OPT_SORT_KEYS writes them) are added
     to `out`, each followed by a comma, never joined on their own (the record's JSON is one
@@ -284,7 +280,7 @@ def _shared_fiche_entry(evaluation: Evaluation, status: FicheStatus, varying: di
     those reasons are looked up for each record."""
     parts = status.memo.get("record")
     if parts is None:
-        parts = status.memo["record"] = _new_fiche_parts(status, evaluation, varying)
+        parts = status.memo["record"] = _new_fiche_parts(status, evaluation, shown)
     if parts.__class__ is tuple:                # the same entry for every record
         out.extend(parts[1])
         return parts[0]
@@ -305,7 +301,7 @@ _line, _line_json, _reason = itemgetter(0), itemgetter(1), itemgetter(2)
 _line_with_comma = itemgetter(2)         # a trace entry's JSON and a comma
 
 
-def _new_fiche_parts(status: FicheStatus, evaluation: Evaluation, varying: dict):
+def _new_fiche_parts(status: FicheStatus, evaluation: Evaluation, shown: _Shown):
     """A status met for the first time: its condition lines and fixed reasons, kept with each
     condition outcome, joined once; the whole entry and its JSON's pieces when no reason
     varies between records, else a list (lines, their JSON, the JSON between conditions and
@@ -314,7 +310,7 @@ def _new_fiche_parts(status: FicheStatus, evaluation: Evaluation, varying: dict)
     try:
         lines = list(map(_kept_lines, map(_memo, status.conditions)))
     except KeyError:
-        lines = [outcome.memo.get("record") or _new_condition(outcome, evaluation, varying) for outcome in status.conditions]
+        lines = [outcome.memo.get("record") or _new_condition(outcome, evaluation, shown) for outcome in status.conditions]
     conditions = list(map(_line, lines))
     key = (status.rule, status.unknown_facts)
     origin, unknown, end = _STATUS_PARTS.get(key) or _new_status_parts(key, status)
@@ -474,10 +470,9 @@ def now() -> str:
 def build_record(evaluation: Evaluation, steps: tuple[PlanStep, ...], totals: dict, warnings: tuple[PlanWarning, ...], kb: Knowledge, *,
                  timestamp: str | None = None) -> dict:
     statuses = evaluation.statuses
-    varying = _varying_tests(kb)
     fiches_json = [b"["]      # the pieces of the record's JSON are joined once, with the rest
     shown = _Shown(evaluation, kb)
-    fiches = [_shared_fiche_entry(evaluation, statuses[n], varying, fiches_json, shown) for n in sorted(statuses)]
+    fiches = [_shared_fiche_entry(evaluation, statuses[n], fiches_json, shown) for n in sorted(statuses)]
     traced = list(map(trace_entries(kb).__getitem__, evaluation.firings))
     entries, trace_json = list(map(_line, traced)), [b"[", *map(_line_with_comma, traced)]
     _closed(fiches_json, b"]")
