@@ -14,6 +14,7 @@ firings back into three-valued outcomes:
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from operator import attrgetter, itemgetter
@@ -172,10 +173,7 @@ class _Shared:
         self.tests: dict[tuple, TestOutcome] = {}
         self.firings: dict[Firing, tuple] = {}    # a firing -> (test outcome, fact read, test id), or NOT_A_TEST
         self.unknown = {test.id: self.test(test, "unknown", None, None) for test in kb.tests()}   # kept: never emptied
-        self.tested_facts = tuple(fact_name(test) for test in kb.tests())      # one per test
-        self.tests_reading: dict[str, int] = {}     # a fact -> how many tests read it
-        for name in self.tested_facts:
-            self.tests_reading[name] = self.tests_reading.get(name, 0) + 1
+        self.tests_reading = Counter(fact_name(test) for test in kb.tests())     # a fact -> the tests reading it
         self.conditions = _ConditionTables()
         self.statuses: dict[tuple, FicheStatus] = {}
         self.layouts = {number: _FicheLayout.of(conditions, self.conditions) for number, conditions in kb.conditions.items()}
