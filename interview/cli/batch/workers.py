@@ -88,7 +88,7 @@ def _work(conn, close: list, work=None) -> None:
         while data := conn.recv_bytes():
             send_part(conn, (work or assess_rows)(pickle.loads(data)))
     except (EOFError, OSError):
-        pass
+        pass                # the main process closed its end or is gone: the work is over (exit 0)
     except BaseException:   # noqa: BLE001 - the main process sees this worker end and names its row
         code = 70
     finally:
