@@ -20,7 +20,7 @@ from .figures import Amendment
 from .fingerprint import version_of
 from .graph import DependencyGraph
 from .model import SIZE_CODES, FactSpec, Fiche, Guide, Implication, QuestionSpec
-from .yamlio import read_knowledge_file
+
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
 BASE_EDITION = "base"       # the printed guide; other editions: knowledge/editions.py
@@ -254,6 +254,7 @@ def _check_questions(questions: dict[str, QuestionSpec], facts: dict[str, FactSp
 
 def load(directory: Path | str = KNOWLEDGE_DIR) -> Knowledge:
     """Load and check the knowledge base in `directory`."""
+    from .yamlio import read_knowledge_file     # not when a snapshot holds the knowledge
     directory = Path(directory)
     guide_path, facts_path = directory / "guide.yaml", directory / "facts.yaml"
     questions_path = directory / "questions.yaml"
@@ -296,11 +297,13 @@ def default() -> Knowledge:
 
     Once loaded, everything the process holds so far is moved out of the garbage
     collector's sight (gc.freeze): the knowledge lives as long as the process, and the
-    collector went through its objects again and again for nothing. And the collector
+    collector went through its objects again and again for nothing. A previous process's
+    load is reused when nothing it was made from changed (knowledge/snapshot.py). And the collector
     looks for cycles every 10,000 new objects instead of every 700: an assessment makes a
     few thousand, almost none in cycles (garbage collection was 7.5 % of a record's CPU,
     with full collections of 30 ms; 3.6 % and none after)."""
-    kb = load(os.environ.get("PNMAN_KNOWLEDGE") or KNOWLEDGE_DIR)
+    from .snapshot import load_kept
+    kb = load_kept(Path(os.environ.get("PNMAN_KNOWLEDGE") or KNOWLEDGE_DIR), load)
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     return kb

@@ -147,7 +147,7 @@ def catalogue(lang: str, directory: Path = LOCALES_DIR) -> Catalogue:
     return Catalogue(lang, _entries(path), str(path))
 
 
-CACHE_VARIABLE = "PNMAN_CACHE"          # a folder for the parsed catalogues; "off": none
+from .cachefiles import CACHE_VARIABLE  # noqa: E402,F401 (a folder for the caches; "off": none)
 
 
 def _entries(path: Path) -> dict[str, Any]:
@@ -159,14 +159,17 @@ def _entries(path: Path) -> dict[str, Any]:
     hashlib's OpenSSL would cost a tenth of `pnman --help`."""
     import marshal
     import zlib
+
+    from .cachefiles import cache_folders, keep, read_cached
     raw = path.read_bytes()
     name = f"{path.stem}.{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}{len(raw):x}.marshal"
-    folders = _cache_folders(path)
-    for folder in folders:
+    folders = cache_folders(path.parent)
+    kept = read_cached(folders, name)
+    if kept is not None:
         try:
-            entries = marshal.loads((folder / name).read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            continue
+            entries = marshal.loads(kept)
+        except (EOFError, ValueError, TypeError):
+            entries = None
         if isinstance(entries, dict):
             return entries
     from .yamlio import read_knowledge_file    # YAML only when no cache holds the catalogue
@@ -174,45 +177,8 @@ def _entries(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise KnowledgeError("top level must be a mapping", file=str(path))
     entries = dict(flatten(data))
-    for folder in folders:
-        if _keep(folder, name, path.stem, marshal.dumps(entries)):
-            break
+    keep(folders, name, path.stem, ".marshal", marshal.dumps(entries))
     return entries
-
-
-def _cache_folders(path: Path) -> list[Path]:
-    """Where parsed catalogues are looked for and kept: $PNMAN_CACHE, else `__pycache__`
-    beside the catalogues (as Python's own, unless bytecode writing is off), else the
-    user's cache folder."""
-    chosen = os.environ.get(CACHE_VARIABLE, "").strip()
-    if chosen:
-        return [] if chosen.lower() == "off" else [Path(chosen)]
-    import sys
-    folders = [] if sys.dont_write_bytecode else [path.parent / "__pycache__"]
-    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return folders + [Path(home) / "pnman"]
-
-
-def _keep(folder: Path, name: str, stem: str, data: bytes) -> bool:
-    """Write the cache file atomically (a reader never sees half of it) and drop the
-    stale ones of the same catalogue; False when the folder cannot be written."""
-    import tempfile
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, folder / name)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        for stale in folder.glob(f"{stem}.*.marshal"):
-            if stale.name != name:
-                stale.unlink(missing_ok=True)
-    except OSError:
-        return False
-    return True
 
 
 MESSAGE_LANGUAGE_VARIABLES = ("PNMAN_LANG", "LANG")

@@ -16,7 +16,7 @@ SizeCode = Literal["TPE", "PE", "ME"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True)
 
 
 # -- fiches -------------------------------------------------------------------------------
