@@ -70,3 +70,17 @@ def test_the_kept_entries_stay_within_their_bound(monkeypatch):
         assert len(lines._ENTRIES) <= 40
         peak = max(peak, len(lines._ENTRIES))
     assert peak > 30, peak       # filled up, and was emptied
+
+
+@settings(max_examples=80, deadline=None)
+@given(profiles())
+def test_a_full_lines_summary_fields_come_from_its_assessment_unchanged(profile):
+    """A full row's summary is taken from its assessment, not from walking its record: the same
+    fields as the record gives (and as the compact line gives)."""
+    from pnman.interview.cli.batch.assessing import compact
+    from pnman.interview.cli.batch.summary import assessed_fields, summary_fields
+    assessment = assess(check_profile(profile, KB), KB)
+    fields = assessed_fields(assessment.evaluation, assessment.plan)
+    assert fields == summary_fields({"record": assessment.record(timestamp="batch")}, KB)
+    assert fields == summary_fields(compact(assessment.evaluation, assessment.plan, KB), KB)
+    assert list(fields["statuses"]) == [str(n) for n in sorted(KB.fiches)]

@@ -18,7 +18,7 @@ from pnman.knowledge.locales import catalogue
 from ...render.l10n import Words
 from .lines import line_bytes
 from .reading import CsvRecord, json_safe
-from .summary import Summary, summary_fields
+from .summary import Summary, assessed_fields, summary_fields
 
 _KB = None
 _FULL = False
@@ -29,6 +29,7 @@ _STORE = None          # --record: the registry (records.store.RegistryStore); e
 _PORTFOLIO = None      # --record: the portfolio's "sha256:…", each row's source with its number
 _RECORDED: dict[int, str] = {}     # --record: the rows of the chunk at work recorded before, and their entries
 PENDING = "_pending"   # a line waiting for its chunk's append: (assessment, localised record, source, kept parts)
+SUMMARY = "_summary"   # a full line's summary fields, taken from its assessment (not written out)
 
 
 def init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
@@ -105,7 +106,8 @@ def _assessed(profile, number: int) -> dict:
         record = localise(assessment.record(), _WORDS)
         return {PENDING: (assessment, record, source, kept_parts(record))}
     if _FULL:
-        return {"record": localise(assessment.record(timestamp="batch"), _WORDS)}
+        return {"record": localise(assessment.record(timestamp="batch"), _WORDS),
+                SUMMARY: assessed_fields(assessment.evaluation, assessment.plan)}
     return compact(assessment.evaluation, assessment.plan, _KB)
 
 
@@ -161,7 +163,7 @@ def _finished(line: dict) -> tuple[int, bytes, dict | None, str | None]:
         if "error" in line:
             line["error"] = json_safe(str(line["error"]))
             return number, orjson.dumps(line) + b"\n", None, line["error"]
-        fields = summary_fields(line, _KB)
+        fields = line.pop(SUMMARY, None) or summary_fields(line, _KB)
         return number, line_bytes(line), fields, None
     except (Exception, SystemExit) as exc:   # noqa: BLE001 - one row's failure never stops the run
         error = _failure(exc)
