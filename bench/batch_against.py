@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import portfolio  # noqa: E402
+from bench.bytecode import compile_checkout  # noqa: E402
 
 
 def _python(checkout: Path) -> str:
@@ -89,6 +90,8 @@ def compare(args, folder: Path) -> None:
     options = ["--jobs", str(args.jobs)] + (["--full"] if args.full else [])
     label = f"pnman batch {' '.join(options)}{' --record' if args.record else ''}, {args.rows} rows"
     print(f"{label}; {os.cpu_count()} cores; CPU of all processes, start-up included, per row")
+    for checkout in checkouts.values():
+        print(compile_checkout(checkout, _python(checkout)))
     for round_ in range(args.rounds):
         for name in (checkouts if round_ % 2 == 0 else reversed(list(checkouts))):
             out = folder / f"{name}.jsonl"

@@ -31,6 +31,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bytecode import compile_checkout  # noqa: E402
 
 
 def _vm_hwm(pid: int) -> int | None:
@@ -103,6 +106,7 @@ def main() -> None:
         print(json.dumps(measure(source, output, int(jobs))))
         return
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(compile_checkout(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             source = Path(tmp) / f"portfolio-{size}.{args.format}"

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import portfolio  # noqa: E402
+from bench.bytecode import compile_checkout  # noqa: E402
 
 
 def _children_cpu() -> float:
@@ -79,6 +80,7 @@ def main() -> None:
     portfolio.write_csv(source, portfolio.profiles(args.rows, seed=8))
     registry = folder / "registry.sqlite3"
     print(f"{args.rows} rows, one worker, {os.cpu_count()} cores; CPU of the whole command (start-up included)")
+    print(compile_checkout(ROOT))
     plain, _ = timed_batch("batch (no --record)", [str(source), "-o", str(folder / "plain.jsonl")], args.rows)
     recorded, _ = timed_batch("batch --record (new registry)", [str(source), "-o", str(folder / "rec.jsonl"),
                                                                  "--record", "--registry", str(registry)], args.rows)

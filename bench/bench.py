@@ -7,7 +7,7 @@ the same run:
 - `pnman batch` on 1,000 and 10,000 rows with 1 and 2 workers, and `batch --full --jobs 1`
   on 2,000 rows, CPU of all processes per row (memory: bench/batch_memory.py).
 
-    .venv/bin/python bench/bench.py [--sizes 1000 10000] [--full 2000]
+    .venv/bin/python bench/bench.py [--sizes 1000 10000] [--full 2000] [--rounds 3]
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import portfolio  # noqa: E402
+from bench.bytecode import compile_checkout  # noqa: E402
 
 
 IN_PROCESS = """
@@ -93,17 +94,32 @@ def cold_start(arguments: list[str], runs: int = 7, command: list[str] | None = 
     return statistics.median(cpus), statistics.median(walls)
 
 
+def _spread(values: list[float]) -> str:
+    return f"min {min(values):6.3f}  median {statistics.median(values):6.3f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--full", type=int, default=2000, help="rows of the `batch --full --jobs 1` run (0: none)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="runs of each in-process and batch figure, pnman and baseline alternated (min, median)")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; each figure over {args.rounds} "
+          f"round(s), alternated with its baseline: min and median (a shared machine only ever adds)")
+    print(compile_checkout(ROOT))
     print("in-process, full record (trace and digest), 2,000 profiles:")
-    for label, baseline in (("pnman (durable's C interface, malloc tuned)", False),
-                            ("baseline (durable's Python Host, glibc defaults)", True)):
-        rate, cpu_ms, faults = in_process(2000, baseline)
-        print(f"  {label:50s} {cpu_ms:6.3f} ms CPU/record  {1000 / rate:6.3f} ms wall/record  {faults:5.0f} page faults/record")
+    labels = (("pnman (durable's C interface, malloc tuned)", False),
+              ("baseline (durable's Python Host, glibc defaults)", True))
+    runs: dict[str, list[tuple[float, float, float]]] = {label: [] for label, _ in labels}
+    for round_ in range(args.rounds):
+        for label, baseline in (labels if round_ % 2 == 0 else labels[::-1]):
+            runs[label].append(in_process(2000, baseline))
+    for label, _ in labels:
+        cpu = [cpu_ms for _, cpu_ms, _ in runs[label]]
+        wall = [1000 / rate for rate, _, _ in runs[label]]
+        faults = statistics.median(f for _, _, f in runs[label])
+        print(f"  {label:50s} {_spread(cpu)} ms CPU/record  wall min {min(wall):6.3f} ms  {faults:5.0f} page faults/record")
     example = str(ROOT / "examples" / "pme-industrielle.yaml")
     print("from a fresh process, median of 7 (CPU of the process, start-up included):")
     for label, arguments, command in (("baseline: python -c pass", ["-c", "pass"], [sys.executable]),
@@ -113,12 +129,13 @@ def main() -> None:
         print(f"  {label:50s} {1000 * cpu:6.0f} ms CPU  {1000 * wall:6.0f} ms wall")
     print("pnman batch (all processes' CPU per row, start-up included):")
     with tempfile.TemporaryDirectory() as tmp:
-        runs = [(size, jobs, False) for size in args.sizes for jobs in (1, 2)]
-        runs += [(args.full, 1, True)] if args.full else []
-        for size, jobs, full in runs:
-            rate, cpu_ms, _ = batch(size, jobs, Path(tmp), full)
+        plans = [(size, jobs, False) for size in args.sizes for jobs in (1, 2)]
+        plans += [(args.full, 1, True)] if args.full else []
+        for size, jobs, full in plans:
+            figures = [batch(size, jobs, Path(tmp), full) for _ in range(args.rounds)]
             label = f"{size:>6} rows, --jobs {jobs}{' --full' if full else ''}"
-            print(f"  {label:50s} {cpu_ms:6.3f} ms CPU/row  {rate:7.0f} rows/s (wall, start-up included)")
+            print(f"  {label:50s} {_spread([cpu_ms for _, cpu_ms, _ in figures])} ms CPU/row  "
+                  f"{max(rate for rate, _, _ in figures):7.0f} rows/s (wall, start-up included, best)")
 
 
 if __name__ == "__main__":
