@@ -28,6 +28,14 @@ SUFFIX = ".pickle"
 CODE = Path(__file__).resolve().parent       # the package whose modules build the Knowledge
 
 
+def snapshot_stem(directory: Path) -> str:
+    """The snapshots of one knowledge folder share a stem (a new one replaces the stale one);
+    two folders (two checkouts, an edited copy) keep theirs side by side."""
+    digest = _sha256()
+    digest.update(str(directory).encode())
+    return f"{STEM}-{digest.hexdigest()[:12]}"
+
+
 def snapshot_name(directory: Path) -> str:
     """The snapshot's file name: a SHA-256 of what the loaded knowledge is made from."""
     import pydantic
@@ -38,7 +46,7 @@ def snapshot_name(directory: Path) -> str:
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
-    return f"{STEM}.{digest.hexdigest()[:32]}{SUFFIX}"
+    return f"{snapshot_stem(directory)}.{digest.hexdigest()[:32]}{SUFFIX}"
 
 
 def _sources(directory: Path) -> list[tuple[Path, Path]]:
@@ -63,5 +71,5 @@ def load_kept(directory: Path, load):
         except Exception:   # noqa: BLE001 - a damaged or foreign file only costs the load
             pass
     kb = load(directory)
-    keep(folders, name, STEM, SUFFIX, pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL))
+    keep(folders, name, snapshot_stem(directory), SUFFIX, pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL))
     return kb

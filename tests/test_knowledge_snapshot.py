@@ -48,7 +48,7 @@ def test_a_kept_knowledge_decides_as_the_yaml_does(cache):
     load = CountingLoad()
     fresh = snapshot.load_kept(loader.KNOWLEDGE_DIR, load)
     kept = snapshot.load_kept(loader.KNOWLEDGE_DIR, load)
-    assert load.calls == 1 and len(list(cache.glob("knowledge.*.pickle"))) == 1
+    assert load.calls == 1 and len(list(cache.glob("knowledge-*.pickle"))) == 1
     assert kept is not fresh and kept.version == fresh.version
     assert [f.model_dump() for f in kept.fiches.values()] == [f.model_dump() for f in fresh.fiches.values()]
     assert kept.conditions == fresh.conditions and kept.graph.edges == fresh.graph.edges
@@ -74,7 +74,10 @@ def test_an_edited_fiche_is_loaded_again_and_its_stale_snapshot_dropped(cache, t
     after = snapshot.load_kept(copy, load)
     assert load.calls == 2 and after.fiches[1].title == title + " (révisée)"
     assert after.version != before.version
-    assert len(list(cache.glob("knowledge.*.pickle"))) == 1
+    assert len(list(cache.glob("knowledge-*.pickle"))) == 1       # the stale one dropped
+    snapshot.load_kept(loader.KNOWLEDGE_DIR, load)
+    assert len(list(cache.glob("knowledge-*.pickle"))) == 2       # another folder's kept beside it
+    assert snapshot.load_kept(copy, load).fiches[1].title == title + " (révisée)" and load.calls == 3
 
 
 def test_other_code_or_another_folder_is_another_snapshot(tmp_path, monkeypatch):
@@ -95,7 +98,7 @@ def test_other_code_or_another_folder_is_another_snapshot(tmp_path, monkeypatch)
 @pytest.mark.parametrize("damage", [b"", b"\x80\x05garbage", b"not a pickle at all"])
 def test_a_damaged_snapshot_costs_only_the_load(cache, damage):
     snapshot.load_kept(loader.KNOWLEDGE_DIR, loader.load)
-    (kept,) = cache.glob("knowledge.*.pickle")
+    (kept,) = cache.glob("knowledge-*.pickle")
     kept.write_bytes(damage)
     load = CountingLoad()
     kb = snapshot.load_kept(loader.KNOWLEDGE_DIR, load)
