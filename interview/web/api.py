@@ -17,6 +17,7 @@ from pnman.knowledge.export import knowledge_export
 from pnman.knowledge.profile import check_profile
 
 from ..render.l10n import localise
+from .lane import on_lane
 from .service import PROGRAM, Interviews, progress
 
 log = logging.getLogger("pnman.web")
@@ -119,6 +120,7 @@ def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -
     @api.post("/api/interviews", status_code=201, tags=["interview"], summary="Start an interview",
               openapi_extra={"requestBody": {"content": {"application/json": {
                   "schema": InterviewStart.model_json_schema()}}}})
+    @on_lane
     async def start(request: Request):
         data = await json_body(request, optional=True)
         if not isinstance(data, dict):
@@ -131,6 +133,7 @@ def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -
     @api.post("/api/interviews/{session_id}/answers", tags=["interview"], summary="Answer the question asked",
               openapi_extra={"requestBody": {"content": {"application/json": {"schema": Answer.model_json_schema()}},
                                              "required": True}})
+    @on_lane
     async def answer(session_id: str, request: Request):
         data = await json_body(request)
         if not isinstance(data, dict) or not isinstance(data.get("key"), str):
@@ -138,11 +141,13 @@ def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -
         return await run_in_threadpool(_step, session_id, lambda live: live.interview.answer(data["key"], data.get("value")))
 
     @api.post("/api/interviews/{session_id}/back", tags=["interview"], summary="Take back the last answer")
+    @on_lane
     async def back(session_id: str, request: Request):
         json_only(request, await request.body())
         return await run_in_threadpool(_step, session_id, lambda live: live.interview.back())
 
     @api.get("/api/interviews/{session_id}", tags=["interview"], summary="Answers so far, next question, result")
+    @on_lane
     def show(session_id: str):
         with service.use(session_id) as live:
             if live is None:

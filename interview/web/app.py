@@ -20,6 +20,7 @@ from pnman.knowledge.errors import Phrase
 
 from . import api, pages
 from ..accounts.store import AccountStore, default_path as default_accounts
+from .lane import LANE, Lane
 from .links import StripRoot, normal_root, under_root
 from .roles import Forbidden, SignIn, wants_json
 from .security import GuardMiddleware, allowed_hosts
@@ -53,6 +54,30 @@ def templates() -> Environment:
     return env
 
 
+class PnmanApp(FastAPI):
+    """FastAPI, with the interview API's busy routes on a lane of their own (lane.py) when
+    one is set: the same endpoints, guard and handlers, without the routing's cost."""
+
+    lane: Lane | None = None
+
+    async def __call__(self, scope, receive, send):
+        lane = self.lane
+        if lane is not None and scope["type"] == "http" and not self._telemetry_on(scope):
+            found = lane.match(scope)
+            if found is not None:
+                scope["app"] = self
+                scope[LANE] = found
+                await lane.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    def _telemetry_on(self, scope) -> bool:
+        """FastAPI's own test for tracing a request (traced requests keep the plain way); a
+        FastAPI without it is taken as tracing."""
+        telemetry = getattr(self, "_native_telemetry", None)
+        return telemetry is None or "fastapi.telemetry" in scope or telemetry.enabled()
+
+
 def create_app(settings: Settings) -> FastAPI:
     store = SessionStore(settings.sessions or web_sessions_dir())
     recorder = None
@@ -60,7 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
         from pnman.records.store import RegistryStore
         recorder = RegistryStore(settings.registry)
     service = Interviews(settings.kb, store, recorder=recorder)
-    app = FastAPI(title="pnman", version=__version__,
+    app = PnmanApp(title="pnman", version=__version__,
                   description="PNMAN guide n°4 (TIC): eligibility, action plan, guided interview (contract §7).",
                   docs_url=None, redoc_url=None)
     app.state.service = service
@@ -113,7 +138,8 @@ def create_app(settings: Settings) -> FastAPI:
         return message_page(request, 403, "web.login.forbidden_title", "web.login.forbidden")
     app.add_exception_handler(SignIn, sign_in_first)
     app.add_exception_handler(Forbidden, forbidden)
-    app.include_router(api.router(service, settings.lang, settings.languages))
+    api_routes = api.router(service, settings.lang, settings.languages)
+    app.include_router(api_routes)
     app.include_router(pages.router(service, env, settings.lang, settings.languages, settings.registry, root))
 
     @app.get("/docs", include_in_schema=False)
@@ -133,6 +159,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(GuardMiddleware, hosts=hosts)
     if root:
         app.add_middleware(StripRoot, root=root)
+    else:                   # behind a proxy's sub-path, every request takes the plain way
+        app.lane = Lane(app, api_routes, hosts)
     return app
 
 

@@ -1,0 +1,89 @@
+"""The interview API's busy requests straight to their endpoints, past FastAPI's routing.
+
+An interview is a start and a few answers a minute per person; under uvicorn each of
+those requests went through FastAPI's layers (the telemetry check, three middlewares,
+the exit stacks, a scan of some forty routes, the dependency solver) before reaching an
+endpoint that reads its own JSON body and returns its own Response: about a third of an
+answer's server CPU (issue 23). The lane matches those few routes with the routes' own
+compiled paths and calls the same endpoint functions, behind the same guard
+(security.GuardMiddleware: host, body size, headers, a defect logged) and the same
+exception handlers (Starlette's ExceptionMiddleware with the app's handlers), so an
+answer is the same bytes either way (tests/test_web_lane.py compares them). Everything
+else, and everything when FastAPI's telemetry is on, takes the plain way.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Iterable
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .security import GuardMiddleware
+
+LANE = "pnman.lane"        # the scope key holding the endpoint a request goes to, and its path parameters
+
+
+def on_lane(endpoint: Callable) -> Callable:
+    """Marks an API endpoint for the lane: its parameters are its path's and `request`, and it
+    returns a Response of its own (nothing for FastAPI to validate or serialise)."""
+    endpoint.on_lane = True
+    return endpoint
+
+
+class _Route:
+    def __init__(self, route: APIRoute):
+        names = set(inspect.signature(route.endpoint).parameters)
+        unknown = names - set(route.param_convertors) - {"request"}
+        if unknown:
+            raise TypeError(f"{route.path}: the lane passes path parameters and the request, not {sorted(unknown)}")
+        self.methods = route.methods
+        self.path_regex = route.path_regex
+        self.convertors = route.param_convertors
+        self.endpoint = route.endpoint
+        self.wants_request = "request" in names
+        self.is_async = inspect.iscoroutinefunction(route.endpoint)
+
+    def params(self, path: str) -> dict[str, Any] | None:
+        found = self.path_regex.match(path)
+        if found is None:
+            return None
+        return {name: self.convertors[name].convert(value) for name, value in found.groupdict().items()}
+
+
+class Lane:
+    """The marked routes of `router` (included in `app` as it is, without a prefix or
+    dependencies), served past the app's routing; `hosts`: GuardMiddleware's."""
+
+    def __init__(self, app: FastAPI, router: APIRouter, hosts: Iterable[str] | None):
+        self.routes = [_Route(route) for route in router.routes
+                       if isinstance(route, APIRoute) and getattr(route.endpoint, "on_lane", False)]
+        handlers = {kind: handler for kind, handler in app.exception_handlers.items() if kind not in (500, Exception)}
+        self.app = GuardMiddleware(ExceptionMiddleware(self._endpoint, handlers=handlers), hosts=hosts)
+
+    def match(self, scope) -> tuple[_Route, dict[str, Any]] | None:
+        """The lane's route for a request and its path parameters, or None (the plain way)."""
+        method, path = scope["method"], scope["path"]
+        for route in self.routes:
+            if method in route.methods:
+                params = route.params(path)
+                if params is not None:
+                    return route, params
+        return None
+
+    async def _endpoint(self, scope, receive, send) -> None:
+        route, params = scope[LANE]
+        request = Request(scope, receive, send)
+        if route.wants_request:
+            params = dict(params, request=request)
+        if route.is_async:
+            response = await route.endpoint(**params)
+        else:
+            response = await run_in_threadpool(route.endpoint, **params)
+        if not isinstance(response, Response):
+            raise TypeError(f"{route.endpoint.__name__} returned {type(response).__name__}, not a Response")
+        await response(scope, receive, send)
