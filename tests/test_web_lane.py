@@ -150,3 +150,34 @@ def test_traced_requests_and_a_sub_path_take_the_plain_way(pair, tmp_path):
                                  root_path="/pnman"))
     assert behind.lane is None
     assert TestClient(behind, base_url=BASE).post("/pnman/api/interviews", json={}).status_code == 201
+
+
+def test_a_lane_route_with_a_dependency_is_refused_at_start_up():
+    """The lane skips FastAPI's dependency solver: an access check added to a lane route, to its
+    router, to the router's inclusion or to the app must stop the server from starting, never
+    be skipped."""
+    from fastapi import APIRouter, Depends, FastAPI
+    from fastapi.responses import JSONResponse
+
+    from pnman.interview.web.lane import Lane, on_lane
+
+    def check():
+        return None
+
+    def app_with(router_dependencies=(), route_dependencies=(), include_dependencies=(), app_dependencies=()):
+        app = FastAPI(dependencies=list(app_dependencies))
+        router = APIRouter(dependencies=list(router_dependencies))
+
+        @router.get("/api/interviews/{session_id}", dependencies=list(route_dependencies))
+        @on_lane
+        def show(session_id: str):
+            return JSONResponse({"id": session_id})
+        app.include_router(router, dependencies=list(include_dependencies))
+        return app, router
+
+    app, router = app_with()
+    assert len(Lane(app, router, None).routes) == 1
+    for where in ("router_dependencies", "route_dependencies", "include_dependencies", "app_dependencies"):
+        app, router = app_with(**{where: [Depends(check)]})
+        with pytest.raises(TypeError, match="would skip the dependencies"):
+            Lane(app, router, None)

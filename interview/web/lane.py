@@ -60,8 +60,10 @@ class Lane:
     dependencies), served past the app's routing; `hosts`: GuardMiddleware's."""
 
     def __init__(self, app: FastAPI, router: APIRouter, hosts: Iterable[str] | None):
-        self.routes = [_Route(route) for route in router.routes
-                       if isinstance(route, APIRoute) and getattr(route.endpoint, "on_lane", False)]
+        marked = [route for route in router.routes
+                  if isinstance(route, APIRoute) and getattr(route.endpoint, "on_lane", False)]
+        _refuse_dependencies(app, router, marked)
+        self.routes = [_Route(route) for route in marked]
         handlers = {kind: handler for kind, handler in app.exception_handlers.items() if kind not in (500, Exception)}
         self.app = GuardMiddleware(ExceptionMiddleware(self._endpoint, handlers=handlers), hosts=hosts)
 
@@ -87,3 +89,29 @@ class Lane:
         if not isinstance(response, Response):
             raise TypeError(f"{route.endpoint.__name__} returned {type(response).__name__}, not a Response")
         await response(scope, receive, send)
+
+
+def _refuse_dependencies(app: FastAPI, router: APIRouter, marked: list[APIRoute]) -> None:
+    """The lane calls endpoints without FastAPI's dependency solver: a dependency set on a lane
+    route, on its router, where the router is included or on the app (an access check added
+    one day) would be skipped without a word. So the lane is refused at start-up instead
+    (TypeError), whichever of FastAPI's ways of including a router is in use."""
+    def refuse(where: str):
+        raise TypeError(f"the interview lane would skip the dependencies of {where}: mark no such route on_lane")
+    if app.router.dependencies:
+        refuse("the app")
+    if router.dependencies or router.prefix:
+        refuse("its router")
+    for route in marked:
+        if route.dependencies or route.dependant.dependencies:
+            refuse(route.path)
+    included = [found for found in app.router.routes if getattr(found, "original_router", None) is router]
+    if included:                    # FastAPI keeps an included router whole, with how it was included
+        context = getattr(included[0], "include_context", None)
+        if context is None or context.dependencies or context.prefix:
+            refuse("the router's inclusion")
+        return
+    endpoints = {route.endpoint for route in marked}     # older FastAPI: the routes copied, dependencies merged
+    copies = [found for found in app.router.routes if isinstance(found, APIRoute) and found.endpoint in endpoints]
+    if len(copies) != len(marked) or any(found.dependant.dependencies for found in copies):
+        refuse("the router's inclusion")
