@@ -29,8 +29,12 @@ from typing import Any, Iterable
 from .errors import InputError, KnowledgeError, Phrase
 from .figures import BY_SIZE, EXPERTS_COUNT, WORKSTATION_LIMIT, WORKSTATIONS, Amendment, Figure
 from .loader import BASE_EDITION, Knowledge, _validated, default
-from .model import SIZE_CODES, Budget, EditionFile, Fiche, FigureChange
+from .model import SIZE_CODES, Budget, Fiche
 from .yamlio import read_knowledge_file
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:       # pydantic's models of an edition file: imported where a file is read
+    from .edition_schema import EditionFile, FigureChange
 
 EDITIONS_ENV = "PNMAN_EDITIONS"
 EDITIONS_FOLDER = "editions"
@@ -141,8 +145,9 @@ def _list(folder: Path | None, signature: tuple) -> dict[str, Edition]:
 
 
 def read_edition(path: Path) -> Edition:
-    """One edition file, checked against the schema (model.EditionFile) and its name."""
+    """One edition file, checked against the schema (edition_schema.EditionFile) and its name."""
     raw = path.read_bytes() if path.is_file() else b""
+    from .edition_schema import EditionFile     # pydantic: only when an edition is read
     data: EditionFile = _validated(EditionFile, read_knowledge_file(path), path)
     where = str(path)
     if not ID_PATTERN.fullmatch(data.edition) or data.edition == BASE_EDITION:
@@ -261,6 +266,7 @@ class _Where:
 
 
 def _group(change: FigureChange, where: _Where) -> str:
+    from .edition_schema import FigureChange
     given = {name for name in FigureChange.model_fields
              if name not in ("fiche", "post_erp", "text", "reference", *ADDRESSES) and getattr(change, name) is not None}
     if not given:

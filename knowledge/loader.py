@@ -12,7 +12,9 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 from .conditions import Citation, Condition, Test, derive_conditions
 from .errors import KnowledgeError, Phrase, ValueOutOfRange
@@ -162,13 +164,18 @@ def schema_problem(err: dict) -> Phrase:
 
 
 def _validated(schema: Any, data: Any, path: Path) -> Any:
-    """Data checked against a pydantic model (or a mapping of models), naming file and key."""
+    """Data checked against a model of model.py (or a mapping of them), or a pydantic model,
+    naming file and key; the plain values (knowledge/schema.py)."""
+    from pydantic import BaseModel, TypeAdapter, ValidationError
+
+    from .schema import plain, twin_of
     if not isinstance(data, dict):
         raise KnowledgeError("top level must be a mapping", file=str(path))
+    checking = twin_of(schema)
     try:
-        if isinstance(schema, type) and issubclass(schema, BaseModel):
-            return schema.model_validate(data)
-        return TypeAdapter(schema).validate_python(data, strict=True)
+        if isinstance(checking, type) and issubclass(checking, BaseModel):
+            return plain(checking.model_validate(data))
+        return plain(TypeAdapter(checking).validate_python(data, strict=True))
     except ValidationError as exc:
         key, message = _format_validation(exc)
         kind = ValueOutOfRange if exc.errors()[0]["type"] in OUT_OF_RANGE else KnowledgeError

@@ -3,20 +3,102 @@
 Strict (unknown keys, wrong types and missing keys are errors) because every decision
 pnman makes rests on these files; the loader turns a violation into an error naming
 the file and the key.
+
+The classes here are plain frozen values: pydantic checks a file against them when it is
+read (knowledge/schema.py makes its models from these declarations), and the knowledge a
+process keeps (knowledge/snapshot.py) is unpickled without importing pydantic, which with
+its models was half of every command's start-up (issue 23).
 """
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any, Literal, Optional
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Literal, Optional
 
 from .sizes import SIZE_CODES
 SizeCode = Literal["TPE", "PE", "ME"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True)
+class Key:
+    """A field read under another key of the file (`if_` is written `if`)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+_MUTABLE = (list, dict, set)
+
+
+class Strict:
+    """A frozen value with the fields its class annotates, in that order; a default given in
+    the class (copied when mutable), none required. `model_dump` and `model_copy` as
+    pydantic's, the two the code uses."""
+
+    _fields: tuple[str, ...] = ()
+    _defaults: dict[str, Any] = {}
+    _keys: dict[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        names = tuple(cls.__dict__.get("__annotations__", {}))
+        cls._fields = tuple(dict.fromkeys(cls._fields + names))
+        cls._defaults = dict(cls._defaults)
+        cls._keys = dict(cls._keys)
+        for name in names:
+            if name not in cls.__dict__:
+                continue
+            value = cls.__dict__[name]
+            if isinstance(value, Key):
+                cls._keys[name] = value.name
+                delattr(cls, name)
+            else:
+                cls._defaults[name] = value
+
+    def __init__(self, **values: Any):
+        own = self.__dict__
+        for name in self._fields:
+            if name in values:
+                own[name] = values.pop(name)
+            elif name in self._defaults:
+                default = self._defaults[name]
+                own[name] = default.copy() if isinstance(default, _MUTABLE) else default
+            else:
+                raise TypeError(f"{type(self).__name__}: {name} is required")
+        if values:
+            raise TypeError(f"{type(self).__name__}: no field {', '.join(sorted(values))}")
+
+    def __setattr__(self, name: str, value: Any):
+        raise AttributeError(f"{type(self).__name__} is frozen")
+
+    def __delattr__(self, name: str):
+        raise AttributeError(f"{type(self).__name__} is frozen")
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__ and other.__dict__ == self.__dict__
+
+    def __hash__(self) -> int:
+        return hash((self.__class__, *self.__dict__.values()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)!r}' for name in self._fields)})"
+
+    def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
+        return {name: _dumped(value, exclude_none) for name, value in self.__dict__.items()
+                if not (exclude_none and value is None)}
+
+    def model_copy(self, *, update: dict[str, Any] | None = None):
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.update(update or {})
+        return copy
+
+
+def _dumped(value: Any, exclude_none: bool) -> Any:
+    if isinstance(value, Strict):
+        return value.model_dump(exclude_none=exclude_none)
+    if isinstance(value, list):
+        return [_dumped(item, exclude_none) for item in value]
+    if isinstance(value, dict):
+        return {key: _dumped(item, exclude_none) for key, item in value.items()}
+    return value
 
 
 # -- fiches -------------------------------------------------------------------------------
@@ -189,7 +271,7 @@ class Goal(Strict):
 
 class Implication(Strict):
     id: str
-    if_: dict[str, Any] = Field(alias="if")
+    if_: dict[str, Any] = Key("if")
     then: dict[str, Any]
     interpretation: str
 
@@ -240,44 +322,5 @@ class QuestionSpec(Strict):
     priority: int = 50
 
 
-# -- editions/*.yaml ----------------------------------------------------------------------
-# An edition's figure: amounts in DA, days, counts. A trillion is far beyond any figure of
-# the programme, and keeps every sum within 64 bits and the Decimal arithmetic of budgets
-# (10^30 once ended in an internal error instead of an error naming the file and key).
-MAX_FIGURE = 10**12
-Figure = Annotated[int, Field(ge=-MAX_FIGURE, le=MAX_FIGURE)]
-
-
-class FigureChange(Strict):
-    """One changed figure (or a few figures of one item) of a fiche's budget, addressed by
-    fiche number, size class and line (its category, or its place from 1), option or day
-    option (its label, or its place from 1); `reference` is the text that changed it
-    (default: the edition's reference)."""
-    fiche: int
-    size: Optional[SizeCode] = None
-    line: Optional[int | str] = None
-    post_erp: bool = False                  # days of budget.post_erp_days, not budget.days
-    option: Optional[int | str] = None      # budget.options
-    day_option: Optional[int | str] = None  # budget.day_options
-    amount_da_ht: Optional[Figure] = None      # a line's amount (size, line)
-    total_da_ht: Optional[Figure] = None       # a table's printed total (size)
-    days: Optional[Figure] = None              # coaching days (size; post_erp)
-    tolerance: Optional[Figure] = None         # their tolerance (size; post_erp)
-    min_da_ht: Optional[Figure] = None         # a priced option's range (option)
-    max_da_ht: Optional[Figure] = None
-    min_days: Optional[Figure] = None          # a day option's range (day_option)
-    max_days: Optional[Figure] = None
-    experts_count: Optional[Figure] = None     # experts a per-expert mission mobilises
-    workstations: Optional[Figure] = None      # the workstation limit of a size class (size)
-    text: Optional[str] = None              # the amended sentence behind a day figure or limit
-    reference: Optional[str] = None
-
-
-class EditionFile(Strict):
-    """A dated overlay of figures on the printed guide (or on another edition, `extends`)."""
-    edition: str
-    date_in_force: date = Field(strict=False)
-    reference: str
-    extends: Optional[str] = None
-    note: Optional[str] = None
-    changes: list[FigureChange] = Field(min_length=1)
+MODELS = tuple(value for value in list(globals().values())
+               if isinstance(value, type) and issubclass(value, Strict) and value is not Strict)

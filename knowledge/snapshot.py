@@ -1,14 +1,14 @@
 """The loaded knowledge kept between processes.
 
 Reading the YAML, checking it against the schema and deriving the conditions cost every
-pnman process 20–40 ms, and building the schema's validators as much again (issue 23: the
-start-up is 0.15–0.3 ms of every row of a 1,000-row batch). The loaded `Knowledge` is
-kept, pickled, in pnman's cache folders (knowledge/cachefiles.py), in a file named by a
-SHA-256 of everything that made it: the knowledge files' bytes, the code of this package,
-the folder it was read from and the Python and pydantic that built it. An edited fiche, a
-new program or another Python is loaded from the YAML again; a damaged or unreadable file
-only costs the load. The schema's validators are built only when something is validated
-(model.Strict: defer_build), so a process that finds the snapshot never builds them.
+pnman process 20–40 ms, and importing pydantic to check it twice as much again (issue 23:
+the start-up is 0.15–0.3 ms of every row of a 1,000-row batch). The loaded `Knowledge`
+is kept, pickled, in pnman's cache folders (knowledge/cachefiles.py), in a file named by
+a SHA-256 of everything that made it: the knowledge files' bytes, the code of this
+package, the folder it was read from and the Python that pickled it. An edited fiche, a
+new program or another Python is loaded from the YAML again; a damaged or unreadable
+file only costs the load. The kept knowledge holds plain values only (model.py), so a
+process that finds it imports neither PyYAML nor pydantic.
 
 Unpickling runs code named in the file: the cache folders are trusted as Python trusts
 its bytecode (`__pycache__` beside the knowledge, the user's own cache folder, or
@@ -38,9 +38,8 @@ def snapshot_stem(directory: Path) -> str:
 
 def snapshot_name(directory: Path) -> str:
     """The snapshot's file name: a SHA-256 of what the loaded knowledge is made from."""
-    import pydantic
     digest = _sha256()
-    for part in (str(directory), sys.version, pydantic.VERSION, str(pickle.HIGHEST_PROTOCOL)):
+    for part in (str(directory), sys.version, str(pickle.HIGHEST_PROTOCOL)):
         digest.update(part.encode() + b"\0")
     for root, path in _sources(directory):
         digest.update(str(path.relative_to(root)).encode() + b"\0")
