@@ -14,12 +14,13 @@ from pnman.knowledge.errors import InputError, Phrase
 def store_for(record: bool, registry: str | None = None):
     """The registry at `registry` (default_path() when None) when `record`, else a NullStore.
     A registry named without --record is refused: it says where to record, not to record."""
-    from pnman.records.schema import default_path
-    from pnman.records.store import NullStore, RegistryStore
     if not record:
         if registry:
             raise InputError(Phrase("registry.without_record"), key="--registry")
+        from pnman.records.store import NullStore
         return NullStore()
+    from pnman.records.schema import default_path     # SQLite, the chain: only to record
+    from pnman.records.store import RegistryStore
     return RegistryStore(default_path(registry))
 
 

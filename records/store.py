@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import os
 from typing import Any, Mapping, Protocol, runtime_checkable
 
-from .schema import default_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:       # loaded at the first append: a face run without --record (a NullStore) never loads it
@@ -54,6 +53,7 @@ class RegistryStore:
     stored. Opens the file on first use in each process (batch workers are forked)."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, durable: bool = True):
+        from .schema import default_path     # SQLite: not for a NullStore
         self.path = default_path(path)
         self.durable = durable
         self._registry: Registry | None = None

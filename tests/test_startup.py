@@ -67,7 +67,8 @@ def test_a_run_without_record_loads_no_registry(tmp_path):
     schema checks, chain, checkpoints, overrides, queries, the dashboard's index) stay unloaded."""
     source = tmp_path / "p.jsonl"
     source.write_text('{"employees": 12}\n', encoding="utf-8")
-    heavy = ("pnman.records.registry", "pnman.records.append", "pnman.records.checkpoints")
+    heavy = ("pnman.records.chain", "pnman.records.registry", "pnman.records.append", "pnman.records.checkpoints",
+             "pnman.records.schema", "sqlite3")
     for argv in (["batch", str(source), "-o", str(tmp_path / "out.jsonl")],
                  ["assess", str(ROOT / "examples" / "pme-industrielle.yaml"), "--format", "json"]):
         done = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv, heavy=heavy)],

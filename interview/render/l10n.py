@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, Iterable
 
 import orjson
-from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
@@ -67,6 +66,7 @@ class Words:
             day = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
         except ValueError:
             return plain(timestamp)
+        from babel.dates import format_date     # ~3 ms of every start-up: loaded when a date is worded
         return format_date(day, format="long", locale=self.cat.cldr)
 
     def moment(self, timestamp) -> str:
@@ -76,6 +76,7 @@ class Words:
             moment = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
         except ValueError:
             return plain(timestamp)
+        from babel.dates import format_date, format_time
         return f"{format_date(moment, format='medium', locale=self.cat.cldr)} {format_time(moment, 'HH:mm', locale=self.cat.cldr)}"
 
     def da_range(self, low: int, high: int) -> str:
