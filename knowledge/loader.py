@@ -310,7 +310,7 @@ def default() -> Knowledge:
     few thousand, almost none in cycles (garbage collection was 7.5 % of a record's CPU,
     with full collections of 30 ms; 3.6 % and none after)."""
     from .snapshot import load_kept
-    kb = load_kept(Path(os.environ.get("PNMAN_KNOWLEDGE") or KNOWLEDGE_DIR), load)
+    kb = load_kept(Path(os.environ.get("PNMAN_KNOWLEDGE") or KNOWLEDGE_DIR), load, Knowledge)
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     return kb

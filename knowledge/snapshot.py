@@ -55,8 +55,9 @@ def _sources(directory: Path) -> list[tuple[Path, Path]]:
     return [(directory, path) for path in files] + [(CODE, path) for path in sorted(CODE.glob("*.py"))]
 
 
-def load_kept(directory: Path, load):
-    """`load(directory)`, or the Knowledge a previous process loaded from the same files."""
+def load_kept(directory: Path, load, kind: type):
+    """`load(directory)`, or the `kind` (the Knowledge) a previous process loaded from the same
+    files; anything else in the file only costs the load."""
     directory = directory.resolve()
     try:
         name = snapshot_name(directory)
@@ -66,9 +67,16 @@ def load_kept(directory: Path, load):
     kept = read_cached(folders, name)
     if kept is not None:
         try:
-            return pickle.loads(kept)
+            found = pickle.loads(kept)
         except Exception:   # noqa: BLE001 - a damaged or foreign file only costs the load
-            pass
+            found = None
+        if found.__class__ is kind:
+            return found
     kb = load(directory)
-    keep(folders, name, snapshot_stem(directory), SUFFIX, pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL))
+    try:
+        unchanged = snapshot_name(directory) == name
+    except OSError:
+        unchanged = False
+    if unchanged:           # a file edited while it was read: its snapshot would be under the old name
+        keep(folders, name, snapshot_stem(directory), SUFFIX, pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL))
     return kb

@@ -46,8 +46,8 @@ def records(kb) -> list[bytes]:
 
 def test_a_kept_knowledge_decides_as_the_yaml_does(cache):
     load = CountingLoad()
-    fresh = snapshot.load_kept(loader.KNOWLEDGE_DIR, load)
-    kept = snapshot.load_kept(loader.KNOWLEDGE_DIR, load)
+    fresh = snapshot.load_kept(loader.KNOWLEDGE_DIR, load, loader.Knowledge)
+    kept = snapshot.load_kept(loader.KNOWLEDGE_DIR, load, loader.Knowledge)
     assert load.calls == 1 and len(list(cache.glob("knowledge-*.pickle"))) == 1
     assert kept is not fresh and kept.version == fresh.version
     assert [f.model_dump() for f in kept.fiches.values()] == [f.model_dump() for f in fresh.fiches.values()]
@@ -65,19 +65,20 @@ def knowledge_copy(tmp_path: Path) -> Path:
 def test_an_edited_fiche_is_loaded_again_and_its_stale_snapshot_dropped(cache, tmp_path):
     copy = knowledge_copy(tmp_path)
     load = CountingLoad()
-    before = snapshot.load_kept(copy, load)
+    before = snapshot.load_kept(copy, load, loader.Knowledge)
     (fiche,) = copy.glob("fiches/01-*.yaml")
     text = fiche.read_text(encoding="utf-8")
     title = before.fiches[1].title
     assert title in text
     fiche.write_text(text.replace(title, title + " (révisée)", 1), encoding="utf-8")
-    after = snapshot.load_kept(copy, load)
+    after = snapshot.load_kept(copy, load, loader.Knowledge)
     assert load.calls == 2 and after.fiches[1].title == title + " (révisée)"
     assert after.version != before.version
     assert len(list(cache.glob("knowledge-*.pickle"))) == 1       # the stale one dropped
-    snapshot.load_kept(loader.KNOWLEDGE_DIR, load)
+    snapshot.load_kept(loader.KNOWLEDGE_DIR, load, loader.Knowledge)
     assert len(list(cache.glob("knowledge-*.pickle"))) == 2       # another folder's kept beside it
-    assert snapshot.load_kept(copy, load).fiches[1].title == title + " (révisée)" and load.calls == 3
+    assert snapshot.load_kept(copy, load, loader.Knowledge).fiches[1].title == title + " (révisée)"
+    assert load.calls == 3
 
 
 def test_other_code_or_another_folder_is_another_snapshot(tmp_path, monkeypatch):
@@ -97,13 +98,14 @@ def test_other_code_or_another_folder_is_another_snapshot(tmp_path, monkeypatch)
 
 @pytest.mark.parametrize("damage", [b"", b"\x80\x05garbage", b"not a pickle at all"])
 def test_a_damaged_snapshot_costs_only_the_load(cache, damage):
-    snapshot.load_kept(loader.KNOWLEDGE_DIR, loader.load)
+    snapshot.load_kept(loader.KNOWLEDGE_DIR, loader.load, loader.Knowledge)
     (kept,) = cache.glob("knowledge-*.pickle")
     kept.write_bytes(damage)
     load = CountingLoad()
-    kb = snapshot.load_kept(loader.KNOWLEDGE_DIR, load)
+    kb = snapshot.load_kept(loader.KNOWLEDGE_DIR, load, loader.Knowledge)
     assert load.calls == 1 and records(kb) == records(loader.load())
-    assert snapshot.load_kept(loader.KNOWLEDGE_DIR, load).version == kb.version and load.calls == 1  # rewritten
+    again = snapshot.load_kept(loader.KNOWLEDGE_DIR, load, loader.Knowledge)      # the file rewritten
+    assert again.version == kb.version and load.calls == 1
 
 
 def test_off_writes_nothing_and_still_loads(tmp_path, monkeypatch):
@@ -111,8 +113,8 @@ def test_off_writes_nothing_and_still_loads(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     load = CountingLoad()
-    snapshot.load_kept(loader.KNOWLEDGE_DIR, load)
-    snapshot.load_kept(loader.KNOWLEDGE_DIR, load)
+    snapshot.load_kept(loader.KNOWLEDGE_DIR, load, loader.Knowledge)
+    snapshot.load_kept(loader.KNOWLEDGE_DIR, load, loader.Knowledge)
     assert load.calls == 2 and list(tmp_path.rglob("*.pickle")) == []
 
 
@@ -121,10 +123,10 @@ def test_a_broken_knowledge_is_still_refused(cache, tmp_path):
     copy = knowledge_copy(tmp_path)
     (copy / "facts.yaml").write_text("not: [a, valid\n", encoding="utf-8")
     with pytest.raises(KnowledgeError):
-        snapshot.load_kept(copy, loader.load)
+        snapshot.load_kept(copy, loader.load, loader.Knowledge)
     (copy / "facts.yaml").unlink()
     with pytest.raises(KnowledgeError, match="missing"):
-        snapshot.load_kept(copy, loader.load)
+        snapshot.load_kept(copy, loader.load, loader.Knowledge)
     assert list(cache.glob("*.pickle")) == []
 
 
@@ -153,3 +155,29 @@ def test_with_warm_caches_a_csv_batch_reads_no_yaml(cache, tmp_path):
     assert runs[0].stdout.rstrip().endswith("YAML True True"), runs[0].stdout[-300:] + runs[0].stderr[-2000:]
     assert runs[1].stdout.rstrip().endswith("YAML False False"), runs[1].stdout[-300:] + runs[1].stderr[-2000:]
     assert (tmp_path / "out.jsonl").read_text(encoding="utf-8").count("\n") == 1
+
+
+def test_a_snapshot_holding_something_else_costs_only_the_load(cache):
+    import pickle
+    snapshot.load_kept(loader.KNOWLEDGE_DIR, loader.load, loader.Knowledge)
+    (kept,) = cache.glob("knowledge-*.pickle")
+    kept.write_bytes(pickle.dumps({"not": "a knowledge"}))
+    load = CountingLoad()
+    kb = snapshot.load_kept(loader.KNOWLEDGE_DIR, load, loader.Knowledge)
+    assert load.calls == 1 and isinstance(kb, loader.Knowledge)
+
+
+def test_a_file_edited_while_it_is_read_leaves_no_snapshot(cache, tmp_path):
+    copy = knowledge_copy(tmp_path)
+    (fiche,) = copy.glob("fiches/01-*.yaml")
+
+    def load_while_edited(directory):
+        kb = loader.load(directory)
+        fiche.write_text(fiche.read_text(encoding="utf-8") + "\n# edited meanwhile\n", encoding="utf-8")
+        return kb
+    snapshot.load_kept(copy, load_while_edited, loader.Knowledge)
+    assert list(cache.glob("knowledge-*.pickle")) == []
+    load = CountingLoad()
+    snapshot.load_kept(copy, load, loader.Knowledge)
+    snapshot.load_kept(copy, load, loader.Knowledge)
+    assert load.calls == 1
