@@ -8,7 +8,9 @@ the database's, and at its end commits what it wrote in one short write transact
 IMMEDIATE; every write bumps the version): two `pnman serve` processes, or `--workers N`,
 show the same answers and never fork a session, and the database's one write lock is not
 held while an answer is evaluated (it was, and two workers then answered fewer requests
-than one). A committed answer is on disk (synchronous=FULL) before it is acknowledged, so
+than one). A request that must not wait (an API answer taken on the event loop) takes its
+session only if free (`hold_if_free`) and its commit only if the write lock is
+(`impatient`: StoreBusy at once). A committed answer is on disk (synchronous=FULL) before it is acknowledged, so
 kill -9 loses none, and SQLite leaves no temporary file behind. The database is created
 0600 (its -wal and -shm files take the same mode) without touching the process's umask.
 """
@@ -49,6 +51,15 @@ TABLE = """CREATE TABLE IF NOT EXISTS sessions (
 class StoreUnavailable(Exception):
     """The sessions cannot be written (a full disk, a read-only or broken database): the
     server says so (503) instead of failing."""
+
+
+class StoreBusy(StoreUnavailable):
+    """Another connection held the database's write lock longer than this one would wait."""
+
+
+def _unavailable(exc: sqlite3.Error) -> StoreUnavailable:
+    busy = getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return (StoreBusy if busy else StoreUnavailable)(str(exc))
 
 
 def _now() -> str:
@@ -150,7 +161,7 @@ class SessionStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreUnavailable(str(exc)) from None
+            raise _unavailable(exc) from None
         try:
             yield
         except BaseException:
@@ -162,7 +173,7 @@ class SessionStore:
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-            raise StoreUnavailable(str(exc)) from None
+            raise _unavailable(exc) from None
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
@@ -199,7 +210,7 @@ class SessionStore:
         try:
             return self._conn().execute(sql, params)
         except sqlite3.Error as exc:
-            raise StoreUnavailable(str(exc)) from None
+            raise _unavailable(exc) from None
 
     # -- sessions -----------------------------------------------------------------------------
     def create(self, lang: str, face: str) -> WebState:
@@ -265,6 +276,46 @@ class SessionStore:
             finally:
                 held.discard(stripe)
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def hold_if_free(self, session_id: str) -> Iterator[bool]:
+        """`hold`, when no other request holds the session (in any process): True, held until
+        the block ends; False at once otherwise (nothing held, nothing waited for)."""
+        stripe = zlib.crc32(session_id.encode("utf-8", "replace")) % LOCK_STRIPES
+        lock = self._locks[stripe]
+        if not lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            held = self._local.__dict__.setdefault("held", set())
+            if stripe in held:
+                yield True
+                return
+            handle = self._stripe_file(stripe)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            held.add(stripe)
+            try:
+                yield True
+            finally:
+                held.discard(stripe)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            lock.release()
+
+    @contextlib.contextmanager
+    def impatient(self) -> Iterator[None]:
+        """In the block, this thread's connection does not wait for another's write lock:
+        StoreBusy at once instead."""
+        conn = self._conn()
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
 
     def _stripe_file(self, stripe: int) -> int:
         """The stripe's lock file, opened once by this process (under the stripe's thread lock).
