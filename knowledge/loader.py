@@ -302,13 +302,13 @@ def default() -> Knowledge:
     """The knowledge base, loaded once per process: the shipped one, or the folder named by
     $PNMAN_KNOWLEDGE (a copy with a fiche added or a figure changed, for trying it out).
 
-    Once loaded, everything the process holds so far is moved out of the garbage
-    collector's sight (gc.freeze): the knowledge lives as long as the process, and the
-    collector went through its objects again and again for nothing. A previous process's
-    load is reused when nothing it was made from changed (knowledge/snapshot.py). And the collector
-    looks for cycles every 10,000 new objects instead of every 700: an assessment makes a
-    few thousand, almost none in cycles (garbage collection was 7.5 % of a record's CPU,
-    with full collections of 30 ms; 3.6 % and none after)."""
+    A previous process's load is reused when nothing it was made from changed
+    (knowledge/snapshot.py). Once loaded, everything the process holds so far is moved out
+    of the garbage collector's sight (gc.freeze): the knowledge lives as long as the
+    process, and the collector went through its objects again and again for nothing. And
+    the collector looks for cycles every 10,000 new objects instead of every 700: an
+    assessment makes a few thousand, almost none in cycles (garbage collection was 7.5 % of
+    a record's CPU, with full collections of 30 ms; 3.6 % and none after)."""
     from .snapshot import load_kept
     kb = load_kept(Path(os.environ.get("PNMAN_KNOWLEDGE") or KNOWLEDGE_DIR), load, Knowledge)
     gc.freeze()

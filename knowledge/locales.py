@@ -22,6 +22,7 @@ TYPE_CHECKING = False       # typing's import is a tenth of `pnman --help`'s own
 if TYPE_CHECKING:
     from typing import Any, Iterator
 
+from .cachefiles import CACHE_VARIABLE  # noqa: F401 (a folder for the parsed catalogues; "off": none)
 from .errors import KnowledgeError, install_english
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
@@ -145,9 +146,6 @@ def catalogue(lang: str, directory: Path = LOCALES_DIR) -> Catalogue:
         raise KnowledgeError(f"no catalogue for language '{lang}' (available: {', '.join(available_languages(directory))})",
                              key="--lang")
     return Catalogue(lang, _entries(path), str(path))
-
-
-from .cachefiles import CACHE_VARIABLE  # noqa: E402,F401 (a folder for the caches; "off": none)
 
 
 def _entries(path: Path) -> dict[str, Any]:
