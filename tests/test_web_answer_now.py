@@ -139,8 +139,11 @@ def test_while_an_answer_is_in_a_thread_the_next_ones_go_to_threads_too(tmp_path
                 key = started["next"]["key"]
                 return client.post(f"/api/interviews/{started['id']}/answers", json={"key": key, "value": PROFILE[key]})
             waiting = asyncio.create_task(answer(first))
-            while not threads:
+            for _ in range(2000):                   # bounded: 20 s at most, then the assertion says why
+                if threads:
+                    break
                 await asyncio.sleep(0.01)
+            assert threads, "the first answer never went to a thread"
             other = await answer(second)            # its session is free, but an answer waits in a thread
             fcntl.flock(handle, fcntl.LOCK_UN)
             return await waiting, other
