@@ -136,7 +136,7 @@ from pnman.interview.cli.main import main
 try:
     main(["batch", {source!r}, "-o", {out!r}])
 except SystemExit:
-    pass
+    pass        # the command's exit status: what it loaded is printed below
 print("\\nYAML", "yaml" in sys.modules, "pydantic" in sys.modules)
 """
 

@@ -22,7 +22,7 @@ from pnman.interview.cli.main import main
 try:
     main({argv!r})
 except SystemExit:
-    pass
+    pass        # the command's exit status: what it loaded is printed below
 print("\\nLOADED " + " ".join(sorted(m for m in {heavy!r} if m in sys.modules)))
 """
 

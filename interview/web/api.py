@@ -176,7 +176,7 @@ def router(service: Interviews, default_lang: str, languages: tuple[str, ...]) -
                         with store.impatient():
                             return _step(session_id, act)
             except StoreBusy:
-                pass
+                pass            # nothing was committed: the answer is taken in a thread below
         waiting += 1
         try:
             return await run_in_threadpool(_step, session_id, act)

@@ -4,8 +4,8 @@ An interview is a start and a few answers a minute per person; under uvicorn eac
 those requests went through FastAPI's layers (the telemetry check, three middlewares,
 the exit stacks, a scan of some forty routes, the dependency solver) before reaching an
 endpoint that reads its own JSON body and returns its own Response: about a third of an
-answer's server CPU (issue 23). The lane matches those few routes with the routes' own
-compiled paths and calls the same endpoint functions, behind the same guard
+answer's server CPU (issue 23). The lane matches those few routes as Starlette's routing
+does (each route's own `matches`) and calls the same endpoint functions, behind the same guard
 (security.GuardMiddleware: host, body size, headers, a defect logged) and the same
 exception handlers (Starlette's ExceptionMiddleware with the app's handlers), so an
 answer is the same bytes either way (tests/test_web_lane.py compares them). Everything
@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from .security import GuardMiddleware
 
@@ -41,18 +42,17 @@ class _Route:
         unknown = names - set(route.param_convertors) - {"request"}
         if unknown:
             raise TypeError(f"{route.path}: the lane passes path parameters and the request, not {sorted(unknown)}")
+        self.route = route
         self.methods = route.methods
-        self.path_regex = route.path_regex
-        self.convertors = route.param_convertors
         self.endpoint = route.endpoint
         self.wants_request = "request" in names
         self.is_async = inspect.iscoroutinefunction(route.endpoint)
 
-    def params(self, path: str) -> dict[str, Any] | None:
-        found = self.path_regex.match(path)
-        if found is None:
-            return None
-        return {name: self.convertors[name].convert(value) for name, value in found.groupdict().items()}
+    def params(self, scope) -> dict[str, Any] | None:
+        """The request's path parameters when the route takes it (Starlette's own matching:
+        its path, method and parameter conversions), else None."""
+        match, child = self.route.matches(scope)
+        return child["path_params"] if match is Match.FULL else None
 
 
 class Lane:
@@ -69,12 +69,10 @@ class Lane:
 
     def match(self, scope) -> tuple[_Route, dict[str, Any]] | None:
         """The lane's route for a request and its path parameters, or None (the plain way)."""
-        method, path = scope["method"], scope["path"]
         for route in self.routes:
-            if method in route.methods:
-                params = route.params(path)
-                if params is not None:
-                    return route, params
+            params = route.params(scope)
+            if params is not None:
+                return route, params
         return None
 
     async def _endpoint(self, scope, receive, send) -> None:

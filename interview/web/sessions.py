@@ -10,9 +10,10 @@ show the same answers and never fork a session, and the database's one write loc
 held while an answer is evaluated (it was, and two workers then answered fewer requests
 than one). A request that must not wait (an API answer taken on the event loop) takes its
 session only if free (`hold_if_free`) and its commit only if the write lock is
-(`impatient`: StoreBusy at once). A committed answer is on disk (synchronous=FULL) before it is acknowledged, so
-kill -9 loses none, and SQLite leaves no temporary file behind. The database is created
-0600 (its -wal and -shm files take the same mode) without touching the process's umask.
+(`impatient`: StoreBusy at once). A committed answer is on disk (synchronous=FULL)
+before it is acknowledged, so kill -9 loses none, and SQLite leaves no temporary file
+behind. The database is created 0600 (its -wal and -shm files take the same mode) without
+touching the process's umask.
 """
 from __future__ import annotations
 
@@ -262,39 +263,33 @@ class SessionStore:
         """The session to this request alone: this process's lock for it, then the same stripe's
         byte of the lock file, which every process on the data folder takes (one of a fixed
         few: an id costs no memory; the system releases it when a process dies)."""
-        stripe = zlib.crc32(session_id.encode("utf-8", "replace")) % LOCK_STRIPES
-        with self._locks[stripe]:
-            held = self._local.__dict__.setdefault("held", set())
-            if stripe in held:          # re-entered by this thread: the outer hold has it
-                yield
-                return
-            handle = self._stripe_file(stripe)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            held.add(stripe)
-            try:
-                yield
-            finally:
-                held.discard(stripe)
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with self._hold(session_id, wait=True):
+            yield
 
     @contextlib.contextmanager
     def hold_if_free(self, session_id: str) -> Iterator[bool]:
         """`hold`, when no other request holds the session (in any process): True, held until
         the block ends; False at once otherwise (nothing held, nothing waited for)."""
+        with self._hold(session_id, wait=False) as held:
+            yield held
+
+    @contextlib.contextmanager
+    def _hold(self, session_id: str, wait: bool) -> Iterator[bool]:
+        """Both holds: whether the session is held (always, when waiting for it)."""
         stripe = zlib.crc32(session_id.encode("utf-8", "replace")) % LOCK_STRIPES
         lock = self._locks[stripe]
-        if not lock.acquire(blocking=False):
+        if not lock.acquire(blocking=wait):
             yield False
             return
         try:
             held = self._local.__dict__.setdefault("held", set())
-            if stripe in held:
+            if stripe in held:          # re-entered by this thread: the outer hold has it
                 yield True
                 return
             handle = self._stripe_file(stripe)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+                fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:     # another process holds it (never when waiting)
                 yield False
                 return
             held.add(stripe)
