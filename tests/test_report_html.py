@@ -140,3 +140,12 @@ def test_no_plan_says_why(kb):
                            Words("fr", kb))
     assert "une entreprise de 3\u00a0personnes n’entre dans aucune classe de taille du guide" in page
     assert "0 – 0" not in page
+
+
+@pytest.mark.parametrize("lang, day", [("fr", "12 mars 2026"), ("en", "March 12, 2026"), ("ar", "12 مارس 2026")])
+def test_the_report_words_the_day_it_was_made_and_keeps_the_exact_time(kb, lang, day):
+    """A manager reads the day in words; the exact moment stays in the page for a machine."""
+    record = record_of(check_profile({"employees": 12}, kb), kb, timestamp="2026-03-12T10:05:00+00:00", lang=lang)
+    page = assessment_html(record, Words(lang, kb))
+    assert f'<time datetime="2026-03-12T10:05:00+00:00">{day}</time>' in page
+    assert "2026-03-12T10:05:00" not in page.replace('datetime="2026-03-12T10:05:00+00:00"', "")
