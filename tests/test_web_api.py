@@ -250,6 +250,10 @@ def test_a_person_goes_through_the_forms_to_a_result_and_downloads_it(tmp_path):
     assert "Plan d’action" in result.text and "Totaux" in result.text
     record = web.get(f"{link}/result.json").json()
     assert record["profile"]["name"] == "Menuiserie Benali" and record["plan"]
+    from datetime import datetime                 # the day in words, the exact moment for machines
+    day = datetime.fromisoformat(record["timestamp"])
+    assert f'<time datetime="{record["timestamp"]}">{day.day} ' in result.text and str(day.year) in result.text
+    assert f'> · {record["timestamp"]}' not in result.text
     for step in record["plan"]:
         if step["kind"] == "fiche":
             assert KB.fiche(step["fiche"]).short_title in result.text
