@@ -30,6 +30,7 @@ _PORTFOLIO = None      # --record: the portfolio's "sha256:…", each row's sour
 _RECORDED: dict[int, str] = {}     # --record: the rows of the chunk at work recorded before, and their entries
 PENDING = "_pending"   # a line waiting for its chunk's append: (assessment, localised record, source, kept parts)
 SUMMARY = "_summary"   # a full line's summary fields, taken from its assessment (not written out)
+PARTS = "_parts"       # a full line's record's serialised parts (engine.record.kept_parts: not written out)
 
 
 def init_worker(full: bool = False, lang: str = "fr", pooled: bool = False,
@@ -106,7 +107,8 @@ def _assessed(profile, number: int) -> dict:
         record = localise(assessment.record(), _WORDS)
         return {PENDING: (assessment, record, source, kept_parts(record))}
     if _FULL:
-        return {"record": localise(assessment.record(timestamp="batch"), _WORDS),
+        record = localise(assessment.record(timestamp="batch"), _WORDS)
+        return {"record": record, PARTS: kept_parts(record),
                 SUMMARY: assessed_fields(assessment.evaluation, assessment.plan)}
     return compact(assessment.evaluation, assessment.plan, _KB)
 
@@ -142,7 +144,7 @@ def record_chunk(lines: list[dict]) -> None:
     except Exception as exc:   # noqa: BLE001 - the chunk's rows carry the failure, the run goes on
         stored, error = None, _failure(exc)
     for position, line in enumerate(pending):
-        assessment = line.pop(PENDING)[0]
+        assessment, _, _, parts = line.pop(PENDING)
         number = line.pop("row")
         if stored is None:
             line.update(row=number, error=error)
@@ -151,7 +153,7 @@ def record_chunk(lines: list[dict]) -> None:
         again = {"recorded_before": True} if ref.recorded_before else {}
         line["row"] = number
         if _FULL:
-            line.update(record=ref.record, **again)
+            line.update({"record": ref.record, PARTS: parts}, **again)
         else:
             line.update(compact(assessment.evaluation, assessment.plan, _KB), entry=ref.id, **again)
 
@@ -163,8 +165,8 @@ def _finished(line: dict) -> tuple[int, bytes, dict | None, str | None]:
         if "error" in line:
             line["error"] = json_safe(str(line["error"]))
             return number, orjson.dumps(line) + b"\n", None, line["error"]
-        fields = line.pop(SUMMARY, None) or summary_fields(line, _KB)
-        return number, line_bytes(line), fields, None
+        fields, parts = line.pop(SUMMARY, None), line.pop(PARTS, None)
+        return number, line_bytes(line, parts), fields or summary_fields(line, _KB), None
     except (Exception, SystemExit) as exc:   # noqa: BLE001 - one row's failure never stops the run
         error = _failure(exc)
         return number, orjson.dumps({"row": number, "error": error}) + b"\n", None, error
@@ -232,12 +234,12 @@ def row_error_part(number: int, error: str) -> Part:
 def compact(evaluation, plan, kb) -> dict:
     """What a portfolio needs: statuses, blocking conditions, plan, totals, warnings, and the
     profile as read, so that any row can be assessed in full (`pnman assess`) and audited."""
+    summary = assessed_fields(evaluation, plan)
     return {
         "name": evaluation.profile.get("name"),
         "size_class": evaluation.size_class,
-        "statuses": {str(n): s.status for n, s in evaluation.statuses.items()},
-        "blocking": sorted({c.condition.clause for s in evaluation.statuses.values()
-                            if s.status == "ineligible" for c in s.failing("eligibility")}),
+        "statuses": summary["statuses"],
+        "blocking": summary["blocking"],
         "plan": [{"step": s.index, "kind": s.kind.value, **({"fiche": s.fiche, "part": s.part}
                                                             if s.id.is_fiche else {"id": s.id.label})}
                  for s in plan.steps],
