@@ -28,14 +28,35 @@ def test_the_shared_outcome_tables_stay_within_their_limits(kb, varied, monkeypa
     monkeypatch.setattr(shared, "limits", limits)
     for table in limits:
         getattr(shared, table).clear()
+    shared.older_statuses.clear()
     seen = {table: 0 for table in limits}
     for profile, digest in zip(varied, expected):
         assert assess(profile, kb).record(timestamp="t")["decision_digest"] == digest
         for table, limit in limits.items():
-            size = len(getattr(shared, table))
+            size = len(getattr(shared, table)) + (len(shared.older_statuses) if table == "statuses" else 0)
             assert size <= limit, table
             seen[table] = max(seen[table], size)
     assert seen == limits          # each table reached its bound (and was emptied past it)
+
+
+def test_a_status_met_again_survives_the_turn_of_its_generation(kb, varied, monkeypatch):
+    """The statuses' young generation becomes the old one when full: a status found there
+    moves back (the same object, its record parts with it); one not met again is dropped.
+    Emptying the whole table at its bound (as before) fails the first check."""
+    shared = evaluation._shared(kb)
+    monkeypatch.setattr(shared, "limits", {**shared.limits, "statuses": 120})   # a young one holds two profiles
+    shared.statuses.clear()
+    shared.older_statuses.clear()
+    steady, once = varied[0], varied[1]
+    first = list(assess(steady, kb).evaluation.statuses.values())
+    gone = [s for s in assess(once, kb).evaluation.statuses.values() if not any(s is f for f in first)]
+    assert gone
+    for profile in varied[2:]:
+        assess(profile, kb)
+        assert all(a is b for a, b in zip(assess(steady, kb).evaluation.statuses.values(), first))
+        assert len(shared.statuses) <= 60 and len(shared.older_statuses) <= 60
+    kept = [*shared.statuses.values(), *shared.older_statuses.values()]
+    assert not any(s is k for s in gone for k in kept)
 
 
 def test_the_questioning_keeps_a_bounded_number_of_outcomes(kb, monkeypatch):

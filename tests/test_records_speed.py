@@ -70,11 +70,11 @@ def test_the_kept_entries_stay_within_their_bound(monkeypatch):
 
 @given(st.dictionaries(st.text(max_size=6), JSONISH, max_size=6))
 def test_the_record_hash_of_the_pieces_is_the_hash_of_the_canonical_json(data):
-    """seal hashes the assembled pieces where they lie (no join) and the registry joins them
-    once into its payload: the same hash, the same bytes, with parts known or not."""
+    """seal hashes the assembled pieces joined, and the registry joins them once into its
+    payload: the same hash, the same bytes, with parts known or not."""
     whole = records._canonical_bytes(data)
     for known in ({id(v): (v, records._canonical_bytes(v)) for v in data.values()}, {}):
-        assert records._assembled_sha256(data, known.get) == records._sha256(whole)
+        assert records._sha256(records._assembled(data, known.get)) == records._sha256(whole)
         assert b"".join(records.canonical_pieces(data, known)) == whole
 
 
