@@ -53,8 +53,14 @@ class Actions:
             return lambda fact: None
         implication = kb.implication.get(rule_id)
         if implication is None:
+            made: dict[str, Firing] = {}     # by fact id: a rule fires on a few known facts (fact_ids), so bounded
+
             def record(fact):
-                firings.append(Firing(rule_id, fact["id"]))
+                fact_id = fact["id"]
+                firing = made.get(fact_id)
+                if firing is None:
+                    firing = made[fact_id] = Firing(rule_id, fact_id)
+                firings.append(firing)
             return record
         target, value = implication.conclusion
         derived_id = rules_compile.implied_fact_id(target, rule_id)

@@ -70,8 +70,7 @@ def definition(kb: Knowledge) -> dict:
     """The ruleset as durable-rules JSON: {rule_id: {'all': [...], 'pri': n}} (no actions yet)."""
     rules: dict[str, dict] = {
         BEGIN: {"all": [{"m": {"t": BEGIN}}]},
-        # Every fact is "handled" (durable raises on a fact no rule can match), never fires.
-        SINK: {"all": [{"a": {"$ex": {"t": 1}}}, {"b": {"t": "__never__"}}]},
+        SINK: {"all": [{"a": _sink_pattern(kb)}, {"b": {"t": "__never__"}}]},
     }
     for rule in kb.implications:
         premise, value = rule.premise
@@ -81,6 +80,28 @@ def definition(kb: Knowledge) -> dict:
         rules[outcome_rule(test, "met")] = {"all": [{"m": met}], "pri": 2}
         rules[outcome_rule(test, "failed")] = {"all": [{"m": failed}], "pri": 2}
     return rules
+
+
+@lru_cache(maxsize=4)
+def read_names(kb: Knowledge) -> frozenset[str]:
+    """The fact names some rule reads (a test, an implication's premise): a fact of another
+    name would only reach the sink rule, so the drivers do not assert it (the actions still
+    know the profile states it: an implication onto it is suppressed all the same)."""
+    return frozenset(fact_name(test) for test in kb.tests()) | frozenset(rule.premise[0] for rule in kb.implications)
+
+
+def _sink_pattern(kb: Knowledge) -> dict:
+    """What the sink rule takes in: the facts no test reads (an implication's premise or
+    conclusion only; the drivers assert no fact that no rule reads), so that every fact is
+    "handled" (durable refuses a fact no rule can match, and with it the whole batch) without
+    the rule ever firing. A fact some test reads is always matched by one of that test's two
+    rules (met and failed cover every value). The sink took in every fact before, and kept
+    each in its join's memory: ~1 % of an assessment (an `$or` of many names costs more)."""
+    tested = {fact_name(test) for test in kb.tests()}
+    unread = sorted({name for rule in kb.implications for name in (rule.premise[0], rule.conclusion[0])} - tested)
+    if not unread:
+        return {"t": "__never__"}
+    return {"name": unread[0]} if len(unread) == 1 else {"$or": [{"name": name} for name in unread]}
 
 
 def fact_ids(kb: Knowledge) -> list[str]:

@@ -62,6 +62,7 @@ class RuleEngine:
     # fresh one: whatever a retraction might leave behind cannot pile up.
     SESSION_RUNS = 1_000
     FACTS_KEPT = 4_096
+    MESSAGES_KEPT = 4_096
 
     def __init__(self, kb: Knowledge):
         import durable_rules_engine as engine   # durable's C extension: only here and below
@@ -79,11 +80,11 @@ class RuleEngine:
         # A profile fact's JSON in the live session, by fact: the facts are shared between
         # evaluations (rules.evaluate._asserted), so most are serialised once a session.
         self._facts_json: dict[int, tuple[dict, str | None]] = {}
-        # The fact names some rule reads (a test, an implication's premise): a profile fact no
-        # rule reads would only reach the sink rule, so it is not asserted (the actions still
-        # know the profile states it: an implication onto it is suppressed all the same).
-        self._read = frozenset(rules_compile.fact_name(test) for test in kb.tests()) \
-            | frozenset(rule.premise[0] for rule in kb.implications)
+        # durable's action messages (`{"<rule>":{"m":<the fact>}}`, the session's id in the
+        # fact) read once a session: the same rules fire on the same shared facts again and
+        # again, and a look-up of the text costs a tenth of parsing it.
+        self._messages: dict[str, tuple] = {}
+        self._read = rules_compile.read_names(kb)      # a fact no rule reads is not asserted
         # One session at a time: the actions collect firings in shared state, and durable's
         # C ruleset is not meant for concurrent callers (a web server runs handlers in threads).
         self._lock = threading.Lock()
@@ -146,6 +147,7 @@ class RuleEngine:
 
     def _close(self) -> None:
         self._facts_json.clear()
+        self._messages.clear()
         sid, self._sid = self._sid, None
         if sid is not None:
             self._engine.delete_state(self._handle, sid)
@@ -166,12 +168,11 @@ class RuleEngine:
         started = engine.start_action_for_state(handle, state_handle)
         if not started:
             return
-        message = orjson.loads(started[1])
-        by_rule = self._actions.by_rule
+        messages, message, by_rule = self._messages, started[1], self._actions.by_rule
         while True:
-            (rule_id, matched), = message.items()     # one rule and what it matched
             try:
-                new = by_rule[rule_id](matched["m"])
+                rule_id, fact = messages.get(message) or self._read_message(message)    # the rule and the fact it matched
+                new = by_rule[rule_id](fact)
                 if new is not None:    # queued: complete_and_start_action hands its firings over
                     new["sid"] = sid
                     data = orjson.dumps(new).decode()
@@ -182,10 +183,16 @@ class RuleEngine:
             except BaseException:
                 engine.abandon_action(handle, state_handle)
                 raise
-            following = engine.complete_and_start_action(handle, state_handle)
-            if not following:
+            message = engine.complete_and_start_action(handle, state_handle)
+            if not message:
                 return
-            message = orjson.loads(following)
+
+    def _read_message(self, message: str) -> tuple:
+        (rule_id, matched), = orjson.loads(message).items()     # one rule and what it matched
+        if len(self._messages) >= self.MESSAGES_KEPT:
+            self._messages.clear()
+        found = self._messages[message] = (rule_id, matched["m"])
+        return found
 
 
 class HostEngine:
@@ -208,6 +215,7 @@ class HostEngine:
         self.host = HostEngine._host
         self.host.register_rulesets({self.name: definition})
         self._sids = itertools.count(1)
+        self._read = rules_compile.read_names(kb)      # as the direct driver: the sink takes no other fact
 
     @staticmethod
     def _closure_action(act):
@@ -222,8 +230,9 @@ class HostEngine:
         self._actions.reset(facts)
         try:
             self.host.assert_fact(self.name, {"sid": sid, "id": rules_compile.BEGIN, "t": rules_compile.BEGIN})
-            if facts:
-                self.host.assert_facts(self.name, [dict(fact, sid=sid) for fact in facts])
+            read = [dict(fact, sid=sid) for fact in facts if fact["name"] in self._read]
+            if read:
+                self.host.assert_facts(self.name, read)
             state = self.host.get_state(self.name, sid)
             if state and "exception" in state:
                 raise RuntimeError(f"a rule action failed: {state['exception']}")

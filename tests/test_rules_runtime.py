@@ -167,3 +167,49 @@ def test_a_fact_no_rule_reads_is_not_asserted_yet_still_wins_over_an_implication
     assert [f for f in firings if f.rule == rule.id] == [f for f in HOST.run(facts) if f.rule == rule.id]
     assert next(f for f in firings if f.rule == rule.id).suppressed
     assert firings == HOST.run(facts)
+
+
+def test_every_fact_is_handled_though_the_sink_takes_in_only_those_no_test_reads(kb):
+    """durable refuses a fact no rule can match (and the whole batch with it): a fact a test
+    reads is matched by that test's met or failed rule, the others (an implication's premise
+    or conclusion only: local_server) by the sink, with either value; the sink never fires."""
+    from pnman.rules.compile import SINK, _sink_pattern, fact_name
+    tested = {fact_name(test) for test in kb.tests()}
+    sunk = [p["name"] for p in _sink_pattern(kb).get("$or", [_sink_pattern(kb)])]
+    assert sunk and not set(sunk) & tested
+    premises = {rule.premise[0] for rule in kb.implications} - tested
+    assert premises
+    for engine in (RuleEngine(kb), HostEngine(kb)):
+        for name in sorted(premises):
+            for value in (True, False):
+                facts = profile_facts(check_profile({"employees": 20, name: value}, kb), kb)
+                firings = engine.run(facts)
+                assert SINK not in {firing.rule for firing in firings}
+
+
+def test_durables_messages_are_read_once_a_session_within_a_bound(kb, monkeypatch):
+    """An action message seen before is looked up, not parsed again: the same firings as a
+    driver that parses each, the table within its bound and emptied with its session."""
+    from bench.portfolio import profiles as portfolio
+    import orjson
+    from pnman.rules import runtime
+    parsed = []
+    monkeypatch.setattr(runtime, "orjson", type("Counting", (), {
+        "loads": staticmethod(lambda text: parsed.append(text) or orjson.loads(text)), "dumps": staticmethod(orjson.dumps)}))
+    kept, fresh = RuleEngine(kb), RuleEngine(kb)
+    kept.MESSAGES_KEPT, fresh.MESSAGES_KEPT, kept.SESSION_RUNS = 60, 0, 25
+    checked = [check_profile(p, kb) for p in portfolio(40, seed=3)]
+    for profile in checked + checked:
+        facts = profile_facts(profile, kb)
+        assert kept.run(facts) == fresh.run(facts)
+        assert len(kept._messages) <= 60
+    kept.MESSAGES_KEPT, kept.SESSION_RUNS = 10_000, 10_000
+    for profile in checked[:5]:
+        kept.run(profile_facts(profile, kb))
+    before = len(parsed)
+    for profile in checked[:5]:
+        kept.run(profile_facts(profile, kb))
+    assert before == len(parsed)         # the second time round, nothing parsed
+    kept.SESSION_RUNS = kept._runs + 1
+    kept.run(profile_facts(checked[0], kb))
+    assert not kept._messages and kept._sid is None
