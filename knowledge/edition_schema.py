@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from .model import SizeCode
+from .schema import CONFIG
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    model_config = CONFIG       # as the knowledge files' models (schema.py)
 
 
 # -- editions/*.yaml ----------------------------------------------------------------------

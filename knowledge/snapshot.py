@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from .cachefiles import cache_folders, keep, read_cached
-from .fingerprint import _sha256
+from .fingerprint import _sha256, deciding_files
 
 STEM = "knowledge"
 SUFFIX = ".pickle"
@@ -50,8 +50,7 @@ def snapshot_name(directory: Path) -> str:
 
 def _sources(directory: Path) -> list[tuple[Path, Path]]:
     """(root, file) of every file a load reads, and of the code that turns them into a Knowledge."""
-    files = [directory / "guide.yaml", directory / "facts.yaml", directory / "questions.yaml",
-             *sorted((directory / "fiches").glob("*.yaml"))]
+    files = [*deciding_files(directory), directory / "questions.yaml"]
     return [(directory, path) for path in files] + [(CODE, path) for path in sorted(CODE.glob("*.py"))]
 
 

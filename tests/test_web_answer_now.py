@@ -174,8 +174,11 @@ def test_hold_if_free_holds_or_gives_up_at_once(tmp_path):
         handle = os.open(tmp_path / LOCKS_DIR / f"{stripe_of(session):02d}", os.O_RDWR | os.O_CREAT, 0o600)
         with pytest.raises(BlockingIOError):     # another process: the stripe's file is locked
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with store.hold(session):                # this thread again: re-entered
-            pass
+        with store.hold(session):                # this thread again: re-entered, no wait
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(BlockingIOError):     # leaving the inner hold keeps the outer one
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)     # released at the block's end
     with store.hold_if_free(session) as free:
         assert not free                          # held by that other "process"
