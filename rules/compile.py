@@ -87,7 +87,12 @@ def read_names(kb: Knowledge) -> frozenset[str]:
     """The fact names some rule reads (a test, an implication's premise): a fact of another
     name would only reach the sink rule, so the drivers do not assert it (the actions still
     know the profile states it: an implication onto it is suppressed all the same)."""
-    return frozenset(fact_name(test) for test in kb.tests()) | frozenset(rule.premise[0] for rule in kb.implications)
+    return frozenset(_tested_names(kb) | {rule.premise[0] for rule in kb.implications})
+
+
+def _tested_names(kb: Knowledge) -> set[str]:
+    """The fact names some test reads."""
+    return {fact_name(test) for test in kb.tests()}
 
 
 def _sink_pattern(kb: Knowledge) -> dict:
@@ -97,8 +102,8 @@ def _sink_pattern(kb: Knowledge) -> dict:
     the rule ever firing. A fact some test reads is always matched by one of that test's two
     rules (met and failed cover every value). The sink took in every fact before, and kept
     each in its join's memory: ~1 % of an assessment (an `$or` of many names costs more)."""
-    tested = {fact_name(test) for test in kb.tests()}
-    unread = sorted({name for rule in kb.implications for name in (rule.premise[0], rule.conclusion[0])} - tested)
+    unread = sorted({name for rule in kb.implications for name in (rule.premise[0], rule.conclusion[0])}
+                    - _tested_names(kb))
     if not unread:
         return {"t": "__never__"}
     return {"name": unread[0]} if len(unread) == 1 else {"$or": [{"name": name} for name in unread]}
